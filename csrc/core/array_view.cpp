@@ -1,0 +1,86 @@
+#include "core/array_view.h"
+
+#include <cstdint>
+
+#include "core/error.h"
+
+namespace fastnn {
+
+const char* dtype_name(DType t) {
+  switch (t) {
+    case DType::Float32: return "float32";
+    case DType::Float64: return "float64";
+  }
+  return "?";
+}
+
+int64_t dtype_size(DType t) { return t == DType::Float64 ? 8 : 4; }
+
+DType dtype_from_name(const std::string& name) {
+  if (name == "float32") return DType::Float32;
+  if (name == "float64") return DType::Float64;
+  fail(ErrorKind::Type, "fastnn has no kernels for dtype ", name, " (supported: float32, float64)");
+}
+
+int64_t ArrayView::numel() const {
+  int64_t n = 1;
+  for (int64_t s : shape) n *= s;
+  return n;
+}
+
+bool ArrayView::is_contiguous() const {
+  if (numel() == 0) return true;
+  int64_t expected = 1;
+  for (size_t i = shape.size(); i-- > 0;) {
+    if (shape[i] == 1) continue;
+    if (strides[i] != expected) return false;
+    expected *= shape[i];
+  }
+  return true;
+}
+
+std::string ArrayView::describe() const {
+  std::string s = std::string(dtype_name(dtype)) + " (";
+  for (size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
+  if (shape.size() == 1) s += ",";
+  s += ") on ";
+  s += device == DeviceType::CPU ? "cpu" : "cuda:" + std::to_string(device_index);
+  return s;
+}
+
+void check_cpu_contiguous(const ArrayView& a, const char* op, const char* arg) {
+  if (a.device != DeviceType::CPU) fail(ErrorKind::Value, op, ": argument '", arg, "' must be on the CPU, got ", a.describe());
+  if (!a.is_contiguous()) fail(ErrorKind::Value, op, ": argument '", arg, "' must be C-contiguous");
+  if (a.numel() > 0) {
+    if (a.data == nullptr) fail(ErrorKind::Value, op, ": argument '", arg, "' has a null data pointer");
+    if (reinterpret_cast<uintptr_t>(a.data) % dtype_size(a.dtype) != 0)
+      fail(ErrorKind::Value, op, ": argument '", arg, "' is not aligned to its element size");
+  }
+}
+
+void check_same_shape_dtype(const ArrayView& a, const char* arg_a, const ArrayView& b, const char* arg_b,
+                            const char* op) {
+  if (a.dtype != b.dtype)
+    fail(ErrorKind::Type, op, ": '", arg_b, "' has dtype ", dtype_name(b.dtype), " but '", arg_a, "' has ",
+         dtype_name(a.dtype));
+  if (a.shape != b.shape)
+    fail(ErrorKind::Value, op, ": '", arg_b, "' is ", b.describe(), " but '", arg_a, "' is ", a.describe());
+}
+
+void check_writable(const ArrayView& a, const char* op, const char* arg) {
+  if (a.readonly) fail(ErrorKind::Value, op, ": argument '", arg, "' is read-only");
+}
+
+void check_no_partial_overlap(const ArrayView& a, const char* arg_a, const ArrayView& b, const char* arg_b,
+                              const char* op) {
+  // Both are contiguous here, so each occupies [data, data + numel * size).
+  const auto a0 = reinterpret_cast<uintptr_t>(a.data), b0 = reinterpret_cast<uintptr_t>(b.data);
+  const auto a1 = a0 + uintptr_t(a.numel() * dtype_size(a.dtype));
+  const auto b1 = b0 + uintptr_t(b.numel() * dtype_size(b.dtype));
+  if (a0 == b0 && a1 == b1) return;
+  if (a0 < b1 && b0 < a1)
+    fail(ErrorKind::Value, op, ": '", arg_b, "' partially overlaps '", arg_a,
+         "' (it may alias it exactly, for in-place use, or not at all)");
+}
+
+}  // namespace fastnn

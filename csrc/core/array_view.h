@@ -1,0 +1,45 @@
+// array_view.h — a borrowed n-d array: pointer, dtype, device, shape and strides (in elements).
+// Arrays cross the Python boundary as this view (taken from numpy's __array_interface__ or a torch
+// tensor's data_ptr()/stride()), so the core never links numpy or libtorch. The view does not own memory.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace fastnn {
+
+enum class DType : uint8_t { Float32, Float64 };
+enum class DeviceType : uint8_t { CPU, CUDA };
+
+const char* dtype_name(DType t);
+int64_t dtype_size(DType t);
+DType dtype_from_name(const std::string& name);  // throws Error(Type) for anything fastnn has no kernel for
+
+struct ArrayView {
+  void* data = nullptr;
+  DType dtype = DType::Float32;
+  DeviceType device = DeviceType::CPU;
+  int device_index = 0;
+  bool readonly = false;
+  std::vector<int64_t> shape;
+  std::vector<int64_t> strides;  // in elements, may be negative or zero
+
+  int64_t numel() const;
+  // C-contiguous, ignoring the strides of size-1 dimensions (as numpy and torch do).
+  bool is_contiguous() const;
+  std::string describe() const;  // "float32 (2, 3) on cpu", for error messages
+
+  template <class T>
+  T* as() const { return static_cast<T*>(data); }
+};
+
+// Checks shared by every op entry point. `op` and `arg` name the call site in messages.
+void check_cpu_contiguous(const ArrayView& a, const char* op, const char* arg);
+void check_same_shape_dtype(const ArrayView& a, const char* arg_a, const ArrayView& b, const char* arg_b,
+                            const char* op);
+void check_writable(const ArrayView& a, const char* op, const char* arg);
+// The byte ranges of a and b either coincide exactly (elementwise in-place is fine) or do not overlap.
+void check_no_partial_overlap(const ArrayView& a, const char* arg_a, const ArrayView& b, const char* arg_b,
+                              const char* op);
+
+}  // namespace fastnn

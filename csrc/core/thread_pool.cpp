@@ -1,0 +1,210 @@
+#include "core/thread_pool.h"
+
+#include <pthread.h>
+#include <sched.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <exception>
+#include <memory>
+#include <mutex>
+#include <new>
+#include <thread>
+#include <vector>
+
+#include "core/error.h"
+
+namespace fastnn {
+namespace {
+
+thread_local bool t_in_parallel = false;
+
+void cpu_relax() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#else
+  std::this_thread::yield();
+#endif
+}
+
+constexpr auto kSpin = std::chrono::microseconds(50);
+
+class ThreadPool {
+ public:
+  explicit ThreadPool(int nthreads) {
+    for (int w = 1; w < nthreads; ++w) workers_.emplace_back([this, w] { worker_loop(w); });
+  }
+  ~ThreadPool() {
+    {
+      std::lock_guard<std::mutex> lk(mu_);
+      stop_ = true;
+      generation_.fetch_add(1, std::memory_order_release);
+    }
+    cv_.notify_all();
+    for (auto& t : workers_) t.join();
+  }
+  int size() const { return int(workers_.size()) + 1; }
+  std::mutex& run_mutex() { return run_mu_; }
+
+  // Caller holds run_mutex(). Chunk 0 runs on the calling thread, chunk w on worker w.
+  void run(int64_t n, int64_t chunk, int nchunks, const std::function<void(int64_t, int64_t)>& fn) {
+    const Job job{&fn, n, chunk, nchunks};
+    error_ = nullptr;
+    pending_.store(nchunks - 1, std::memory_order_relaxed);
+    {
+      std::lock_guard<std::mutex> lk(mu_);
+      job_ = job;
+      generation_.fetch_add(1, std::memory_order_release);
+    }
+    cv_.notify_all();
+    t_in_parallel = true;
+    run_chunk(job, 0);
+    t_in_parallel = false;
+    for (int spins = 0; pending_.load(std::memory_order_acquire) != 0; ++spins) {
+      if (spins < 4096) cpu_relax(); else std::this_thread::yield();
+    }
+    if (error_) std::rethrow_exception(error_);
+  }
+
+ private:
+  struct Job {
+    const std::function<void(int64_t, int64_t)>* fn = nullptr;
+    int64_t n = 0, chunk = 0;
+    int nchunks = 0;
+  };
+
+  void run_chunk(const Job& job, int i) {
+    const int64_t begin = i * job.chunk, end = std::min(job.n, begin + job.chunk);
+    if (begin >= end) return;
+    try {
+      (*job.fn)(begin, end);
+    } catch (...) {
+      std::lock_guard<std::mutex> lk(err_mu_);
+      if (!error_) error_ = std::current_exception();
+    }
+  }
+
+  void worker_loop(int w) {
+    t_in_parallel = true;
+    uint64_t seen = 0;
+    for (;;) {
+      const auto spin_until = std::chrono::steady_clock::now() + kSpin;
+      while (generation_.load(std::memory_order_acquire) == seen && std::chrono::steady_clock::now() < spin_until)
+        for (int i = 0; i < 64; ++i) cpu_relax();
+      Job job;
+      {
+        // The job is read under the lock, so a worker that wakes late sees one whole job, never a mix
+        // of the previous one and the next.
+        std::unique_lock<std::mutex> lk(mu_);
+        cv_.wait(lk, [&] { return generation_.load(std::memory_order_relaxed) != seen; });
+        seen = generation_.load(std::memory_order_relaxed);
+        if (stop_) return;
+        job = job_;
+      }
+      if (w < job.nchunks) {
+        run_chunk(job, w);
+        pending_.fetch_sub(1, std::memory_order_acq_rel);
+      }
+    }
+  }
+
+  std::vector<std::thread> workers_;
+  std::mutex run_mu_;  // one job at a time
+  std::mutex mu_;      // guards the job fields below against the sleeping workers' wake-up
+  std::condition_variable cv_;
+  std::atomic<uint64_t> generation_{0};
+  std::atomic<int> pending_{0};
+  bool stop_ = false;
+  Job job_;
+  std::mutex err_mu_;
+  std::exception_ptr error_;
+};
+
+struct PoolState {
+  std::mutex mu;  // guards pool and nthreads
+  std::shared_ptr<ThreadPool> pool;
+  int nthreads = default_num_threads();
+};
+
+PoolState* g_state = nullptr;
+
+// fork(): the child has none of the parent's workers. It forgets the old state (leaked: its mutexes
+// and threads are meaningless there) and builds a new pool on first use.
+void atfork_prepare() {
+  g_state->mu.lock();
+  if (g_state->pool) g_state->pool->run_mutex().lock();
+}
+void atfork_parent() {
+  if (g_state->pool) g_state->pool->run_mutex().unlock();
+  g_state->mu.unlock();
+}
+void atfork_child() {
+  const int n = g_state->nthreads;
+  g_state = new PoolState();
+  g_state->nthreads = n;
+}
+
+PoolState& state() {
+  static const bool init = [] {
+    g_state = new PoolState();  // never destroyed: workers may still be parked at interpreter exit
+    pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
+    return true;
+  }();
+  (void)init;
+  return *g_state;
+}
+
+}  // namespace
+
+int default_num_threads() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof(set), &set) == 0) return std::max(1, CPU_COUNT(&set));
+  return std::max(1u, std::thread::hardware_concurrency());
+}
+
+int get_num_threads() {
+  PoolState& s = state();
+  std::lock_guard<std::mutex> lk(s.mu);
+  return s.nthreads;
+}
+
+void set_num_threads(int n) {
+  if (n < 1) fail(ErrorKind::Value, "set_num_threads: expected a number of threads >= 1, got ", n);
+  PoolState& s = state();
+  std::shared_ptr<ThreadPool> old;
+  {
+    std::lock_guard<std::mutex> lk(s.mu);
+    if (n == s.nthreads) return;
+    s.nthreads = n;
+    old = std::move(s.pool);
+  }
+  if (old) std::lock_guard<std::mutex> wait_for_job(old->run_mutex());
+  // `old` is joined here, or by the last parallel_for still holding it.
+}
+
+void parallel_for(int64_t n, int64_t grain, const std::function<void(int64_t, int64_t)>& fn) {
+  if (n <= 0) return;
+  grain = std::max<int64_t>(grain, 1);
+  if (t_in_parallel || n <= grain) return fn(0, n);
+  PoolState& s = state();
+  std::shared_ptr<ThreadPool> pool;
+  {
+    std::lock_guard<std::mutex> lk(s.mu);
+    if (s.nthreads == 1) return fn(0, n);
+    if (!s.pool) s.pool = std::make_shared<ThreadPool>(s.nthreads);
+    pool = s.pool;
+  }
+  std::unique_lock<std::mutex> busy(pool->run_mutex(), std::try_to_lock);
+  if (!busy.owns_lock()) return fn(0, n);  // another Python thread is using the pool
+  const int64_t max_chunks = std::min<int64_t>(pool->size(), (n + grain - 1) / grain);
+  int64_t chunk = (n + max_chunks - 1) / max_chunks;
+  chunk = (chunk + 63) / 64 * 64;
+  const int nchunks = int((n + chunk - 1) / chunk);
+  if (nchunks == 1) return fn(0, n);
+  pool->run(n, chunk, nchunks, fn);
+}
+
+}  // namespace fastnn

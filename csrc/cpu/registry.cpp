@@ -1,0 +1,27 @@
+// registry.cpp — the list of kernel families, for list_kernels() and the tests that iterate over it.
+#include "cpu/registry.h"
+
+#include "cpu/relu.h"
+
+namespace fastnn {
+
+std::vector<KernelInfo> kernel_catalog() {
+  std::vector<KernelInfo> all;
+  describe_kernels("relu_f32", relu_f32_kernels(), all);
+  describe_kernels("relu_f64", relu_f64_kernels(), all);
+  describe_kernels("relu_backward_f32", relu_backward_f32_kernels(), all);
+  describe_kernels("relu_backward_f64", relu_backward_f64_kernels(), all);
+  return all;
+}
+
+std::string selected_kernel(const std::string& family) {
+  bool known = false;
+  for (const auto& k : kernel_catalog()) {
+    if (k.family != family) continue;
+    known = true;
+    if (may_use(k.isa)) return k.name;
+  }
+  fail(ErrorKind::Value, "no kernel family named '", family, "'", known ? " has a usable kernel" : "");
+}
+
+}  // namespace fastnn

@@ -1,0 +1,55 @@
+// registry.h — kernel variants of a family, best first, each with the ISA level it needs.
+// Tests and benchmarks iterate over every family through kernel_catalog(), so nothing registered goes
+// untested. The reference (generic) kernel is always last and always usable.
+#pragma once
+#include <string>
+#include <vector>
+
+#include "core/cpu_features.h"
+#include "core/error.h"
+
+namespace fastnn {
+
+template <class Fn>
+struct Kernel {
+  const char* name;
+  Isa isa;
+  Fn fn;
+};
+template <class Fn>
+using KernelList = std::vector<Kernel<Fn>>;
+
+#define FASTNN_KERNEL(fn, isa) {#fn, isa, fn}
+
+// The best kernel the active ISA allows, or the one named by `forced` (tests, benchmarks).
+template <class Fn>
+const Kernel<Fn>& pick_kernel(const KernelList<Fn>& list, const char* family, const std::string& forced) {
+  for (const auto& k : list) {
+    if (forced.empty() ? may_use(k.isa) : forced == k.name) {
+      if (!may_use(k.isa))
+        fail(ErrorKind::Runtime, family, ": kernel ", k.name, " needs ", isa_name(k.isa),
+             " but the active ISA level is ", isa_name(active_isa()));
+      return k;
+    }
+  }
+  std::string names;
+  for (const auto& k : list) names += std::string(names.empty() ? "" : ", ") + k.name;
+  fail(ErrorKind::Value, family, ": no kernel named '", forced, "' (registered: ", names, ")");
+}
+
+struct KernelInfo {
+  std::string family, name;
+  Isa isa;
+};
+
+template <class Fn>
+void describe_kernels(const char* family, const KernelList<Fn>& list, std::vector<KernelInfo>& out) {
+  for (const auto& k : list) out.push_back({family, k.name, k.isa});
+}
+
+// Every registered kernel of every family (csrc/cpu/registry.cpp lists the families).
+std::vector<KernelInfo> kernel_catalog();
+// The kernel an op of this family runs now (the first the active ISA level allows).
+std::string selected_kernel(const std::string& family);
+
+}  // namespace fastnn

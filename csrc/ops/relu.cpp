@@ -1,0 +1,59 @@
+#include "ops/relu.h"
+
+#include "cpu/relu.h"
+#include "ops/eltwise.h"
+
+namespace fastnn {
+namespace {
+
+template <class T>
+void relu_typed(const KernelList<ReluFn<T>>& list, const char* family, const ArrayView& x, const ArrayView& y,
+                const std::string& kernel) {
+  const ReluFn<T> fn = pick_kernel(list, family, kernel).fn;
+  const T* xp = x.as<const T>();
+  T* yp = y.as<T>();
+  eltwise_parallel(x.numel(), [&](int64_t off, int64_t cnt) { fn(xp + off, yp + off, cnt); });
+}
+
+template <class T>
+void relu_backward_typed(const KernelList<ReluBackwardFn<T>>& list, const char* family, const ArrayView& dy,
+                         const ArrayView& y, const ArrayView& dx, const std::string& kernel) {
+  const ReluBackwardFn<T> fn = pick_kernel(list, family, kernel).fn;
+  const T* dyp = dy.as<const T>();
+  const T* yp = y.as<const T>();
+  T* dxp = dx.as<T>();
+  eltwise_parallel(dy.numel(), [&](int64_t off, int64_t cnt) { fn(dyp + off, yp + off, dxp + off, cnt); });
+}
+
+}  // namespace
+
+void relu(const ArrayView& x, const ArrayView& y, const std::string& kernel) {
+  const char* op = "relu";
+  check_cpu_contiguous(x, op, "x");
+  check_cpu_contiguous(y, op, "out");
+  check_same_shape_dtype(x, "x", y, "out", op);
+  check_writable(y, op, "out");
+  check_no_partial_overlap(x, "x", y, "out", op);
+  if (x.dtype == DType::Float32)
+    relu_typed<float>(relu_f32_kernels(), "relu_f32", x, y, kernel);
+  else
+    relu_typed<double>(relu_f64_kernels(), "relu_f64", x, y, kernel);
+}
+
+void relu_backward(const ArrayView& dy, const ArrayView& y, const ArrayView& dx, const std::string& kernel) {
+  const char* op = "relu_backward";
+  check_cpu_contiguous(dy, op, "grad_output");
+  check_cpu_contiguous(y, op, "output");
+  check_cpu_contiguous(dx, op, "out");
+  check_same_shape_dtype(dy, "grad_output", y, "output", op);
+  check_same_shape_dtype(dy, "grad_output", dx, "out", op);
+  check_writable(dx, op, "out");
+  check_no_partial_overlap(dy, "grad_output", dx, "out", op);
+  check_no_partial_overlap(y, "output", dx, "out", op);
+  if (dy.dtype == DType::Float32)
+    relu_backward_typed<float>(relu_backward_f32_kernels(), "relu_backward_f32", dy, y, dx, kernel);
+  else
+    relu_backward_typed<double>(relu_backward_f64_kernels(), "relu_backward_f64", dy, y, dx, kernel);
+}
+
+}  // namespace fastnn

@@ -1,0 +1,11 @@
+"""Drop-in for ``torch.nn.functional``: fastnn's kernels where it has them, torch's functions elsewhere.
+
+``import fastnn.functional as F`` (or ``import fastnn.nn.functional as F``) and use it as torch's.
+"""
+from .._dropin import forward_namespace, require_torch
+
+_torch = require_torch("fastnn.functional")
+
+from ._activation import relu, relu_  # noqa: E402
+
+__getattr__, __dir__, __all__ = forward_namespace(__name__, _torch.nn.functional, own=["relu", "relu_"])

@@ -1,0 +1,15 @@
+"""Drop-in for ``torch.nn``: ``import fastnn.nn as nn``.
+
+Layers fastnn accelerates are its own classes (subclasses of torch's, same constructor, parameters and
+state_dict keys); every other name is torch's own object. ``fastnn.nn.functional`` is fastnn.functional.
+"""
+from .._dropin import forward_namespace, require_torch
+
+_torch = require_torch("fastnn.nn")
+
+from .. import functional  # noqa: E402
+from ._activation import ReLU  # noqa: E402
+
+__getattr__, __dir__, __all__ = forward_namespace(
+    __name__, _torch.nn, own=["ReLU"], overrides={"functional": functional}
+)

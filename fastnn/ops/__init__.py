@@ -1,0 +1,8 @@
+"""fastnn.ops: every fastnn kernel on numpy arrays or torch CPU tensors, forward and backward.
+
+Needs only numpy. Inputs are used in place (zero-copy) when C-contiguous and aligned, copied otherwise;
+outputs are C-contiguous arrays of the input's kind. No autograd is recorded (see fastnn.functional).
+"""
+from .activation import relu, relu_, relu_backward
+
+__all__ = ["relu", "relu_", "relu_backward"]
