@@ -14,6 +14,7 @@
 #include "core/array_view.h"
 #include "core/cpu_features.h"
 #include "core/error.h"
+#include "core/memory.h"
 #include "core/thread_pool.h"
 #include "cpu/registry.h"
 #include "ops/relu.h"
@@ -89,6 +90,7 @@ PYBIND11_MODULE(_C, m) {
     info["features"] = features;
     info["best_isa"] = fastnn::isa_name(f.best);
     info["isa"] = fastnn::isa_name(fastnn::active_isa());
+    info["llc_bytes"] = f.llc_bytes;
     return info;
   });
 
@@ -100,11 +102,16 @@ PYBIND11_MODULE(_C, m) {
       d["name"] = k.name;
       d["isa"] = fastnn::isa_name(k.isa);
       d["usable"] = fastnn::may_use(k.isa);
+      d["streaming"] = k.streaming;
       out.append(d);
     }
     return out;
   });
-  m.def("selected_kernel", &fastnn::selected_kernel, py::arg("family"));
+  m.def("selected_kernel", &fastnn::selected_kernel, py::arg("family"), py::arg("streaming") = false);
+
+  m.def("advise_huge_pages", [](uintptr_t data, int64_t bytes) {
+    fastnn::advise_huge_pages(reinterpret_cast<void*>(data), bytes);
+  }, py::arg("data_ptr"), py::arg("nbytes"));
 
   m.def("get_num_threads", &fastnn::get_num_threads);
   m.def("set_num_threads", &fastnn::set_num_threads, py::arg("n"));

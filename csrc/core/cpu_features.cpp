@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
 
 #include "core/error.h"
 
@@ -32,8 +33,27 @@ uint64_t xgetbv0() {
 bool bit(uint32_t v, int i) { return (v >> i) & 1u; }
 #endif
 
+// The largest cache level Linux reports for CPU 0 ("32768K" in .../cache/indexN/size).
+int64_t last_level_cache_bytes() {
+  int best_level = 0;
+  int64_t bytes = 0;
+  for (int i = 0; i < 8; ++i) {
+    const std::string dir = "/sys/devices/system/cpu/cpu0/cache/index" + std::to_string(i) + "/";
+    std::ifstream level_file(dir + "level"), size_file(dir + "size");
+    int level = 0;
+    std::string size;
+    if (!(level_file >> level) || !(size_file >> size) || size.empty()) continue;
+    int64_t v = std::atoll(size.c_str());
+    if (size.back() == 'K') v <<= 10;
+    if (size.back() == 'M') v <<= 20;
+    if (level > best_level && v > 0) best_level = level, bytes = v;
+  }
+  return bytes > 0 ? bytes : int64_t(32) << 20;
+}
+
 CpuFeatures probe() {
   CpuFeatures f;
+  f.llc_bytes = last_level_cache_bytes();
 #ifdef FASTNN_PROBE_X86
   const Regs r0 = cpuid(0);
   char vendor[13] = {};

@@ -2,6 +2,7 @@
 // Levels are ordered: avx512 (F+BW+DQ+VL+FMA) > avx2 (AVX2+FMA) > generic (portable C++).
 // FASTNN_ISA=avx512|avx2|generic caps the level; asking for a level the CPU lacks is an error.
 #pragma once
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -14,6 +15,7 @@ struct CpuFeatures {
   std::string brand;
   std::vector<std::pair<std::string, bool>> flags;  // named feature bits, in report order
   Isa best = Isa::Generic;                          // highest level this CPU + OS supports
+  int64_t llc_bytes = 0;                            // last-level cache seen by CPU 0 (sysfs), else 32 MiB
 };
 
 const CpuFeatures& cpu_features();

@@ -34,7 +34,7 @@ constexpr auto kSpin = std::chrono::microseconds(50);
 class ThreadPool {
  public:
   explicit ThreadPool(int nthreads) {
-    for (int w = 1; w < nthreads; ++w) workers_.emplace_back([this, w] { worker_loop(w); });
+    for (int w = 1; w < nthreads; ++w) workers_.emplace_back([this] { worker_loop(); });
   }
   ~ThreadPool() {
     {
@@ -48,11 +48,13 @@ class ThreadPool {
   int size() const { return int(workers_.size()) + 1; }
   std::mutex& run_mutex() { return run_mu_; }
 
-  // Caller holds run_mutex(). Chunk 0 runs on the calling thread, chunk w on worker w.
-  void run(int64_t n, int64_t chunk, int nchunks, const std::function<void(int64_t, int64_t)>& fn) {
-    const Job job{&fn, n, chunk, nchunks};
+  // Caller holds run_mutex(). Chunks are claimed from an atomic counter by the caller and by every
+  // worker that wakes in time, so a worker whose core is busy (torch's OpenMP threads spin for
+  // milliseconds after each torch op) slows nothing down: the others take its chunks.
+  void run(int64_t n, int64_t chunk, const std::function<void(int64_t, int64_t)>& fn) {
+    const Job job{&fn, n, chunk, (n + chunk - 1) / chunk};
     error_ = nullptr;
-    pending_.store(nchunks - 1, std::memory_order_relaxed);
+    next_.store(0, std::memory_order_relaxed);
     {
       std::lock_guard<std::mutex> lk(mu_);
       job_ = job;
@@ -60,9 +62,14 @@ class ThreadPool {
     }
     cv_.notify_all();
     t_in_parallel = true;
-    run_chunk(job, 0);
+    claim_chunks(job);
     t_in_parallel = false;
-    for (int spins = 0; pending_.load(std::memory_order_acquire) != 0; ++spins) {
+    {
+      // Close the job: a worker that wakes from now on finds nothing to do.
+      std::lock_guard<std::mutex> lk(mu_);
+      job_.nchunks = 0;
+    }
+    for (int spins = 0; active_.load(std::memory_order_acquire) != 0; ++spins) {
       if (spins < 4096) cpu_relax(); else std::this_thread::yield();
     }
     if (error_) std::rethrow_exception(error_);
@@ -71,22 +78,22 @@ class ThreadPool {
  private:
   struct Job {
     const std::function<void(int64_t, int64_t)>* fn = nullptr;
-    int64_t n = 0, chunk = 0;
-    int nchunks = 0;
+    int64_t n = 0, chunk = 0, nchunks = 0;
   };
 
-  void run_chunk(const Job& job, int i) {
-    const int64_t begin = i * job.chunk, end = std::min(job.n, begin + job.chunk);
-    if (begin >= end) return;
-    try {
-      (*job.fn)(begin, end);
-    } catch (...) {
-      std::lock_guard<std::mutex> lk(err_mu_);
-      if (!error_) error_ = std::current_exception();
+  void claim_chunks(const Job& job) {
+    for (int64_t i; (i = next_.fetch_add(1, std::memory_order_relaxed)) < job.nchunks;) {
+      const int64_t begin = i * job.chunk, end = std::min(job.n, begin + job.chunk);
+      try {
+        (*job.fn)(begin, end);
+      } catch (...) {
+        std::lock_guard<std::mutex> lk(err_mu_);
+        if (!error_) error_ = std::current_exception();
+      }
     }
   }
 
-  void worker_loop(int w) {
+  void worker_loop() {
     t_in_parallel = true;
     uint64_t seen = 0;
     for (;;) {
@@ -95,18 +102,18 @@ class ThreadPool {
         for (int i = 0; i < 64; ++i) cpu_relax();
       Job job;
       {
-        // The job is read under the lock, so a worker that wakes late sees one whole job, never a mix
-        // of the previous one and the next.
+        // Joining a job happens under the lock, after which the caller cannot return (it waits for
+        // active_ to drop to 0): the job's function stays alive for as long as this worker uses it.
         std::unique_lock<std::mutex> lk(mu_);
         cv_.wait(lk, [&] { return generation_.load(std::memory_order_relaxed) != seen; });
         seen = generation_.load(std::memory_order_relaxed);
         if (stop_) return;
         job = job_;
+        if (job.nchunks == 0) continue;
+        active_.fetch_add(1, std::memory_order_relaxed);
       }
-      if (w < job.nchunks) {
-        run_chunk(job, w);
-        pending_.fetch_sub(1, std::memory_order_acq_rel);
-      }
+      claim_chunks(job);
+      active_.fetch_sub(1, std::memory_order_release);
     }
   }
 
@@ -115,7 +122,8 @@ class ThreadPool {
   std::mutex mu_;      // guards the job fields below against the sleeping workers' wake-up
   std::condition_variable cv_;
   std::atomic<uint64_t> generation_{0};
-  std::atomic<int> pending_{0};
+  std::atomic<int64_t> next_{0};  // next chunk to claim
+  std::atomic<int> active_{0};    // workers inside the current job
   bool stop_ = false;
   Job job_;
   std::mutex err_mu_;
@@ -199,12 +207,12 @@ void parallel_for(int64_t n, int64_t grain, const std::function<void(int64_t, in
   }
   std::unique_lock<std::mutex> busy(pool->run_mutex(), std::try_to_lock);
   if (!busy.owns_lock()) return fn(0, n);  // another Python thread is using the pool
-  const int64_t max_chunks = std::min<int64_t>(pool->size(), (n + grain - 1) / grain);
-  int64_t chunk = (n + max_chunks - 1) / max_chunks;
+  // About 16 chunks per thread: enough for the claim counter to even out a slow thread, few enough that
+  // claiming (one atomic add) is noise.
+  int64_t chunk = std::max(grain, (n + 16 * pool->size() - 1) / (16 * pool->size()));
   chunk = (chunk + 63) / 64 * 64;
-  const int nchunks = int((n + chunk - 1) / chunk);
-  if (nchunks == 1) return fn(0, n);
-  pool->run(n, chunk, nchunks, fn);
+  if (chunk >= n) return fn(0, n);
+  pool->run(n, chunk, fn);
 }
 
 }  // namespace fastnn

@@ -12,7 +12,8 @@ int default_num_threads();   // CPUs this process may run on (sched_getaffinity)
 int get_num_threads();
 void set_num_threads(int n); // n >= 1; waits for a running job, then resizes
 
-// Calls fn(begin, end) on disjoint chunks that cover [0, n), on up to get_num_threads() threads.
+// Calls fn(begin, end) on disjoint chunks that cover [0, n), on up to get_num_threads() threads
+// (chunks are claimed dynamically: a thread that is slowed down takes fewer).
 // Chunks are at least `grain` long and start at multiples of 64 elements (no two threads write one
 // cache line of an elementwise output). Runs inline when the work is small, when called from inside a
 // parallel region, or when another thread is using the pool. Rethrows the first exception of a chunk.

@@ -14,14 +14,11 @@ std::vector<KernelInfo> kernel_catalog() {
   return all;
 }
 
-std::string selected_kernel(const std::string& family) {
-  bool known = false;
-  for (const auto& k : kernel_catalog()) {
-    if (k.family != family) continue;
-    known = true;
-    if (may_use(k.isa)) return k.name;
-  }
-  fail(ErrorKind::Value, "no kernel family named '", family, "'", known ? " has a usable kernel" : "");
+std::string selected_kernel(const std::string& family, bool streaming) {
+  // Lists are best first and end with an always-usable reference kernel.
+  for (const auto& k : kernel_catalog())
+    if (k.family == family && may_use(k.isa) && (streaming || !k.streaming)) return k.name;
+  fail(ErrorKind::Value, "no kernel family named '", family, "'");
 }
 
 }  // namespace fastnn

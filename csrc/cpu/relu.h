@@ -2,7 +2,8 @@
 //   forward:  y = x < 0 ? 0 : x        (so relu(-0.0) = -0.0 and relu(NaN) = NaN, bit-exact with torch)
 //   backward: dx = y <= 0 ? 0 : dy     (torch's threshold_backward(dy, y, 0); NaN in y passes dy through)
 // shapes: x, y, dy, dx are contiguous [n]. Kernels see one thread's chunk; ops/relu.cpp splits the work.
-// variants: __ref (portable, also float64), __avx2 (8 lanes), __avx512 (16 lanes).
+// variants: __ref (portable, also float64), __avx2 (8 lanes), __avx512 (16 lanes); _nt: the same with
+//   non-temporal stores, picked for outputs larger than the last-level cache.
 // bench: python bench/bench_relu.py
 #pragma once
 #include <cstdint>
@@ -20,9 +21,13 @@ void relu_backward_f32__ref(const float* dy, const float* y, float* dx, int64_t 
 void relu_backward_f64__ref(const double* dy, const double* y, double* dx, int64_t n);
 #ifdef FASTNN_X86_KERNELS
 void relu_f32__avx2(const float* x, float* y, int64_t n);
+void relu_f32_nt__avx2(const float* x, float* y, int64_t n);
 void relu_backward_f32__avx2(const float* dy, const float* y, float* dx, int64_t n);
+void relu_backward_f32_nt__avx2(const float* dy, const float* y, float* dx, int64_t n);
 void relu_f32__avx512(const float* x, float* y, int64_t n);
+void relu_f32_nt__avx512(const float* x, float* y, int64_t n);
 void relu_backward_f32__avx512(const float* dy, const float* y, float* dx, int64_t n);
+void relu_backward_f32_nt__avx512(const float* dy, const float* y, float* dx, int64_t n);
 #endif
 
 const KernelList<ReluFn<float>>& relu_f32_kernels();

@@ -14,9 +14,13 @@ import sys
 
 import numpy as np
 
-from .. import cuda
+from .. import _C, cuda
 
 SUPPORTED_DTYPES = ("float32", "float64")
+
+# Outputs at least this large get a transparent-huge-page hint before the kernel first touches them
+# (numpy does the same for its own arrays; torch's allocator does not unless THP_MEM_ALLOC_ENABLE=1).
+HUGE_PAGE_MIN_BYTES = 4 << 20
 
 
 def _torch():
@@ -124,7 +128,11 @@ def empty_like(x):
     """A new C-contiguous array of x's kind, shape and dtype."""
     if isinstance(x, np.ndarray):
         return np.empty(x.shape, dtype=x.dtype)
-    return _torch().empty(x.shape, dtype=x.dtype, device=x.device)
+    out = _torch().empty(x.shape, dtype=x.dtype, device=x.device)
+    nbytes = out.numel() * out.element_size()
+    if nbytes >= HUGE_PAGE_MIN_BYTES:
+        _C.advise_huge_pages(out.data_ptr(), nbytes)
+    return out
 
 
 def view(x) -> tuple:
