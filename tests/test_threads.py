@@ -1,0 +1,82 @@
+"""fastnn's thread pool: sizing, results independent of thread count, fork safety, torch interleaving."""
+import os
+
+import numpy as np
+import pytest
+import torch
+
+import fastnn
+from helpers import mixed_values, run_python
+
+
+@pytest.fixture
+def restore_threads():
+    n = fastnn.get_num_threads()
+    yield
+    fastnn.set_num_threads(n)
+
+
+def test_default_is_the_cpus_this_process_may_use():
+    r = run_python("import fastnn; print(fastnn.get_num_threads())")
+    assert int(r.stdout) == len(os.sched_getaffinity(0))
+    r = run_python("import os, fastnn; os.sched_setaffinity(0, {min(os.sched_getaffinity(0))}); "
+                   "print(fastnn.get_num_threads())")
+    assert r.returncode == 0, r.stderr
+    # the probe runs at first use, after the affinity change
+    assert int(r.stdout) == 1
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 8])
+def test_results_do_not_depend_on_thread_count(n, restore_threads):
+    fastnn.set_num_threads(n)
+    assert fastnn.get_num_threads() == n
+    for size in (1, 16384, 16385, 100_000, 1_000_003):
+        x = mixed_values(size, np.float32, seed=size)
+        want = torch.relu(torch.from_numpy(x)).numpy()
+        assert fastnn.ops.relu(x).tobytes() == want.tobytes()
+
+
+def test_set_num_threads_rejects_bad_values(restore_threads):
+    with pytest.raises(ValueError, match="expected a number of threads >= 1, got 0"):
+        fastnn.set_num_threads(0)
+    with pytest.raises(ValueError):
+        fastnn.set_num_threads(-3)
+    with pytest.raises(TypeError, match="expected an int, got str"):
+        fastnn.set_num_threads("2")
+    with pytest.raises(TypeError):
+        fastnn.set_num_threads(2.0)
+
+
+def test_fork_after_the_pool_ran_does_not_hang():
+    """A child forked after the parent used the pool (a DataLoader worker) builds its own pool."""
+    r = run_python("""
+        import os, numpy as np, fastnn
+        fastnn.set_num_threads(4)
+        x = np.random.default_rng(0).standard_normal(1_000_000).astype(np.float32)
+        fastnn.ops.relu(x)                        # the pool's workers exist now
+        pids = []
+        for i in range(3):
+            pid = os.fork()
+            if pid == 0:
+                ok = np.array_equal(fastnn.ops.relu(x), np.maximum(x, 0))
+                fastnn.set_num_threads(2)
+                ok = ok and np.array_equal(fastnn.ops.relu(x), np.maximum(x, 0))
+                os._exit(0 if ok else 3)
+            pids.append(pid)
+        codes = [os.waitpid(p, 0)[1] for p in pids]
+        ok = np.array_equal(fastnn.ops.relu(x), np.maximum(x, 0))
+        print(codes, ok)
+    """, timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "[0, 0, 0] True"
+
+
+def test_interleaved_with_torch_ops(restore_threads):
+    """torch's OpenMP pool and fastnn's pool alternate in one step, as in a training loop."""
+    x = torch.randn(2_000_000)
+    w = torch.randn(512, 512)
+    for _ in range(20):
+        y = fastnn.ops.relu(x)
+        z = torch.mm(w, w)
+        torch.testing.assert_close(y, torch.relu(x), rtol=0, atol=0)
+    assert torch.isfinite(z).all()
