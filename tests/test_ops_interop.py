@@ -165,6 +165,10 @@ class _FakeCudaTensor(torch.Tensor):
     def device(self):
         return torch.device("cuda", 0)
 
+    @property
+    def is_cpu(self):
+        return False
+
 
 def test_cuda_tensor_on_build_without_cuda_is_refused():
     x = torch.Tensor._make_subclass(_FakeCudaTensor, torch.ones(3))
@@ -242,6 +246,14 @@ def test_native_layer_checks_again():
         fastnn._C.relu(good[:1] + ("float16",) + good[2:], good)
     with pytest.raises(ValueError, match="must be on the CPU"):
         fastnn._C.relu(good[:4] + ("cuda",) + good[5:], good)
+    with pytest.raises(TypeError, match="no kernels for buffer format 'i'"):
+        fastnn._C.relu(np.ones(8, np.int32), x)
+    with pytest.raises(TypeError, match="expected an array with the buffer protocol or a view descriptor, got list"):
+        fastnn._C.relu([1.0], x)
+    with pytest.raises(ValueError, match="relu: argument 'out' is read-only"):
+        ro = np.ones(8, np.float32)
+        ro.flags.writeable = False
+        fastnn._C.relu(x, ro)
     with pytest.raises(ValueError, match="null data pointer"):
         fastnn._C.relu((0,) + good[1:], good)
     with pytest.raises(ValueError, match="negative dimension"):

@@ -26,9 +26,8 @@ def relu(x, *, out=None, kernel: str | None = None):
 def relu_(x, *, kernel: str | None = None):
     """In-place :func:`relu`; returns ``x``. Non-contiguous ``x`` is computed in a copy and written back."""
     op = "fastnn.ops.relu_"
-    io.check_array(op, "x", x)
-    io.check_writable(op, "x", x)
     src = io.as_input(op, "x", x)
+    io.check_writable(op, "x", x)
     if src is x:
         _C.relu(io.view(x), io.view(x), kernel or "")
     else:
@@ -45,7 +44,7 @@ def relu_backward(grad_output, output, *, out=None, kernel: str | None = None):
     op = "fastnn.ops.relu_backward"
     grad_output = io.as_input(op, "grad_output", grad_output)
     output = io.as_input(op, "output", output)
-    io.same_kind(op, ("grad_output", "output"), grad_output, output)
+    io.check_like(op, "output", output, grad_output, "grad_output")
     out = io.empty_like(grad_output) if out is None else io.as_output(op, "out", out, grad_output, "grad_output")
     _C.relu_backward(io.view(grad_output), io.view(output), io.view(out), kernel or "")
     return out
