@@ -17,8 +17,9 @@ except ImportError as e:  # pragma: no cover - exercised only on a broken instal
 
     raise ImportError(
         "fastnn's native module fastnn._C could not be loaded "
-        f"(package directory: {_os.path.dirname(__file__)}). If that is a source checkout, build it first: "
-        "`pip install .`, or for development `pip install --no-build-isolation -e . -Cbuild-dir=build/dev`. "
+        f"(package directory: {_os.path.dirname(__file__)}). If that is a source checkout, either run Python "
+        "from another directory so that the installed fastnn is imported, or build the checkout for "
+        "development: `pip install --no-build-isolation -e . -Cbuild-dir=build/dev`. "
         f"Original error: {e}"
     ) from e
 
