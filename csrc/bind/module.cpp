@@ -36,7 +36,7 @@ class BoundArray {
     if (PyObject_CheckBuffer(obj.ptr())) from_buffer(obj);
     else if (py::isinstance<py::tuple>(obj)) from_descriptor(py::reinterpret_borrow<py::tuple>(obj));
     else fail(ErrorKind::Type, "expected an array with the buffer protocol or a view descriptor, got ",
-              std::string(py::str(obj.get_type().attr("__name__"))));
+              std::string(py::str(py::type::handle_of(obj).attr("__name__"))));
   }
   BoundArray(const BoundArray&) = delete;
   BoundArray& operator=(const BoundArray&) = delete;
