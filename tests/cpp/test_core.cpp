@@ -1,0 +1,207 @@
+// test_core.cpp — the kernel core tested as a plain C++ library (no Python), meant to run under
+// sanitizers: ASan+UBSan (buffers are allocated at their exact size, so a kernel reading or writing one
+// element too far is caught) and ThreadSanitizer (the thread pool's hand-written synchronisation).
+// Build and run: .ci/run does it (see the "C++ core under sanitizers" step there).
+#include <atomic>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <limits>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "core/array_view.h"
+#include "core/cpu_features.h"
+#include "core/error.h"
+#include "core/thread_pool.h"
+#include "cpu/registry.h"
+#include "cpu/relu.h"
+#include "ops/relu.h"
+
+namespace {
+
+int g_failures = 0;
+
+#define CHECK(cond, ...)                                                              \
+  do {                                                                                \
+    if (!(cond)) {                                                                    \
+      ++g_failures;                                                                   \
+      std::fprintf(stderr, "%s:%d: CHECK(%s) failed: %s\n", __FILE__, __LINE__, #cond, \
+                   fastnn::str_cat(__VA_ARGS__).c_str());                             \
+    }                                                                                 \
+  } while (0)
+
+template <class F>
+bool throws_kind(fastnn::ErrorKind kind, F&& f) {
+  try {
+    f();
+  } catch (const fastnn::Error& e) {
+    return e.kind() == kind;
+  }
+  return false;
+}
+
+const int64_t kSizes[] = {0, 1, 7, 8, 9, 15, 16, 17, 31, 32, 33, 63, 64, 65, 129, 1000, 4099, 16384, 16385, 100003};
+
+void test_parallel_for_covers_each_index_once() {
+  for (int threads : {1, 2, 3, 7}) {
+    fastnn::set_num_threads(threads);
+    for (int64_t n : kSizes)
+      for (int64_t grain : {int64_t(1), int64_t(64), int64_t(1000), int64_t(16384)}) {
+        std::vector<std::atomic<int>> hits(static_cast<size_t>(n));
+        std::atomic<bool> aligned{true};
+        fastnn::parallel_for(n, grain, [&](int64_t b, int64_t e) {
+          if (b % 64 != 0) aligned = false;
+          for (int64_t i = b; i < e; ++i) hits[size_t(i)].fetch_add(1, std::memory_order_relaxed);
+        });
+        for (int64_t i = 0; i < n; ++i) CHECK(hits[size_t(i)] == 1, "threads=", threads, " n=", n, " i=", i);
+        CHECK(aligned, "chunk start not a multiple of 64: threads=", threads, " n=", n, " grain=", grain);
+      }
+  }
+}
+
+void test_parallel_for_from_many_threads_and_nested() {
+  fastnn::set_num_threads(3);
+  std::vector<std::thread> callers;
+  std::atomic<int> bad{0};
+  for (int t = 0; t < 4; ++t)
+    callers.emplace_back([&, t] {
+      for (int rep = 0; rep < 100; ++rep) {
+        const int64_t n = 5000 + 97 * t + rep;
+        std::vector<int> hits(size_t(n), 0);  // disjoint chunks: plain ints are race-free
+        fastnn::parallel_for(n, 128, [&](int64_t b, int64_t e) {
+          // nested: runs inline on the calling worker
+          fastnn::parallel_for(e - b, 16, [&](int64_t ib, int64_t ie) {
+            for (int64_t i = ib; i < ie; ++i) hits[size_t(b + i)] += 1;
+          });
+        });
+        for (int v : hits) bad += (v != 1);
+      }
+    });
+  for (auto& c : callers) c.join();
+  CHECK(bad == 0, bad.load(), " indices not visited exactly once");
+}
+
+void test_exceptions_propagate_and_pool_survives() {
+  fastnn::set_num_threads(2);
+  const bool threw = throws_kind(fastnn::ErrorKind::Value, [] {
+    fastnn::parallel_for(100000, 1000, [](int64_t b, int64_t) {
+      if (b >= 50000) fastnn::fail(fastnn::ErrorKind::Value, "chunk at ", b);
+    });
+  });
+  CHECK(threw, "exception from a chunk was not rethrown");
+  std::atomic<int64_t> sum{0};
+  fastnn::parallel_for(100000, 1000, [&](int64_t b, int64_t e) { sum += e - b; });
+  CHECK(sum == 100000, "pool unusable after an exception: ", sum.load());
+  CHECK(throws_kind(fastnn::ErrorKind::Value, [] { fastnn::set_num_threads(0); }), "set_num_threads(0) accepted");
+}
+
+void test_resize_while_in_use() {
+  std::atomic<bool> stop{false};
+  std::atomic<int> bad{0};
+  std::thread user([&] {
+    while (!stop) {
+      std::atomic<int64_t> sum{0};
+      fastnn::parallel_for(50000, 256, [&](int64_t b, int64_t e) { sum += e - b; });
+      bad += (sum != 50000);
+    }
+  });
+  for (int i = 0; i < 200; ++i) fastnn::set_num_threads(1 + i % 4);
+  stop = true;
+  user.join();
+  CHECK(bad == 0, "wrong coverage while resizing");
+}
+
+// Every usable kernel of a family against its reference, on exact-size heap buffers at several
+// offsets from an aligned base (the streaming variants peel to alignment).
+template <class T, class Fn>
+void check_unary_family(const char* family, const fastnn::KernelList<Fn>& list) {
+  const Fn ref = list.back().fn;
+  for (const auto& k : list) {
+    if (!fastnn::may_use(k.isa)) continue;
+    for (int64_t n : kSizes)
+      for (int64_t off : {0, 1, 3}) {
+        std::unique_ptr<T[]> x(new T[size_t(n + off)]), y(new T[size_t(n + off)]), want(new T[size_t(n)]);
+        for (int64_t i = 0; i < n + off; ++i) x[size_t(i)] = T(std::sin(double(i)) * 3);
+        if (n > 2) x[1] = std::numeric_limits<T>::quiet_NaN(), x[2] = T(-0.0);
+        ref(x.get() + off, want.get(), n);
+        k.fn(x.get() + off, y.get() + off, n);
+        CHECK(std::memcmp(y.get() + off, want.get(), size_t(n) * sizeof(T)) == 0, family, " ", k.name, " n=", n,
+              " off=", off);
+      }
+  }
+}
+
+template <class T, class Fn>
+void check_binary_family(const char* family, const fastnn::KernelList<Fn>& list) {
+  const Fn ref = list.back().fn;
+  for (const auto& k : list) {
+    if (!fastnn::may_use(k.isa)) continue;
+    for (int64_t n : kSizes)
+      for (int64_t off : {0, 5}) {
+        std::unique_ptr<T[]> dy(new T[size_t(n)]), y(new T[size_t(n)]), dx(new T[size_t(n + off)]), want(new T[size_t(n)]);
+        for (int64_t i = 0; i < n; ++i) dy[size_t(i)] = T(i % 13) - 6, y[size_t(i)] = T(std::cos(double(i)));
+        if (n > 1) y[0] = std::numeric_limits<T>::quiet_NaN(), y[1] = T(0);
+        ref(dy.get(), y.get(), want.get(), n);
+        k.fn(dy.get(), y.get(), dx.get() + off, n);
+        CHECK(std::memcmp(dx.get() + off, want.get(), size_t(n) * sizeof(T)) == 0, family, " ", k.name, " n=", n);
+      }
+  }
+}
+
+fastnn::ArrayView view1d(void* p, fastnn::DType t, int64_t n, int64_t stride = 1) {
+  fastnn::ArrayView v;
+  v.data = p;
+  v.dtype = t;
+  v.shape = {n};
+  v.strides = {stride};
+  return v;
+}
+
+void test_relu_op_validates_views() {
+  std::vector<float> a(64, -1.f), b(64);
+  using fastnn::DType;
+  using fastnn::ErrorKind;
+  fastnn::relu(view1d(a.data(), DType::Float32, 64), view1d(b.data(), DType::Float32, 64));
+  CHECK(b[0] == 0.f && b[63] == 0.f, "relu op result");
+  CHECK(throws_kind(ErrorKind::Value, [&] { fastnn::relu(view1d(a.data(), DType::Float32, 32, 2), view1d(b.data(), DType::Float32, 32)); }),
+        "strided input accepted");
+  CHECK(throws_kind(ErrorKind::Value, [&] { fastnn::relu(view1d(a.data(), DType::Float32, 64), view1d(b.data(), DType::Float32, 63)); }),
+        "shape mismatch accepted");
+  CHECK(throws_kind(ErrorKind::Type, [&] { fastnn::relu(view1d(a.data(), DType::Float32, 16), view1d(b.data(), DType::Float64, 16)); }),
+        "dtype mismatch accepted");
+  CHECK(throws_kind(ErrorKind::Value, [&] { fastnn::relu(view1d(a.data(), DType::Float32, 32), view1d(a.data() + 1, DType::Float32, 32)); }),
+        "partial overlap accepted");
+  CHECK(throws_kind(ErrorKind::Value, [&] { fastnn::relu(view1d(nullptr, DType::Float32, 4), view1d(b.data(), DType::Float32, 4)); }),
+        "null pointer accepted");
+  auto ro = view1d(b.data(), DType::Float32, 64);
+  ro.readonly = true;
+  CHECK(throws_kind(ErrorKind::Value, [&] { fastnn::relu(view1d(a.data(), DType::Float32, 64), ro); }), "read-only out accepted");
+  CHECK(throws_kind(ErrorKind::Value, [&] { fastnn::relu(view1d(a.data(), DType::Float32, 4), view1d(b.data(), DType::Float32, 4), "nope"); }),
+        "unknown kernel accepted");
+  fastnn::relu(view1d(nullptr, DType::Float32, 0), view1d(nullptr, DType::Float32, 0));  // empty is fine
+  fastnn::relu(view1d(a.data(), DType::Float32, 64), view1d(a.data(), DType::Float32, 64));  // exact alias: in place
+  CHECK(a[5] == 0.f, "in-place relu");
+}
+
+}  // namespace
+
+int main() {
+  std::printf("isa=%s threads=%d\n", fastnn::isa_name(fastnn::active_isa()), fastnn::get_num_threads());
+  test_parallel_for_covers_each_index_once();
+  test_parallel_for_from_many_threads_and_nested();
+  test_exceptions_propagate_and_pool_survives();
+  test_resize_while_in_use();
+  fastnn::set_num_threads(2);
+  check_unary_family<float>("relu_f32", fastnn::relu_f32_kernels());
+  check_unary_family<double>("relu_f64", fastnn::relu_f64_kernels());
+  check_binary_family<float>("relu_backward_f32", fastnn::relu_backward_f32_kernels());
+  check_binary_family<double>("relu_backward_f64", fastnn::relu_backward_f64_kernels());
+  test_relu_op_validates_views();
+  std::printf("%s (%d failures)\n", g_failures ? "FAILED" : "OK", g_failures);
+  return g_failures ? 1 : 0;
+}
