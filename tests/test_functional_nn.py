@@ -34,6 +34,29 @@ def test_gradcheck_and_gradgradcheck_float64():
     assert torch.autograd.gradgradcheck(F.relu, (x,))
 
 
+def test_custom_op_route_gradients():
+    """The route torch.compile takes (torch.ops.fastnn.*), run eagerly: first and second derivatives."""
+    x = torch.randn(6, 11, dtype=torch.float64)
+    x = (x + 0.1 * x.sign()).requires_grad_()
+    assert torch.autograd.gradcheck(torch.ops.fastnn.relu, (x,))
+    assert torch.autograd.gradgradcheck(torch.ops.fastnn.relu, (x,))
+    y = x.detach().relu()
+    g = torch.randn_like(x, requires_grad=True)
+    assert torch.autograd.gradcheck(lambda gg: torch.ops.fastnn.relu_backward(gg, y), (g,))
+    a = torch.randn(40, requires_grad=True)
+    torch.ops.fastnn.relu(a).sum().backward()
+    torch.testing.assert_close(a.grad, (a > 0).float(), rtol=0, atol=0)
+
+
+def test_eager_route_records_autograd_only_when_needed():
+    x = torch.randn(10)
+    assert F.relu(x).grad_fn is None
+    xg = torch.randn(10, requires_grad=True)
+    assert F.relu(xg).grad_fn is not None
+    with torch.no_grad():
+        assert F.relu(xg).grad_fn is None
+
+
 def test_stride_zero_grad_from_sum():
     """loss.sum() hands backward an expanded (stride-0) gradient."""
     x = torch.randn(8, 9, requires_grad=True)
@@ -94,6 +117,8 @@ def test_bad_input_to_functional():
 def test_meta_tensors_use_the_fake_kernel():
     y = F.relu(torch.empty(4, 5, device="meta"))
     assert y.device.type == "meta" and y.shape == (4, 5)
+    m = torch.empty(4, 5, device="meta")
+    assert F.relu_(m) is m
 
 
 def test_custom_ops_pass_torch_library_opcheck():
