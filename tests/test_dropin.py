@@ -43,6 +43,23 @@ def test_submodules_import_under_fastnn_names():
     assert fastnn.nn.utils.clip_grad_norm_ is torch.nn.utils.clip_grad_norm_
 
 
+def test_submodule_not_yet_imported_by_torch_is_torchs_module_not_a_copy():
+    r = run_python("""
+        import sys, fastnn.nn
+        assert "torch.nn.utils.prune" not in sys.modules
+        import fastnn.nn.utils.prune as p
+        from fastnn.nn.utils.parametrize import register_parametrization
+        import fastnn.nn._activation as own   # fastnn's own submodules still come first
+        print(p is sys.modules["torch.nn.utils.prune"], p.__name__,
+              register_parametrization is sys.modules["torch.nn.utils.parametrize"].register_parametrization,
+              own.ReLU is fastnn.nn.ReLU)
+    """)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split() == ["True", "torch.nn.utils.prune", "True", "True"]
+    r = run_python("import fastnn.nn.no_such_module")
+    assert "ModuleNotFoundError: No module named 'fastnn.nn.no_such_module'" in r.stderr
+
+
 def test_missing_name_is_an_attribute_error():
     with pytest.raises(AttributeError, match="module 'fastnn.nn' has no attribute 'NoSuchLayer'"):
         fastnn.nn.NoSuchLayer  # noqa: B018
