@@ -43,16 +43,17 @@ def compare(case: str, shape: str, impls: dict, bytes_moved: int, variants: dict
             for name, s in samples.items()]
 
 
-def print_table(results: list[Result], baseline: str = "torch") -> None:
-    print(f"{'case':<34} {'shape':<16} {'impl':<8} {'variant':<24} {'median ms':>10} {'GB/s':>7} {'speedup':>8}")
+def print_table(results: list[Result]) -> None:
+    """One row per result; fastnn's rows show their speedup over the reference (torch or numpy) of the case."""
+    print(f"{'case':<28} {'shape':<24} {'impl':<7} {'variant':<27} {'median ms':>10} {'GB/s':>6} {'speedup':>8}")
     by_case = {}
     for r in results:
         by_case.setdefault((r.case, r.shape), []).append(r)
     for rows in by_case.values():
-        base = next((r for r in rows if r.impl == baseline), None)
+        base = next((r for r in rows if r.impl != "fastnn"), None)
         for r in rows:
-            speed = f"{base.median_ms / r.median_ms:7.2f}x" if base and r is not base else ""
-            print(f"{r.case:<34} {r.shape:<16} {r.impl:<8} {r.variant:<24} {r.median_ms:10.3f} {r.gbps:7.1f} {speed:>8}")
+            speed = f"{base.median_ms / r.median_ms:7.2f}x" if base and r.impl == "fastnn" else ""
+            print(f"{r.case:<28} {r.shape:<24} {r.impl:<7} {r.variant:<27} {r.median_ms:10.3f} {r.gbps:6.1f} {speed:>8}")
 
 
 def write_json(path: str, results: list[Result], meta: dict) -> None:

@@ -1,0 +1,13 @@
+"""Nothing registered goes untested: every kernel family in the registry is claimed by a test module
+that runs each of its kernels against torch (that module's FAMILIES)."""
+import fastnn
+import test_relu_kernels
+
+TESTED_FAMILIES = set(test_relu_kernels.FAMILIES)
+
+
+def test_every_registered_family_has_kernel_tests():
+    registered = {k["family"] for k in fastnn.list_kernels()}
+    untested = registered - TESTED_FAMILIES
+    assert not untested, f"kernel families without a kernel test module: {sorted(untested)}"
+    assert not TESTED_FAMILIES - registered, "a test module claims a family the registry does not have"
