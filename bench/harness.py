@@ -1,62 +1,219 @@
-"""Timing for bench/ scripts: warm-up, then fastnn and its references alternate within each repeat
-(order flipped every repeat) so that drift and neighbour effects hit both; medians are reported.
+"""Cases, timing and the suite runner.
 
-Issue 3 grows this into the `fastnn-bench` harness; keep cases free of their own timing code.
+Timing: every implementation of a case is warmed up, then timed `repeats` times with the implementations
+alternating (order flipped every repeat) so that drift, frequency changes and neighbour effects hit all
+of them alike. A sample is the mean over `inner` back-to-back calls, with `inner` chosen so that a sample
+lasts about a millisecond (timer resolution and call overhead stay negligible). Medians are reported.
+CPU samples use time.perf_counter; CUDA samples use CUDA events on torch's current stream.
 """
 from __future__ import annotations
 
-import json
-import platform
+import importlib
+import math
+import pkgutil
+import re
 import statistics
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
+from typing import Callable
+
+import fastnn
+
+SCHEMA_VERSION = 1
+SAMPLE_TARGET_S = 1e-3
+
+
+@dataclass
+class Case:
+    """One benchmark: a named computation at one shape, with its napkin math.
+
+    ``setup(device)`` allocates inputs on ``device`` ("cpu" or "cuda") and returns the implementations to
+    time as ``{"fastnn": fn, "torch": fn, ...}`` (zero-argument callables). ``flops`` and ``bytes`` are
+    the work and the minimum memory traffic of one call: a case with flops is rated in GFLOP/s against
+    the FMA ceiling, one without in GB/s against the copy ceiling.
+    """
+
+    family: str
+    name: str
+    shape: str
+    size: int
+    setup: Callable[[str], dict]
+    flops: float = 0.0
+    bytes: float = 0.0
+    napkin: str = ""
+    variant: Callable[[], str] = lambda: ""
+    devices: tuple = ("cpu", "cuda")
+    quick: bool = True
+
+    @property
+    def key(self) -> str:
+        return f"{self.name} | {self.shape}"
 
 
 @dataclass
 class Result:
+    family: str
     case: str
     shape: str
-    impl: str
+    device: str
+    size: int
+    flops: float
+    bytes: float
+    napkin: str
     variant: str
-    median_ms: float
-    bytes_moved: int
-    samples_ms: list[float] = field(repr=False)
+    impls: dict = field(default_factory=dict)  # name -> {"median_s", "samples_s", "inner", "rel_noise"}
 
     @property
-    def gbps(self) -> float:
-        return self.bytes_moved / (self.median_ms * 1e-3) / 1e9
+    def key(self) -> str:
+        return f"{self.case} | {self.shape} | {self.device}"
+
+    @property
+    def reference(self) -> str | None:
+        return next((n for n in ("torch", "numpy") if n in self.impls), None)
+
+    @property
+    def speedup(self) -> float | None:
+        ref = self.reference
+        if ref is None or "fastnn" not in self.impls:
+            return None
+        return self.impls[ref]["median_s"] / self.impls["fastnn"]["median_s"]
+
+    @property
+    def unit(self) -> str:
+        return "GFLOP/s" if self.flops else "GB/s"
+
+    def rate(self, impl: str = "fastnn") -> float:
+        work = self.flops if self.flops else self.bytes
+        return work / self.impls[impl]["median_s"] / 1e9
+
+    def to_json(self) -> dict:
+        d = dict(vars(self))
+        d["speedup"] = self.speedup
+        d["unit"] = self.unit
+        d["rates"] = {name: self.rate(name) for name in self.impls}
+        return d
+
+    @classmethod
+    def from_json(cls, d: dict) -> "Result":
+        return cls(**{k: d[k] for k in ("family", "case", "shape", "device", "size", "flops", "bytes", "napkin",
+                                        "variant", "impls")})
 
 
-def compare(case: str, shape: str, impls: dict, bytes_moved: int, variants: dict, repeats: int, warmup: int = 3):
-    """Time every callable of `impls` (name -> fn), interleaved; returns one Result per impl."""
-    for _ in range(warmup):
-        for fn in impls.values():
+def rel_noise(samples: list[float]) -> float:
+    """Relative spread of the samples: interquartile range / 1.349 (a sigma estimate) / median."""
+    if len(samples) < 4:
+        return 0.0
+    q1, _, q3 = statistics.quantiles(samples, n=4)
+    return (q3 - q1) / 1.349 / statistics.median(samples)
+
+
+# ---------------------------------------------------------------------------------------------- devices
+
+def gpu_status() -> tuple[bool, str]:
+    """(usable, device name or the reason why not): both a CUDA device and fastnn's CUDA module are needed."""
+    try:
+        import torch
+    except ImportError:
+        return False, "torch is not installed"
+    if not torch.cuda.is_available():
+        build = "a CPU-only build" if torch.version.cuda is None else f"built for CUDA {torch.version.cuda}"
+        return False, f"no CUDA device visible to torch {torch.__version__} ({build})"
+    if not fastnn.cuda.is_available():
+        return False, fastnn.cuda.unavailable_reason()
+    return True, torch.cuda.get_device_name()
+
+
+def _cpu_timer(fn: Callable, inner: int) -> float:
+    t0 = time.perf_counter()
+    for _ in range(inner):
+        fn()
+    return (time.perf_counter() - t0) / inner
+
+
+def _cuda_timer(fn: Callable, inner: int) -> float:
+    import torch
+
+    start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+    start.record()
+    for _ in range(inner):
+        fn()
+    end.record()
+    end.synchronize()
+    return start.elapsed_time(end) / 1e3 / inner
+
+
+TIMERS = {"cpu": _cpu_timer, "cuda": _cuda_timer}
+
+
+# ---------------------------------------------------------------------------------------------- running
+
+def measure(case: Case, device: str, repeats: int, warmup: int = 2) -> Result:
+    impls = case.setup(device)
+    timer = TIMERS[device]
+    inner = {}
+    for name, fn in impls.items():
+        for _ in range(warmup):
             fn()
+        once = timer(fn, 1)
+        inner[name] = max(1, min(1000, math.ceil(SAMPLE_TARGET_S / max(once, 1e-9))))
     samples = {name: [] for name in impls}
     names = list(impls)
     for r in range(repeats):
-        for name in names if r % 2 == 0 else reversed(names):
-            t0 = time.perf_counter()
-            impls[name]()
-            samples[name].append((time.perf_counter() - t0) * 1e3)
-    return [Result(case, shape, name, variants.get(name, ""), statistics.median(s), bytes_moved, s)
-            for name, s in samples.items()]
+        for name in names if r % 2 == 0 else names[::-1]:
+            samples[name].append(timer(impls[name], inner[name]))
+    return Result(
+        family=case.family, case=case.name, shape=case.shape, device=device, size=case.size, flops=case.flops,
+        bytes=case.bytes, napkin=case.napkin, variant=case.variant() if device == "cpu" else "",
+        impls={name: {"median_s": statistics.median(s), "samples_s": s, "inner": inner[name],
+                      "rel_noise": rel_noise(s)} for name, s in samples.items()})
 
 
-def print_table(results: list[Result]) -> None:
-    """One row per result; fastnn's rows show their speedup over the reference (torch or numpy) of the case."""
-    print(f"{'case':<28} {'shape':<24} {'impl':<7} {'variant':<27} {'median ms':>10} {'GB/s':>6} {'speedup':>8}")
-    by_case = {}
-    for r in results:
-        by_case.setdefault((r.case, r.shape), []).append(r)
-    for rows in by_case.values():
-        base = next((r for r in rows if r.impl != "fastnn"), None)
-        for r in rows:
-            speed = f"{base.median_ms / r.median_ms:7.2f}x" if base and r.impl == "fastnn" else ""
-            print(f"{r.case:<28} {r.shape:<24} {r.impl:<7} {r.variant:<27} {r.median_ms:10.3f} {r.gbps:6.1f} {speed:>8}")
+def discover_cases(quick: bool = False, pattern: str | None = None) -> list[Case]:
+    """Every case of every bench_<family> module of this package, optionally the quick subset / a regex."""
+    from . import __path__ as here
+
+    cases = []
+    for mod in sorted(m.name for m in pkgutil.iter_modules(here) if m.name.startswith("bench_")):
+        cases += importlib.import_module(f"{__package__}.{mod}").cases()
+    if quick:
+        cases = [c for c in cases if c.quick]
+    if pattern:
+        rx = re.compile(pattern)
+        cases = [c for c in cases if rx.search(f"{c.family} {c.name} {c.shape}")]
+    return cases
 
 
-def write_json(path: str, results: list[Result], meta: dict) -> None:
-    with open(path, "w") as f:
-        json.dump({"meta": {"python": platform.python_version(), **meta},
-                   "results": [asdict(r) for r in results]}, f, indent=1)
+def measure_ceilings(quick: bool) -> dict:
+    """The CPU's FP32 FMA throughput and copy bandwidth, measured now by fastnn's native code.
+
+    Copy bandwidth twice: from memory (buffers far larger than the caches) and from the last-level
+    cache (two buffers of a quarter of it), because the seed networks' tensors mostly stay in cache and
+    a cache-resident case rated against memory bandwidth would read as 150% of its ceiling.
+    """
+    llc = fastnn.cpu_info()["llc_bytes"]
+    dram_bytes, llc_bytes = max(8 * llc, (128 if quick else 512) << 20), max(llc // 4, 64 << 10)
+    return {"fma": fastnn._C.measure_fma_gflops(0.3 if quick else 1.5),
+            "copy": {**fastnn._C.measure_copy_gbps(dram_bytes, 3 if quick else 7), "bytes": dram_bytes},
+            "copy_llc": {**fastnn._C.measure_copy_gbps(llc_bytes, 20 if quick else 100), "bytes": llc_bytes,
+                         "llc_bytes": llc}}
+
+
+def ceiling_for(r: Result, ceilings: dict) -> str | None:
+    """Which ceiling rates result r: FMA peak for compute, copy bandwidth at r's working-set size else."""
+    if r.device != "cpu" or not ceilings:
+        return None
+    if r.flops:
+        return "fma"
+    return "copy_llc" if r.bytes <= ceilings["copy_llc"]["llc_bytes"] else "copy"
+
+
+def run_suite(cases: list[Case], devices: list[str], repeats: int, progress: Callable | None = None) -> list[Result]:
+    jobs = [(c, d) for c in cases for d in devices if d in c.devices]
+    results = []
+    for i, (case, device) in enumerate(jobs):
+        if progress:
+            progress(i, len(jobs), f"{case.key} | {device}")
+        results.append(measure(case, device, repeats))
+    if progress:
+        progress(len(jobs), len(jobs), "done")
+    return results

@@ -1,9 +1,10 @@
 """Nothing registered goes untested: every kernel family in the registry is claimed by a test module
 that runs each of its kernels against torch (that module's FAMILIES)."""
 import fastnn
+import test_ceilings
 import test_relu_kernels
 
-TESTED_FAMILIES = set(test_relu_kernels.FAMILIES)
+TESTED_FAMILIES = set(test_relu_kernels.FAMILIES) | set(test_ceilings.FAMILIES)
 
 
 def test_every_registered_family_has_kernel_tests():

@@ -20,6 +20,7 @@
 #include "core/memory.h"
 #include "core/thread_pool.h"
 #include "cpu/registry.h"
+#include "ops/ceilings.h"
 #include "ops/relu.h"
 
 namespace py = pybind11;
@@ -157,6 +158,30 @@ PYBIND11_MODULE(_C, m) {
   m.def("advise_huge_pages", [](uintptr_t data, int64_t bytes) {
     fastnn::advise_huge_pages(reinterpret_cast<void*>(data), bytes);
   }, py::arg("data_ptr"), py::arg("nbytes"));
+
+  auto ceiling_dict = [](const fastnn::Ceiling& c, const char* unit) {
+    py::dict d;
+    d["value"] = c.value;
+    d["unit"] = unit;
+    d["kernel"] = c.kernel;
+    d["threads"] = c.threads;
+    return d;
+  };
+  m.def("measure_fma_gflops", [ceiling_dict](double seconds, const std::string& kernel) {
+    fastnn::Ceiling c;
+    without_gil([&] { c = fastnn::measure_fma_gflops(seconds, kernel); });
+    return ceiling_dict(c, "GFLOP/s");
+  }, py::arg("seconds"), py::arg("kernel") = "");
+  m.def("measure_copy_gbps", [ceiling_dict](int64_t nbytes, int reps) {
+    fastnn::Ceiling c;
+    without_gil([&] { c = fastnn::measure_copy_gbps(nbytes, reps); });
+    return ceiling_dict(c, "GB/s");
+  }, py::arg("nbytes"), py::arg("reps"));
+  m.def("run_fma_peak_kernel", [](const std::string& kernel, int64_t iters) {
+    double flops = 0;
+    const float checksum = fastnn::run_fma_peak_kernel(kernel, iters, &flops);
+    return py::make_tuple(checksum, flops);
+  }, py::arg("kernel"), py::arg("iters"));
 
   m.def("get_num_threads", &fastnn::get_num_threads);
   m.def("set_num_threads", &fastnn::set_num_threads, py::arg("n"));

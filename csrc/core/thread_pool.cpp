@@ -208,9 +208,9 @@ void parallel_for(int64_t n, int64_t grain, const std::function<void(int64_t, in
   std::unique_lock<std::mutex> busy(pool->run_mutex(), std::try_to_lock);
   if (!busy.owns_lock()) return fn(0, n);  // another Python thread is using the pool
   // About 16 chunks per thread: enough for the claim counter to even out a slow thread, few enough that
-  // claiming (one atomic add) is noise.
-  int64_t chunk = std::max(grain, (n + 16 * pool->size() - 1) / (16 * pool->size()));
-  chunk = (chunk + 63) / 64 * 64;
+  // claiming (one atomic add) is noise. Chunks are whole multiples of the grain.
+  const int64_t target = (n + 16 * pool->size() - 1) / (16 * pool->size());
+  const int64_t chunk = (std::max(grain, target) + grain - 1) / grain * grain;
   if (chunk >= n) return fn(0, n);
   pool->run(n, chunk, fn);
 }

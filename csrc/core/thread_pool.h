@@ -13,10 +13,10 @@ int get_num_threads();
 void set_num_threads(int n); // n >= 1; waits for a running job, then resizes
 
 // Calls fn(begin, end) on disjoint chunks that cover [0, n), on up to get_num_threads() threads
-// (chunks are claimed dynamically: a thread that is slowed down takes fewer).
-// Chunks are at least `grain` long and start at multiples of 64 elements (no two threads write one
-// cache line of an elementwise output). Runs inline when the work is small, when called from inside a
-// parallel region, or when another thread is using the pool. Rethrows the first exception of a chunk.
+// (chunks are claimed dynamically: a thread that is slowed down takes fewer). Chunks are whole
+// multiples of `grain` (so a grain of 64 elements keeps two threads off one cache line of an output).
+// Runs inline when the work is small, when called from inside a parallel region, or when another
+// thread is using the pool. Rethrows the first exception of a chunk.
 void parallel_for(int64_t n, int64_t grain, const std::function<void(int64_t, int64_t)>& fn);
 
 }  // namespace fastnn

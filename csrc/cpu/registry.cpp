@@ -1,6 +1,7 @@
 // registry.cpp — the list of kernel families, for list_kernels() and the tests that iterate over it.
 #include "cpu/registry.h"
 
+#include "cpu/fma_peak.h"
 #include "cpu/relu.h"
 
 namespace fastnn {
@@ -11,6 +12,7 @@ std::vector<KernelInfo> kernel_catalog() {
   describe_kernels("relu_f64", relu_f64_kernels(), all);
   describe_kernels("relu_backward_f32", relu_backward_f32_kernels(), all);
   describe_kernels("relu_backward_f64", relu_backward_f64_kernels(), all);
+  describe_kernels("fma_peak_f32", fma_peak_f32_kernels(), all);
   return all;
 }
 

@@ -9,7 +9,7 @@ namespace fastnn {
 
 // Below this many elements per chunk, waking another thread (a few microseconds) costs more than the
 // work it takes over (well under a nanosecond per element per thread for a memory-bound op).
-constexpr int64_t kEltwiseGrain = 16384;
+constexpr int64_t kEltwiseGrain = 16384;  // a multiple of 64: chunks never split a cache line
 
 // Streaming (non-temporal) stores pay off only when the output cannot stay in the last-level cache
 // anyway; below that, the next op usually reads it from cache. Measured on a 64 MiB ReLU output:

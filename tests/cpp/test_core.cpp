@@ -55,11 +55,11 @@ void test_parallel_for_covers_each_index_once() {
         std::vector<std::atomic<int>> hits(static_cast<size_t>(n));
         std::atomic<bool> aligned{true};
         fastnn::parallel_for(n, grain, [&](int64_t b, int64_t e) {
-          if (b % 64 != 0) aligned = false;
+          if (b % grain != 0) aligned = false;
           for (int64_t i = b; i < e; ++i) hits[size_t(i)].fetch_add(1, std::memory_order_relaxed);
         });
         for (int64_t i = 0; i < n; ++i) CHECK(hits[size_t(i)] == 1, "threads=", threads, " n=", n, " i=", i);
-        CHECK(aligned, "chunk start not a multiple of 64: threads=", threads, " n=", n, " grain=", grain);
+        CHECK(aligned, "chunk start not a multiple of the grain: threads=", threads, " n=", n, " grain=", grain);
       }
   }
 }

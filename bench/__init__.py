@@ -1,0 +1,11 @@
+"""fastnn's benchmark harness, shipped as ``fastnn.bench``: ``fastnn-bench`` or ``python -m fastnn.bench``.
+
+Each op family has one module here, ``bench_<family>.py``, whose ``cases()`` returns its
+:class:`~fastnn.bench.harness.Case` list with the napkin math (flops, bytes) next to each case. The
+harness discovers those modules, measures the machine's ceilings with fastnn's own native code (FP32
+FMA throughput, copy bandwidth), times fastnn and torch (and numpy where it applies) alternating in one
+process, and reports medians, speedups, achieved rates and the fraction of the ceiling.
+"""
+from .harness import Case, Result, discover_cases, gpu_status, measure_ceilings, run_suite
+
+__all__ = ["Case", "Result", "discover_cases", "gpu_status", "measure_ceilings", "run_suite"]
