@@ -50,7 +50,7 @@ def format_ceilings(ceilings: dict) -> str:
     return (f"ceilings (measured now, {fma['threads']} threads): FP32 FMA {fma['value']:.1f} GFLOP/s "
             f"[{fma['kernel']}]; copy (read + write) {copy['value']:.1f} GB/s from memory "
             f"({copy['bytes'] >> 20} MiB buffers), {llc['value']:.1f} GB/s in the last-level cache "
-            f"({llc['bytes'] >> 20} MiB buffers)")
+            f"({llc['bytes'] >> 20} MiB buffers); streaming stores can exceed the memory figure by up to 1.5x")
 
 
 def format_gpu(results: list[Result], gpu: dict) -> str:

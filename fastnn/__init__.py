@@ -34,13 +34,15 @@ def cpu_info() -> dict:
 
     Keys: ``vendor``, ``brand``, ``features`` (flag -> bool, already masked by what the OS saves),
     ``best_isa`` (highest level this CPU supports), ``isa`` (level in use: ``FASTNN_ISA`` caps it),
-    ``forced`` (the ``FASTNN_ISA`` value or None), ``num_threads``, ``kernels`` (family -> kernel in use).
+    ``forced`` (the ``FASTNN_ISA`` value or None), ``num_threads``, ``thread_backend`` (fastnn's pool, or
+    the OpenMP team of the libgomp torch loaded), ``kernels`` (family -> kernel in use).
     """
     import os
 
     info = dict(_C.cpu_info())
     info["forced"] = os.environ.get("FASTNN_ISA") or None
     info["num_threads"] = _C.get_num_threads()
+    info["thread_backend"] = _C.thread_backend()
     families = dict.fromkeys(k["family"] for k in _C.list_kernels())
     info["kernels"] = {f: _C.selected_kernel(f) for f in families}
     return info

@@ -71,6 +71,50 @@ def test_fork_after_the_pool_ran_does_not_hang():
     assert r.stdout.strip() == "[0, 0, 0] True"
 
 
+def _libgomp_loaded() -> bool:
+    with open("/proc/self/maps") as f:
+        return "libgomp" in f.read()
+
+
+def test_backend_is_torchs_openmp_team_when_torch_loaded_it():
+    if not _libgomp_loaded():
+        pytest.skip("this torch build did not load libgomp")
+    assert fastnn.cpu_info()["thread_backend"].startswith("libgomp team")
+    r = run_python("import fastnn; print(fastnn.cpu_info()['thread_backend'])")
+    assert r.stdout.strip() == "fastnn pool"  # no torch, no libgomp
+
+
+def test_own_pool_with_torch_loaded_when_asked():
+    r = run_python("""
+        import torch, numpy as np, fastnn
+        fastnn.set_num_threads(3)
+        x = np.random.default_rng(0).standard_normal(1_000_003).astype(np.float32)
+        x[::7] = np.nan
+        ok = fastnn.ops.relu(x).tobytes() == torch.relu(torch.from_numpy(x)).numpy().tobytes()
+        print(fastnn.cpu_info()["thread_backend"], ok)
+    """, env={"FASTNN_OWN_POOL": "1"})
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "fastnn pool True"
+
+
+def test_fork_after_running_on_torchs_team():
+    """A DataLoader-style worker forked after fastnn and torch both ran on libgomp's team."""
+    r = run_python("""
+        import os, numpy as np, torch, fastnn
+        x = np.random.default_rng(0).standard_normal(1_000_000).astype(np.float32)
+        t = torch.from_numpy(x)
+        fastnn.ops.relu(x); torch.relu(t); fastnn.ops.relu(t)
+        pid = os.fork()
+        if pid == 0:
+            ok = np.array_equal(fastnn.ops.relu(x), np.maximum(x, 0))
+            os._exit(0 if ok and fastnn.cpu_info()["thread_backend"] == "fastnn pool" else 3)
+        _, status = os.waitpid(pid, 0)
+        print(status, fastnn.cpu_info()["thread_backend"].split()[0])
+    """, timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split() == ["0", "libgomp" if "libgomp" in fastnn.cpu_info()["thread_backend"] else "fastnn"]
+
+
 def test_interleaved_with_torch_ops(restore_threads):
     """torch's OpenMP pool and fastnn's pool alternate in one step, as in a training loop."""
     x = torch.randn(2_000_000)

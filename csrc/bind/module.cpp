@@ -186,5 +186,6 @@ PYBIND11_MODULE(_C, m) {
   m.def("get_num_threads", &fastnn::get_num_threads);
   m.def("set_num_threads", &fastnn::set_num_threads, py::arg("n"));
   m.def("default_num_threads", &fastnn::default_num_threads);
+  m.def("thread_backend", &fastnn::thread_backend);
   m.def("_last_call_held_gil", [] { return g_last_call_held_gil.load(); });
 }

@@ -1,6 +1,7 @@
-// thread_pool.h — fastnn's one CPU thread pool.
-// Workers spin for a few tens of microseconds after a job, then sleep on a condition variable, so that
-// they do not hold a core that torch's own pool needs for the next op of the same training step.
+// thread_pool.h — fastnn's CPU threads: parallel_for over its own pool, or over the OpenMP team of the
+// libgomp that torch loaded, while one is in the process (thread_pool.cpp says why and when).
+// Pool workers spin for a few tens of microseconds after a job, then sleep on a condition variable, so
+// that they do not hold a core that torch's pool needs for the next op of the same training step.
 // Safe across fork(): a child process starts with no workers and builds a fresh pool on first use.
 #pragma once
 #include <cstdint>
@@ -11,6 +12,7 @@ namespace fastnn {
 int default_num_threads();   // CPUs this process may run on (sched_getaffinity)
 int get_num_threads();
 void set_num_threads(int n); // n >= 1; waits for a running job, then resizes
+const char* thread_backend(); // which of the two runs parallel_for now
 
 // Calls fn(begin, end) on disjoint chunks that cover [0, n), on up to get_num_threads() threads
 // (chunks are claimed dynamically: a thread that is slowed down takes fewer). Chunks are whole

@@ -2,6 +2,11 @@
 // sanitizers: ASan+UBSan (buffers are allocated at their exact size, so a kernel reading or writing one
 // element too far is caught) and ThreadSanitizer (the thread pool's hand-written synchronisation).
 // Build and run: .ci/run does it (see the "C++ core under sanitizers" step there).
+#include <dlfcn.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <atomic>
 #include <cmath>
 #include <cstdint>
@@ -188,20 +193,56 @@ void test_relu_op_validates_views() {
   CHECK(a[5] == 0.f, "in-place relu");
 }
 
-}  // namespace
-
-int main() {
-  std::printf("isa=%s threads=%d\n", fastnn::isa_name(fastnn::active_isa()), fastnn::get_num_threads());
+void run_parallel_tests() {
   test_parallel_for_covers_each_index_once();
   test_parallel_for_from_many_threads_and_nested();
   test_exceptions_propagate_and_pool_survives();
   test_resize_while_in_use();
   fastnn::set_num_threads(2);
   check_unary_family<float>("relu_f32", fastnn::relu_f32_kernels());
-  check_unary_family<double>("relu_f64", fastnn::relu_f64_kernels());
   check_binary_family<float>("relu_backward_f32", fastnn::relu_backward_f32_kernels());
+}
+
+#if !defined(__SANITIZE_THREAD__)  // ThreadSanitizer cannot see libgomp's (uninstrumented) barriers
+// With a libgomp in the process (as after `import torch`), parallel_for runs on its team; a forked
+// child must fall back to fastnn's own pool (libgomp's team does not survive fork) and not hang.
+void test_on_libgomp_team_and_after_fork() {
+  if (!dlopen("libgomp.so.1", RTLD_NOW | RTLD_GLOBAL)) {
+    std::printf("libgomp.so.1 not found: libgomp-team tests skipped\n");
+    return;
+  }
+  CHECK(std::string(fastnn::thread_backend()).find("libgomp") != std::string::npos, fastnn::thread_backend());
+  run_parallel_tests();
+  const pid_t pid = fork();
+  if (pid == 0) {
+    alarm(30);  // a hang kills the child, and the parent sees it
+    const bool own = std::string(fastnn::thread_backend()) == "fastnn pool";
+    std::atomic<int64_t> sum{0};
+    fastnn::parallel_for(100000, 64, [&](int64_t b, int64_t e) { sum += e - b; });
+    _exit(own && sum == 100000 ? 0 : 1);
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "forked child failed or hung, status ", status);
+  std::printf("libgomp team and fork: checked\n");
+}
+#endif
+
+}  // namespace
+
+int main() {
+  std::printf("isa=%s threads=%d backend=%s\n", fastnn::isa_name(fastnn::active_isa()), fastnn::get_num_threads(),
+              fastnn::thread_backend());
+  CHECK(std::string(fastnn::thread_backend()) == "fastnn pool", "no libgomp loaded yet");
+  run_parallel_tests();
+  check_unary_family<double>("relu_f64", fastnn::relu_f64_kernels());
   check_binary_family<double>("relu_backward_f64", fastnn::relu_backward_f64_kernels());
   test_relu_op_validates_views();
+#if defined(__SANITIZE_THREAD__)
+  std::printf("libgomp-team tests skipped under ThreadSanitizer (it cannot see libgomp's barriers)\n");
+#else
+  test_on_libgomp_team_and_after_fork();
+#endif
   std::printf("%s (%d failures)\n", g_failures ? "FAILED" : "OK", g_failures);
   return g_failures ? 1 : 0;
 }
