@@ -1,0 +1,35 @@
+// launch.h — what lets one kernel source serve both builds: nvcc (fastnn._C_cuda) and the host compiler
+// through the SIMT emulator (FASTNN_SIMT defined; tests and CI without a GPU).
+//   FASTNN_LAUNCH(kernel, grid, block, shared_bytes, stream, args...)   every launch goes through this
+//   FASTNN_DYNAMIC_SHARED(type, name)                                   extern __shared__ type name[]
+//   FASTNN_CUDA_CHECK(expr)                                             a CUDA error becomes an exception
+#pragma once
+#include <stdexcept>
+#include <string>
+
+#if defined(FASTNN_SIMT)
+#include "cuda/simt/simt.h"
+#define FASTNN_LAUNCH(kernel, grid, block, shared_bytes, stream, ...) \
+  ((void)(stream), ::simt::launch(kernel, grid, block, shared_bytes, __VA_ARGS__))
+#define FASTNN_DYNAMIC_SHARED(type, name) type* name = ::simt::dynamic_shared<type>()
+#else
+#include <cuda_runtime.h>
+#define FASTNN_LAUNCH(kernel, grid, block, shared_bytes, stream, ...) \
+  kernel<<<(grid), (block), (shared_bytes), (stream)>>>(__VA_ARGS__)
+#define FASTNN_DYNAMIC_SHARED(type, name) extern __shared__ type name[]
+#endif
+
+namespace fastnn {
+class CudaError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+}  // namespace fastnn
+
+#define FASTNN_CUDA_CHECK(expr)                                                                        \
+  do {                                                                                                 \
+    const cudaError_t fastnn_err_ = (expr);                                                            \
+    if (fastnn_err_ != cudaSuccess)                                                                    \
+      throw ::fastnn::CudaError(std::string(#expr) + " failed at " __FILE__ ":" + std::to_string(__LINE__) + \
+                                ": " + cudaGetErrorString(fastnn_err_));                               \
+  } while (0)
