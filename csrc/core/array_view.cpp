@@ -48,14 +48,24 @@ std::string ArrayView::describe() const {
   return s;
 }
 
-void check_cpu_contiguous(const ArrayView& a, const char* op, const char* arg) {
-  if (a.device != DeviceType::CPU) fail(ErrorKind::Value, op, ": argument '", arg, "' must be on the CPU, got ", a.describe());
+const char* device_type_name(DeviceType d) { return d == DeviceType::CPU ? "cpu" : "cuda"; }
+
+void check_contiguous_on(const ArrayView& a, DeviceType device, const char* op, const char* arg) {
+  if (a.device != device)
+    fail(ErrorKind::Value, op, ": argument '", arg, "' must be on the ", device == DeviceType::CPU ? "CPU" : "GPU",
+         ", got ", a.describe());
   if (!a.is_contiguous()) fail(ErrorKind::Value, op, ": argument '", arg, "' must be C-contiguous");
   if (a.numel() > 0) {
     if (a.data == nullptr) fail(ErrorKind::Value, op, ": argument '", arg, "' has a null data pointer");
     if (reinterpret_cast<uintptr_t>(a.data) % dtype_size(a.dtype) != 0)
       fail(ErrorKind::Value, op, ": argument '", arg, "' is not aligned to its element size");
   }
+}
+
+void check_same_device(const ArrayView& a, const char* arg_a, const ArrayView& b, const char* arg_b, const char* op) {
+  if (a.device != b.device || a.device_index != b.device_index)
+    fail(ErrorKind::Value, op, ": '", arg_b, "' is on ", device_type_name(b.device), ":", b.device_index, " but '", arg_a,
+         "' is on ", device_type_name(a.device), ":", a.device_index);
 }
 
 void check_same_shape_dtype(const ArrayView& a, const char* arg_a, const ArrayView& b, const char* arg_b,

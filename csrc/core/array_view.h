@@ -33,8 +33,14 @@ struct ArrayView {
   T* as() const { return static_cast<T*>(data); }
 };
 
+const char* device_type_name(DeviceType d);
+
 // Checks shared by every op entry point. `op` and `arg` name the call site in messages.
-void check_cpu_contiguous(const ArrayView& a, const char* op, const char* arg);
+void check_contiguous_on(const ArrayView& a, DeviceType device, const char* op, const char* arg);
+inline void check_cpu_contiguous(const ArrayView& a, const char* op, const char* arg) {
+  check_contiguous_on(a, DeviceType::CPU, op, arg);
+}
+void check_same_device(const ArrayView& a, const char* arg_a, const ArrayView& b, const char* arg_b, const char* op);
 void check_same_shape_dtype(const ArrayView& a, const char* arg_a, const ArrayView& b, const char* arg_b,
                             const char* op);
 void check_writable(const ArrayView& a, const char* op, const char* arg);

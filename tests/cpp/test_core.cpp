@@ -188,6 +188,14 @@ void test_relu_op_validates_views() {
   CHECK(throws_kind(ErrorKind::Value, [&] { fastnn::relu(view1d(a.data(), DType::Float32, 64), ro); }), "read-only out accepted");
   CHECK(throws_kind(ErrorKind::Value, [&] { fastnn::relu(view1d(a.data(), DType::Float32, 4), view1d(b.data(), DType::Float32, 4), "nope"); }),
         "unknown kernel accepted");
+  auto on_gpu = view1d(b.data(), DType::Float32, 64);
+  on_gpu.device = fastnn::DeviceType::CUDA;
+  CHECK(throws_kind(ErrorKind::Value, [&] { fastnn::relu(view1d(a.data(), DType::Float32, 64), on_gpu); }),
+        "a GPU view accepted by the CPU op");
+  auto other_gpu = on_gpu;
+  other_gpu.device_index = 1;
+  CHECK(throws_kind(ErrorKind::Value, [&] { fastnn::check_same_device(on_gpu, "x", other_gpu, "out", "relu"); }),
+        "arrays on two devices accepted");
   fastnn::relu(view1d(nullptr, DType::Float32, 0), view1d(nullptr, DType::Float32, 0));  // empty is fine
   fastnn::relu(view1d(a.data(), DType::Float32, 64), view1d(a.data(), DType::Float32, 64));  // exact alias: in place
   CHECK(a[5] == 0.f, "in-place relu");

@@ -1,0 +1,51 @@
+// module_cuda.cpp — bindings of the CUDA kernels, built twice:
+//   fastnn._C_cuda      by nvcc + the host compiler, arrays in GPU memory, on the caller's stream
+//   fastnn._C_cuda_emu  with FASTNN_SIMT: the same kernels on host arrays through the SIMT emulator
+//                       (a test module, never a user device)
+// `stream` is the integer handle of torch.cuda.current_stream().cuda_stream (0: the legacy default).
+#include <pybind11/pybind11.h>
+
+#include <cstdint>
+#include <string>
+
+#include "bind/common.h"
+#include "cuda/ops_cuda.h"
+
+#ifndef FASTNN_CUDA_MODULE
+#error "FASTNN_CUDA_MODULE must name the module (_C_cuda or _C_cuda_emu)"
+#endif
+
+namespace py = pybind11;
+using fastnn::bind::BoundArray;
+using fastnn::bind::without_gil;
+
+namespace {
+
+cudaStream_t as_stream(uintptr_t handle) { return reinterpret_cast<cudaStream_t>(handle); }
+
+}  // namespace
+
+PYBIND11_MODULE(FASTNN_CUDA_MODULE, m) {
+  m.doc() = "fastnn CUDA kernels. Use fastnn.ops / fastnn.functional / fastnn.nn, not this module.";
+  fastnn::bind::register_error_translator();
+#if defined(FASTNN_SIMT)
+  m.attr("emulated") = true;
+#else
+  m.attr("emulated") = false;
+#endif
+
+  m.def("relu", [](py::handle x, py::handle out, uintptr_t stream) {
+    const BoundArray xa(x), oa(out);
+    without_gil([&] { fastnn::cuda::relu(xa.view(), oa.view(), as_stream(stream)); });
+  }, py::arg("x"), py::arg("out"), py::arg("stream") = 0);
+
+  m.def("relu_backward", [](py::handle dy, py::handle y, py::handle out, uintptr_t stream) {
+    const BoundArray dya(dy), ya(y), oa(out);
+    without_gil([&] { fastnn::cuda::relu_backward(dya.view(), ya.view(), oa.view(), as_stream(stream)); });
+  }, py::arg("grad_output"), py::arg("output"), py::arg("out"), py::arg("stream") = 0);
+
+#if defined(FASTNN_SIMT)
+  m.def("set_seed", &simt::set_seed, py::arg("seed"), "Seed of the next launch's thread schedule.");
+  m.def("last_seed", &simt::last_seed, "Seed of the last launch (report it when a test fails).");
+#endif
+}

@@ -1,0 +1,21 @@
+// ops_cuda.h — the CUDA ops' entry points: validate the views, then call the launchers.
+// Built twice: into fastnn._C_cuda (arrays in GPU memory) and, with FASTNN_SIMT, into the test module
+// fastnn._C_cuda_emu (the same kernels on arrays in host memory, through the SIMT emulator).
+#pragma once
+#include "core/array_view.h"
+#include "cuda/launch.h"
+
+namespace fastnn {
+namespace cuda {
+
+#if defined(FASTNN_SIMT)
+constexpr DeviceType kArrayDevice = DeviceType::CPU;
+#else
+constexpr DeviceType kArrayDevice = DeviceType::CUDA;
+#endif
+
+void relu(const ArrayView& x, const ArrayView& y, cudaStream_t stream);
+void relu_backward(const ArrayView& dy, const ArrayView& y, const ArrayView& dx, cudaStream_t stream);
+
+}  // namespace cuda
+}  // namespace fastnn
