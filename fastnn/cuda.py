@@ -1,13 +1,34 @@
-"""CUDA availability. ``import fastnn`` never touches CUDA; this module only answers questions."""
+"""CUDA availability. ``import fastnn`` never touches CUDA: the CUDA module is loaded here, on first use.
 
-_REASON = "this fastnn build has no CUDA module (fastnn._C_cuda is not built yet)"
+``fastnn._C_cuda`` is built when nvcc is found at build time (``FASTNN_CUDA=AUTO``, the default, or ``ON``),
+links the CUDA runtime statically, and imports on machines without a driver; whether a device is usable
+is asked of the runtime when first needed.
+"""
+from __future__ import annotations
+
+import functools
+import importlib
+
+
+@functools.cache
+def _status() -> tuple[object | None, str | None]:
+    """(the CUDA module if a device is usable, else None; None or the reason why not)."""
+    try:
+        module = importlib.import_module("fastnn._C_cuda")
+    except ImportError as e:
+        return None, ("this fastnn build has no CUDA module (fastnn._C_cuda is built only when nvcc is found at "
+                      f"build time and FASTNN_CUDA is not OFF): {e}")
+    count, why = module.device_status()
+    if count == 0:
+        return None, f"fastnn's CUDA module found no usable device ({why})"
+    return module, None
 
 
 def is_available() -> bool:
     """Whether fastnn can run kernels on a CUDA device."""
-    return False
+    return _status()[0] is not None
 
 
 def unavailable_reason() -> str | None:
     """Why :func:`is_available` is False, or None when it is True."""
-    return None if is_available() else _REASON
+    return _status()[1]

@@ -47,5 +47,19 @@ PYBIND11_MODULE(FASTNN_CUDA_MODULE, m) {
 #if defined(FASTNN_SIMT)
   m.def("set_seed", &simt::set_seed, py::arg("seed"), "Seed of the next launch's thread schedule.");
   m.def("last_seed", &simt::last_seed, "Seed of the last launch (report it when a test fails).");
+  m.def("device_status", []() -> py::tuple { return py::make_tuple(0, "the SIMT emulator has no device"); });
+#else
+  // (number of usable devices, "" or why there is none). Never throws: a machine without a driver is a
+  // normal answer here, not an error.
+  m.def("device_status", []() -> py::tuple {
+    int count = 0;
+    const cudaError_t e = cudaGetDeviceCount(&count);
+    if (e != cudaSuccess) {
+      (void)cudaGetLastError();  // clear the sticky error
+      return py::make_tuple(0, std::string("cudaGetDeviceCount: ") + cudaGetErrorString(e));
+    }
+    return py::make_tuple(count, std::string(count ? "" : "no CUDA device"));
+  });
+  m.attr("cuda_runtime_version") = CUDART_VERSION;
 #endif
 }

@@ -61,7 +61,8 @@ def _raise_unsupported(op: str, name: str, x):
         raise TypeError(f"{op}: argument '{name}' must be a dense (strided) tensor, got layout {x.layout}")
     if torch is not None and not x.is_cpu:
         if x.device.type == "cuda":
-            raise ValueError(f"{op}: argument '{name}' is on device {x.device}, but {cuda.unavailable_reason()}; "
+            why = cuda.unavailable_reason() or "fastnn.ops does not route CUDA tensors to its CUDA kernels yet"
+            raise ValueError(f"{op}: argument '{name}' is on device {x.device}, but {why}; "
                              "move it to the CPU or use torch's op")
         raise ValueError(f"{op}: argument '{name}' must be on the CPU, got device {x.device}")
     raise TypeError(f"{op}: argument '{name}' has dtype {_dtype_name(x)}; expected one of {', '.join(SUPPORTED_DTYPES)}")
