@@ -29,6 +29,14 @@ def is_available() -> bool:
     return _status()[0] is not None
 
 
+def module():
+    """fastnn._C_cuda, for fastnn.ops; raises RuntimeError with the reason when no device is usable."""
+    m, why = _status()
+    if m is None:
+        raise RuntimeError(why)
+    return m
+
+
 def unavailable_reason() -> str | None:
     """Why :func:`is_available` is False, or None when it is True."""
     return _status()[1]

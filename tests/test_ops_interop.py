@@ -148,7 +148,7 @@ BAD_INPUTS = [
     (torch.ones(3, dtype=torch.bfloat16), TypeError, "has dtype bfloat16"),
     (torch.ones(3, dtype=torch.int64), TypeError, "has dtype int64"),
     (torch.ones(3).to_sparse(), TypeError, "must be a dense"),
-    (torch.ones(3, device="meta"), ValueError, "must be on the CPU, got device meta"),
+    (torch.ones(3, device="meta"), ValueError, "must be on the CPU or a CUDA device, got device meta"),
 ]
 
 

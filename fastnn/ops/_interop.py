@@ -1,8 +1,9 @@
 """Arrays in and out of the native kernels: validation, zero-copy views, output allocation.
 
 numpy arrays reach ``fastnn._C`` as themselves (the C++ side reads them through the buffer protocol);
-torch CPU tensors as a view descriptor ``(data_ptr, dtype, shape, strides_in_elements, device,
-device_index, readonly)``. Neither is copied. Inputs that are not C-contiguous (transposed, sliced,
+torch tensors as a view descriptor ``(data_ptr, dtype, shape, strides_in_elements, device,
+device_index, readonly)``. Neither is copied. CPU arrays run on ``fastnn._C``; torch CUDA tensors (when
+``fastnn.cuda.is_available()``) on ``fastnn._C_cuda``, on torch's current stream of their device. Inputs that are not C-contiguous (transposed, sliced,
 negative or zero strides) or not aligned to their element size are copied to a contiguous array first;
 outputs are C-contiguous arrays of the inputs' kind (numpy in, numpy out; torch in, torch out).
 
@@ -59,13 +60,16 @@ def _raise_unsupported(op: str, name: str, x):
         raise TypeError(f"{op}: argument '{name}' must be a numpy.ndarray or a torch.Tensor, got {_type_name(x)}")
     if torch is not None and x.layout is not torch.strided:
         raise TypeError(f"{op}: argument '{name}' must be a dense (strided) tensor, got layout {x.layout}")
-    if torch is not None and not x.is_cpu:
+    if torch is not None and not (x.is_cpu or _usable_cuda(x)):
         if x.device.type == "cuda":
-            why = cuda.unavailable_reason() or "fastnn.ops does not route CUDA tensors to its CUDA kernels yet"
-            raise ValueError(f"{op}: argument '{name}' is on device {x.device}, but {why}; "
+            raise ValueError(f"{op}: argument '{name}' is on device {x.device}, but {cuda.unavailable_reason()}; "
                              "move it to the CPU or use torch's op")
-        raise ValueError(f"{op}: argument '{name}' must be on the CPU, got device {x.device}")
+        raise ValueError(f"{op}: argument '{name}' must be on the CPU or a CUDA device, got device {x.device}")
     raise TypeError(f"{op}: argument '{name}' has dtype {_dtype_name(x)}; expected one of {', '.join(SUPPORTED_DTYPES)}")
+
+
+def _usable_cuda(x) -> bool:
+    return x.device.type == "cuda" and cuda.is_available()
 
 
 def as_input(op: str, name: str, x):
@@ -77,7 +81,8 @@ def as_input(op: str, name: str, x):
             return x
         return np.require(x, requirements="CA")
     torch = _tensor_class(x)
-    if torch is None or x.layout is not torch.strided or x.dtype not in _torch_dtypes(torch) or not x.is_cpu:
+    if (torch is None or x.layout is not torch.strided or x.dtype not in _torch_dtypes(torch)
+            or not (x.is_cpu or _usable_cuda(x))):
         _raise_unsupported(op, name, x)
     if x.is_contiguous() and x.data_ptr() % x.element_size() == 0:
         return x
@@ -85,10 +90,13 @@ def as_input(op: str, name: str, x):
 
 
 def check_like(op: str, name: str, x, like, like_name: str) -> None:
-    """x (already validated) is of like's kind, dtype and shape."""
+    """x (already validated) is of like's kind, device, dtype and shape."""
     if isinstance(x, np.ndarray) != isinstance(like, np.ndarray):
         raise TypeError(f"{op}: argument '{name}' is a {_type_name(x)} but '{like_name}' is a {_type_name(like)}; "
                         "pass all numpy arrays or all torch tensors")
+    if not isinstance(x, np.ndarray) and x.device != like.device:
+        raise RuntimeError(f"{op}: argument '{name}' is on device {x.device} but '{like_name}' is on device "
+                           f"{like.device}; all arguments must be on one device")
     if x.dtype != like.dtype:
         raise TypeError(f"{op}: argument '{name}' has dtype {_dtype_name(x)} but '{like_name}' has {_dtype_name(like)}")
     if x.shape != like.shape:
@@ -121,7 +129,7 @@ def empty_like(x):
     torch = sys.modules["torch"]
     out = torch.empty_like(x, memory_format=torch.contiguous_format)
     nbytes = out.numel() * out.element_size()
-    if nbytes >= HUGE_PAGE_MIN_BYTES:
+    if nbytes >= HUGE_PAGE_MIN_BYTES and out.is_cpu:
         _C.advise_huge_pages(out.data_ptr(), nbytes)
     return out
 
@@ -130,7 +138,26 @@ def view(x):
     """What fastnn._C takes for an array that passed as_input: numpy arrays as they are, tensors as a descriptor."""
     if isinstance(x, np.ndarray):
         return x
-    return (x.data_ptr(), _TORCH_DTYPES[x.dtype], x.shape, x.stride(), "cpu", 0, False)
+    if x.is_cpu:
+        return (x.data_ptr(), _TORCH_DTYPES[x.dtype], x.shape, x.stride(), "cpu", 0, False)
+    return (x.data_ptr(), _TORCH_DTYPES[x.dtype], x.shape, x.stride(), "cuda", x.device.index or 0, False)
+
+
+def current_stream(device) -> int:
+    """The handle of torch's current CUDA stream on `device` (kernels must run on it, not the default)."""
+    return sys.modules["torch"].cuda.current_stream(device).cuda_stream
+
+
+def call(op: str, fn: str, arrays: tuple, kernel: str | None):
+    """Run native function `fn` on `arrays` (validated, one device): fastnn._C for CPU arrays, where
+    `kernel` may force a registered variant; fastnn._C_cuda on torch's current stream for CUDA tensors."""
+    first = arrays[0]
+    views = [view(a) for a in arrays]
+    if isinstance(first, np.ndarray) or first.is_cpu:
+        return getattr(_C, fn)(*views, kernel or "")
+    if kernel:
+        raise ValueError(f"{op}: kernel={kernel!r} selects a CPU kernel variant, but the arrays are on {first.device}")
+    return getattr(cuda.module(), fn)(*views, current_stream(first.device))
 
 
 def write_back(dst, src) -> None:

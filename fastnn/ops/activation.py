@@ -1,13 +1,13 @@
 """Activation kernels on arrays: forward and explicit backward functions.
 
-Each function takes numpy arrays or torch CPU tensors (float32 or float64) and returns the same kind.
-``kernel=`` forces a registered variant by name (see ``fastnn.list_kernels()``), for tests and
-benchmarks; by default the best variant this CPU allows runs. These functions record no autograd:
+Each function takes numpy arrays or torch tensors (float32 or float64; CPU, or CUDA when
+``fastnn.cuda.is_available()``) and returns the same kind on the same device. ``kernel=`` forces a
+registered CPU variant by name (see ``fastnn.list_kernels()``), for tests and benchmarks; by default the
+best variant this CPU allows runs. These functions record no autograd:
 ``fastnn.functional`` is the autograd layer.
 """
 from __future__ import annotations
 
-from .. import _C
 from . import _interop as io
 
 
@@ -19,7 +19,7 @@ def relu(x, *, out=None, kernel: str | None = None):
     op = "fastnn.ops.relu"
     x = io.as_input(op, "x", x)
     out = io.empty_like(x) if out is None else io.as_output(op, "out", out, x, "x")
-    _C.relu(io.view(x), io.view(out), kernel or "")
+    io.call(op, "relu", (x, out), kernel)
     return out
 
 
@@ -28,10 +28,8 @@ def relu_(x, *, kernel: str | None = None):
     op = "fastnn.ops.relu_"
     src = io.as_input(op, "x", x)
     io.check_writable(op, "x", x)
-    if src is x:
-        _C.relu(io.view(x), io.view(x), kernel or "")
-    else:
-        _C.relu(io.view(src), io.view(src), kernel or "")
+    io.call(op, "relu", (src, src), kernel)
+    if src is not x:
         io.write_back(x, src)
     return x
 
@@ -46,5 +44,5 @@ def relu_backward(grad_output, output, *, out=None, kernel: str | None = None):
     output = io.as_input(op, "output", output)
     io.check_like(op, "output", output, grad_output, "grad_output")
     out = io.empty_like(grad_output) if out is None else io.as_output(op, "out", out, grad_output, "grad_output")
-    _C.relu_backward(io.view(grad_output), io.view(output), io.view(out), kernel or "")
+    io.call(op, "relu_backward", (grad_output, output, out), kernel)
     return out

@@ -1,0 +1,98 @@
+"""fastnn.ops routes torch CUDA tensors to fastnn._C_cuda on torch's current stream. No GPU here, so the
+plumbing is tested with stand-ins: CPU tensors that report device cuda:0, and the emulator module
+(the same CUDA kernels on host memory) in place of fastnn._C_cuda. On a GPU machine the real module runs
+the same calls."""
+import numpy as np
+import pytest
+import torch
+
+import fastnn
+from fastnn import _C_cuda_emu as emu
+from fastnn.ops import _interop
+
+STREAM = 0x5EED
+
+
+class FakeCudaTensor(torch.Tensor):
+    """Host memory that reports device cuda:0, as a real CUDA tensor would."""
+
+    @property
+    def device(self):
+        return torch.device("cuda", 0)
+
+    @property
+    def is_cpu(self):
+        return False
+
+
+def on_fake_gpu(t: torch.Tensor) -> torch.Tensor:
+    return torch.Tensor._make_subclass(FakeCudaTensor, t)
+
+
+class EmulatedCudaModule:
+    """Stands in for fastnn._C_cuda: checks what fastnn.ops hands over, then runs the emulator."""
+
+    def __init__(self):
+        self.calls = []
+
+    def _host(self, d):
+        assert isinstance(d, tuple) and d[4:6] == ("cuda", 0), d  # a CUDA descriptor for device 0
+        return d[:4] + ("cpu", 0) + d[6:]
+
+    def relu(self, x, out, stream):
+        self.calls.append(("relu", stream))
+        emu.relu(self._host(x), self._host(out), 0)
+
+    def relu_backward(self, dy, y, out, stream):
+        self.calls.append(("relu_backward", stream))
+        emu.relu_backward(self._host(dy), self._host(y), self._host(out), 0)
+
+
+@pytest.fixture
+def gpu(monkeypatch):
+    module = EmulatedCudaModule()
+    monkeypatch.setattr(fastnn.cuda, "_status", lambda: (module, None))
+    monkeypatch.setattr(_interop, "current_stream", lambda device: STREAM)
+    return module
+
+
+def test_cuda_tensors_run_on_the_cuda_module_and_current_stream(gpu):
+    cpu = torch.randn(10_001)
+    x = on_fake_gpu(cpu.clone())
+    y = fastnn.ops.relu(x)
+    assert y.device == torch.device("cuda", 0)
+    torch.testing.assert_close(torch.Tensor(y), torch.relu(cpu), rtol=0, atol=0)
+    g = on_fake_gpu(torch.randn(10_001))
+    dx = fastnn.ops.relu_backward(g, y)
+    torch.testing.assert_close(torch.Tensor(dx), torch.ops.aten.threshold_backward(torch.Tensor(g), torch.relu(cpu), 0.0),
+                               rtol=0, atol=0)
+    fastnn.ops.relu_(x)
+    assert gpu.calls == [("relu", STREAM), ("relu_backward", STREAM), ("relu", STREAM)]
+
+
+def test_mixed_devices_name_both(gpu):
+    x = on_fake_gpu(torch.randn(8))
+    with pytest.raises(RuntimeError, match=r"argument 'out' is on device cpu but 'x' is on device cuda:0"):
+        fastnn.ops.relu(x, out=torch.empty(8))
+    with pytest.raises(RuntimeError, match=r"argument 'output' is on device cuda:0 but 'grad_output' is on device cpu"):
+        fastnn.ops.relu_backward(torch.ones(8), x)
+    assert gpu.calls == []
+
+
+def test_cpu_kernel_names_are_refused_for_cuda_tensors(gpu):
+    with pytest.raises(ValueError, match="kernel='relu_f32__ref' selects a CPU kernel variant"):
+        fastnn.ops.relu(on_fake_gpu(torch.randn(8)), kernel="relu_f32__ref")
+
+
+def test_cpu_arrays_never_touch_the_cuda_module(gpu):
+    fastnn.ops.relu(np.ones(4, np.float32))
+    fastnn.ops.relu(torch.ones(4))
+    assert gpu.calls == []
+
+
+def test_without_a_usable_device_cuda_tensors_are_refused():
+    assert not fastnn.cuda.is_available()
+    with pytest.raises(ValueError, match="is on device cuda:0, but "):
+        fastnn.ops.relu(on_fake_gpu(torch.randn(8)))
+    with pytest.raises(RuntimeError, match="no usable device|no CUDA module"):
+        fastnn.cuda.module()
