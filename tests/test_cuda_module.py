@@ -33,6 +33,10 @@ def test_module_links_the_runtime_statically_and_imports_without_a_driver():
         import fastnn._C_cuda as m
         maps = open("/proc/self/maps").read()
         print(m.emulated, "libcudart" in maps, m.cuda_runtime_version >= 12000, type(m.device_status()[0]).__name__)
+        print(m.cuda_architectures)
     """)
     assert r.returncode == 0, r.stderr
-    assert r.stdout.split() == ["False", "False", "True", "int"]
+    flags, archs = r.stdout.strip().splitlines()
+    assert flags.split() == ["False", "False", "True", "int"]
+    # machine code for sm_80 and sm_90, and compute_90 PTX that newer GPUs compile at load time
+    assert {"80-real", "90-real", "90-virtual"} <= set(archs.split())

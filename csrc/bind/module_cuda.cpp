@@ -61,5 +61,6 @@ PYBIND11_MODULE(FASTNN_CUDA_MODULE, m) {
     return py::make_tuple(count, std::string(count ? "" : "no CUDA device"));
   });
   m.attr("cuda_runtime_version") = CUDART_VERSION;
+  m.attr("cuda_architectures") = FASTNN_CUDA_ARCHS;  // what nvcc built (CMAKE_CUDA_ARCHITECTURES)
 #endif
 }

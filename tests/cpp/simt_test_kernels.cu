@@ -2,7 +2,9 @@
 // source is real CUDA.
 #include "simt_test_kernels.cuh"
 
-void instantiate_for_nvcc(const float* x, float* out, const int* xi, int* oi, const float4* x4, float* t, float* m) {
+void instantiate_for_nvcc(const float* x, float* out, const int* xi, int* oi, const float4* x4, float* t, float* m,
+                          float2* o2) {
+  launch_warp_rotate(x, o2);
   launch_block_sum(x, 1000, out, 256, false);
   launch_block_sum(x, 1000, out, 256, true);
   launch_tree_sum(x, 1000, out, 128);

@@ -80,6 +80,17 @@ __global__ void divergent_barrier_kernel(int* out) {
   }
 }
 
+// __syncwarp between a write and a read by another lane of the warp, and float2 stores.
+__global__ void warp_rotate_kernel(const float* x, float2* out) {
+  __shared__ float staged[64];
+  const unsigned t = threadIdx.x, lane = t % 32, base = t - lane;
+  staged[t] = x[t];
+  __syncwarp();
+  out[t] = make_float2(staged[base + (lane + 1) % 32], float(lane));
+}
+
+inline void launch_warp_rotate(const float* x, float2* out) { FASTNN_LAUNCH(warp_rotate_kernel, 1, 64, 0, cudaStream_t{}, x, out); }
+
 inline void launch_block_sum(const float* x, int n, float* out, int threads, bool skip_barrier) {
   const int blocks = (n + threads - 1) / threads;
   if (skip_barrier) FASTNN_LAUNCH(block_sum_kernel<true>, blocks, threads, 0, cudaStream_t{}, x, n, out);

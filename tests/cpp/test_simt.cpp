@@ -93,6 +93,39 @@ void test_atomics_and_vector_loads() {
   CHECK(maximum == want_max, "atomicMax through atomicCAS");
 }
 
+void test_memory_api_warp_sync_and_float2() {
+  const int n = 64;
+  float* x = nullptr;
+  float2* out = nullptr;
+  CHECK(cudaMalloc(&x, n * sizeof(float)) == cudaSuccess && cudaMalloc(&out, n * sizeof(float2)) == cudaSuccess, "cudaMalloc");
+  std::vector<float> host(n);
+  for (int i = 0; i < n; ++i) host[size_t(i)] = float(i * i);
+  CHECK(cudaMemset(out, 0, n * sizeof(float2)) == cudaSuccess, "cudaMemset");
+  CHECK(cudaMemcpy(x, host.data(), n * sizeof(float), cudaMemcpyHostToDevice) == cudaSuccess, "cudaMemcpy");
+  launch_warp_rotate(x, out);
+  std::vector<float2> back(n);
+  CHECK(cudaMemcpy(back.data(), out, n * sizeof(float2), cudaMemcpyDeviceToHost) == cudaSuccess, "cudaMemcpy back");
+  for (int t = 0; t < n; ++t) {
+    const int base = t - t % 32;
+    CHECK(back[size_t(t)].x == host[size_t(base + (t % 32 + 1) % 32)] && back[size_t(t)].y == float(t % 32),
+          "warp rotate through __syncwarp, thread " + std::to_string(t));
+  }
+  cudaFree(x);
+  cudaFree(out);
+}
+
+void test_launch_errors_become_exceptions() {
+  std::vector<float> x(8, 1.f), y(8);
+  bool thrown = false;
+  try {
+    launch_block_sum(x.data(), 8, y.data(), 2048, false);  // more than 1024 threads per block
+    FASTNN_CUDA_CHECK(cudaGetLastError());
+  } catch (const fastnn::CudaError& e) {
+    thrown = std::string(e.what()).find("invalid configuration argument") != std::string::npos;
+  }
+  CHECK(thrown, "FASTNN_CUDA_CHECK did not turn a launch error into fastnn::CudaError");
+}
+
 void test_misuse_is_an_error() {
   std::vector<int> out(32, 0);
   bool caught = false;
@@ -122,6 +155,8 @@ int main() {
   test_missing_barrier_is_caught();
   test_warp_shuffles();
   test_atomics_and_vector_loads();
+  test_memory_api_warp_sync_and_float2();
+  test_launch_errors_become_exceptions();
   test_misuse_is_an_error();
   std::printf("%s (%d failures)\n", g_failures ? "FAILED" : "OK", g_failures);
   return g_failures ? 1 : 0;

@@ -1,0 +1,46 @@
+"""The CUDA kernels on a real GPU, against torch: runs where fastnn.cuda.is_available() (a CUDA device,
+its driver, a torch CUDA build and fastnn._C_cuda). Elsewhere these tests skip, and test_cuda_emu.py
+runs the same kernels through the SIMT emulator."""
+import pytest
+import torch
+
+import fastnn
+import fastnn.functional as F
+
+pytestmark = pytest.mark.skipif(not (fastnn.cuda.is_available() and torch.cuda.is_available()),
+                                reason=f"no usable CUDA device: {fastnn.cuda.unavailable_reason()}")
+
+SIZES = [0, 1, 3, 4, 5, 1023, 1024, 1025, 1 << 20, (1 << 20) + 3]
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+@pytest.mark.parametrize("offset", [0, 1])  # 1: misaligned for the float4 path
+def test_relu_forward_backward_match_torch(dtype, offset):
+    for n in SIZES:
+        base = torch.randn(n + offset, device="cuda", dtype=dtype)
+        base[::7] = float("nan")
+        x = base[offset:]
+        y = fastnn.ops.relu(x)
+        assert y.device == x.device
+        torch.testing.assert_close(y, torch.relu(x), rtol=0, atol=0, equal_nan=True)
+        g = torch.randn(n, device="cuda", dtype=dtype)
+        torch.testing.assert_close(fastnn.ops.relu_backward(g, y), torch.ops.aten.threshold_backward(g, y, 0.0),
+                                   rtol=0, atol=0, equal_nan=True)
+
+
+def test_runs_on_torchs_current_stream():
+    s = torch.cuda.Stream()
+    x = torch.randn(1 << 22, device="cuda")
+    with torch.cuda.stream(s):
+        y = fastnn.ops.relu(x)
+        z = y * 2  # ordered after fastnn's kernel only if that kernel ran on s
+    s.synchronize()
+    torch.testing.assert_close(z, torch.relu(x) * 2, rtol=0, atol=0)
+
+
+def test_autograd_and_mixed_devices():
+    x = torch.randn(64, 33, device="cuda", requires_grad=True)
+    F.relu(x).sum().backward()
+    torch.testing.assert_close(x.grad, (x > 0).float(), rtol=0, atol=0)
+    with pytest.raises(RuntimeError, match="is on device cpu but 'x' is on device cuda"):
+        fastnn.ops.relu(x.detach(), out=torch.empty(64, 33))
