@@ -6,6 +6,7 @@ import textwrap
 
 import numpy as np
 import pytest
+import torch
 
 import fastnn
 
@@ -53,3 +54,20 @@ def mixed_values(n: int, dtype, seed: int = 0) -> np.ndarray:
         idx = rng.integers(0, n, size=min(n, 3 * len(sp)))
         x[idx] = np.resize(sp, len(idx))
     return x
+
+
+
+class FakeCudaTensor(torch.Tensor):
+    """A CPU tensor that reports device cuda:0 and is_cpu False: a CUDA tensor's stand-in where no GPU is."""
+
+    @property
+    def device(self):
+        return torch.device("cuda", 0)
+
+    @property
+    def is_cpu(self):
+        return False
+
+
+def on_fake_gpu(t: torch.Tensor) -> torch.Tensor:
+    return torch.Tensor._make_subclass(FakeCudaTensor, t)

@@ -9,24 +9,9 @@ import torch
 import fastnn
 from fastnn import _C_cuda_emu as emu
 from fastnn.ops import _interop
+from helpers import on_fake_gpu
 
 STREAM = 0x5EED
-
-
-class FakeCudaTensor(torch.Tensor):
-    """Host memory that reports device cuda:0, as a real CUDA tensor would."""
-
-    @property
-    def device(self):
-        return torch.device("cuda", 0)
-
-    @property
-    def is_cpu(self):
-        return False
-
-
-def on_fake_gpu(t: torch.Tensor) -> torch.Tensor:
-    return torch.Tensor._make_subclass(FakeCudaTensor, t)
 
 
 class EmulatedCudaModule:

@@ -10,7 +10,7 @@ from hypothesis.extra import numpy as hnp
 
 import fastnn
 from fastnn import ops
-from helpers import mixed_values
+from helpers import mixed_values, on_fake_gpu
 
 
 def relu_ref(x):
@@ -158,20 +158,8 @@ def test_bad_input_raises_clear_error(x, exc, msg):
         ops.relu(x)
 
 
-class _FakeCudaTensor(torch.Tensor):
-    """A CPU tensor that reports a CUDA device: stands in for a real CUDA tensor on a machine without one."""
-
-    @property
-    def device(self):
-        return torch.device("cuda", 0)
-
-    @property
-    def is_cpu(self):
-        return False
-
-
 def test_cuda_tensor_on_build_without_cuda_is_refused():
-    x = torch.Tensor._make_subclass(_FakeCudaTensor, torch.ones(3))
+    x = on_fake_gpu(torch.ones(3))
     assert not fastnn.cuda.is_available()
     with pytest.raises(ValueError, match=r"argument 'x' is on device cuda:0, but ") as e:
         ops.relu(x)

@@ -4,7 +4,7 @@
 // shapes: x, y, dy, dx are contiguous [n]. Kernels see one thread's chunk; ops/relu.cpp splits the work.
 // variants: __ref (portable, also float64), __avx2 (8 lanes), __avx512 (16 lanes); _nt: the same with
 //   non-temporal stores, picked for outputs larger than the last-level cache.
-// bench: python bench/bench_relu.py
+// bench: fastnn-bench --filter relu
 #pragma once
 #include <cstdint>
 

@@ -13,7 +13,7 @@ constexpr int64_t kEltwiseGrain = 16384;  // a multiple of 64: chunks never spli
 
 // Streaming (non-temporal) stores pay off only when the output cannot stay in the last-level cache
 // anyway; below that, the next op usually reads it from cache. Measured on a 64 MiB ReLU output:
-// 5.4 ms streaming vs 8.4 ms cached stores, one thread (bench/bench_relu.py).
+// 5.4 ms streaming vs 8.4 ms cached stores, one thread (fastnn-bench --filter relu).
 inline bool use_streaming_stores(int64_t out_bytes) { return out_bytes > cpu_features().llc_bytes; }
 
 // fn(offset, count) on [0, n) in parallel chunks.
