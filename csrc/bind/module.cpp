@@ -6,6 +6,7 @@
 #include <pybind11/stl.h>
 
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include "bind/common.h"
@@ -14,8 +15,10 @@
 #include "core/error.h"
 #include "core/memory.h"
 #include "core/thread_pool.h"
+#include "cpu/gemm.h"
 #include "cpu/registry.h"
 #include "ops/ceilings.h"
+#include "ops/gemm.h"
 #include "ops/relu.h"
 
 namespace py = pybind11;
@@ -36,6 +39,30 @@ PYBIND11_MODULE(_C, m) {
     const BoundArray dya(dy), ya(y), oa(out);
     without_gil([&] { fastnn::relu_backward(dya.view(), ya.view(), oa.view(), kernel); });
   }, py::arg("grad_output"), py::arg("output"), py::arg("out"), py::arg("kernel") = "");
+
+  m.def("matmul", [](py::handle a, py::handle b, py::handle out, py::handle bias_m, py::handle bias_n,
+                     bool trans_a, bool trans_b, double alpha, double beta, bool relu, const std::string& kernel) {
+    const BoundArray aa(a), ba(b), oa(out);
+    const std::unique_ptr<BoundArray> bm(bias_m.is_none() ? nullptr : new BoundArray(bias_m));
+    const std::unique_ptr<BoundArray> bn(bias_n.is_none() ? nullptr : new BoundArray(bias_n));
+    fastnn::MatmulOptions opt;
+    opt.trans_a = trans_a;
+    opt.trans_b = trans_b;
+    opt.alpha = alpha;
+    opt.beta = beta;
+    opt.relu = relu;
+    without_gil([&] {
+      fastnn::matmul(aa.view(), ba.view(), oa.view(), bm ? &bm->view() : nullptr, bn ? &bn->view() : nullptr, opt,
+                     kernel);
+    });
+  }, py::arg("a"), py::arg("b"), py::arg("out"), py::arg("bias_m"), py::arg("bias_n"), py::arg("trans_a"),
+     py::arg("trans_b"), py::arg("alpha"), py::arg("beta"), py::arg("relu"), py::arg("kernel") = "");
+
+  m.def("sum_rows", [](py::handle x, py::handle out, bool accumulate, const std::string& kernel) {
+    if (!kernel.empty()) fastnn::fail(fastnn::ErrorKind::Value, "sum_rows has no kernel variants to force");
+    const BoundArray xa(x), oa(out);
+    without_gil([&] { fastnn::sum_rows(xa.view(), oa.view(), accumulate); });
+  }, py::arg("x"), py::arg("out"), py::arg("accumulate"), py::arg("kernel") = "");
 
   m.def("cpu_info", [] {
     const auto& f = fastnn::cpu_features();
@@ -64,6 +91,25 @@ PYBIND11_MODULE(_C, m) {
     }
     return out;
   });
+  m.def("gemm_blocking", [](const std::string& name) {
+    auto describe = [](const auto& list) -> py::object {
+      py::dict d;
+      for (const auto& k : list) {
+        py::dict b;
+        b["mr"] = k.fn->mr;
+        b["nr"] = k.fn->nr;
+        b["kc"] = k.fn->kc;
+        b["mc"] = k.fn->mc;
+        b["nc"] = k.fn->nc;
+        d[py::str(k.name)] = b;
+      }
+      return std::move(d);
+    };
+    py::dict all = describe(fastnn::gemm_f32_kernels());
+    all.attr("update")(describe(fastnn::gemm_f64_kernels()));
+    if (!all.contains(name)) fastnn::fail(fastnn::ErrorKind::Value, "no GEMM kernel named '", name, "'");
+    return py::object(all[py::str(name)]);
+  }, py::arg("name"));
   m.def("selected_kernel", &fastnn::selected_kernel, py::arg("family"), py::arg("streaming") = false);
 
   m.def("advise_huge_pages", [](uintptr_t data, int64_t bytes) {

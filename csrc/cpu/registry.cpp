@@ -2,6 +2,7 @@
 #include "cpu/registry.h"
 
 #include "cpu/fma_peak.h"
+#include "cpu/gemm.h"
 #include "cpu/relu.h"
 
 namespace fastnn {
@@ -13,6 +14,8 @@ std::vector<KernelInfo> kernel_catalog() {
   describe_kernels("relu_backward_f32", relu_backward_f32_kernels(), all);
   describe_kernels("relu_backward_f64", relu_backward_f64_kernels(), all);
   describe_kernels("fma_peak_f32", fma_peak_f32_kernels(), all);
+  describe_kernels("gemm_f32", gemm_f32_kernels(), all);
+  describe_kernels("gemm_f64", gemm_f64_kernels(), all);
   return all;
 }
 

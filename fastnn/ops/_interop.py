@@ -89,8 +89,49 @@ def as_input(op: str, name: str, x):
     return x.clone(memory_format=torch.contiguous_format)
 
 
+def as_matrix(op: str, name: str, x, ndim: int = 2):
+    """x validated as an `ndim`-d operand of a matrix kernel, which reads any strides in place (transposed,
+    sliced, expanded, negative): only arrays that are misaligned, or CUDA tensors with no unit stride, are copied."""
+    x = _validated(op, name, x)
+    if x.ndim != ndim:
+        raise ValueError(f"{op}: argument '{name}' must be {ndim}-dimensional, got shape {tuple(x.shape)}")
+    if isinstance(x, np.ndarray):
+        if x.flags.aligned and all(s % x.itemsize == 0 for s in x.strides):
+            return x
+        return np.require(x, requirements="CA")
+    if x.data_ptr() % x.element_size() == 0 and (x.is_cpu or 1 in x.stride() or x.numel() <= 1):
+        return x
+    return x.clone(memory_format=sys.modules["torch"].contiguous_format)
+
+
+def _validated(op: str, name: str, x):
+    if isinstance(x, np.ndarray):
+        if x.dtype not in _NUMPY_DTYPES:
+            _raise_unsupported(op, name, x)
+        return x
+    torch = _tensor_class(x)
+    if (torch is None or x.layout is not torch.strided or x.dtype not in _torch_dtypes(torch)
+            or not (x.is_cpu or _usable_cuda(x))):
+        _raise_unsupported(op, name, x)
+    return x
+
+
+def empty(like, shape):
+    """A new C-contiguous array of like's kind, dtype (and device) with the given shape."""
+    if isinstance(like, np.ndarray):
+        return np.empty(shape, dtype=like.dtype)
+    return sys.modules["torch"].empty(shape, dtype=like.dtype, device=like.device)
+
+
 def check_like(op: str, name: str, x, like, like_name: str) -> None:
     """x (already validated) is of like's kind, device, dtype and shape."""
+    check_compatible(op, name, x, like, like_name)
+    if x.shape != like.shape:
+        raise ValueError(f"{op}: argument '{name}' has shape {tuple(x.shape)} but '{like_name}' has {tuple(like.shape)}")
+
+
+def check_compatible(op: str, name: str, x, like, like_name: str) -> None:
+    """x (already validated) is of like's kind, device and dtype."""
     if isinstance(x, np.ndarray) != isinstance(like, np.ndarray):
         raise TypeError(f"{op}: argument '{name}' is a {_type_name(x)} but '{like_name}' is a {_type_name(like)}; "
                         "pass all numpy arrays or all torch tensors")
@@ -99,8 +140,6 @@ def check_like(op: str, name: str, x, like, like_name: str) -> None:
                            f"{like.device}; all arguments must be on one device")
     if x.dtype != like.dtype:
         raise TypeError(f"{op}: argument '{name}' has dtype {_dtype_name(x)} but '{like_name}' has {_dtype_name(like)}")
-    if x.shape != like.shape:
-        raise ValueError(f"{op}: argument '{name}' has shape {tuple(x.shape)} but '{like_name}' has {tuple(like.shape)}")
 
 
 def check_writable(op: str, name: str, x) -> None:
@@ -135,8 +174,9 @@ def empty_like(x):
 
 
 def view(x):
-    """What fastnn._C takes for an array that passed as_input: numpy arrays as they are, tensors as a descriptor."""
-    if isinstance(x, np.ndarray):
+    """What fastnn._C takes for an array that passed as_input: numpy arrays as they are, tensors as a descriptor
+    (None, for an absent optional array, as itself)."""
+    if x is None or isinstance(x, np.ndarray):
         return x
     if x.is_cpu:
         return (x.data_ptr(), _TORCH_DTYPES[x.dtype], x.shape, x.stride(), "cpu", 0, False)
@@ -148,16 +188,17 @@ def current_stream(device) -> int:
     return sys.modules["torch"].cuda.current_stream(device).cuda_stream
 
 
-def call(op: str, fn: str, arrays: tuple, kernel: str | None):
-    """Run native function `fn` on `arrays` (validated, one device): fastnn._C for CPU arrays, where
-    `kernel` may force a registered variant; fastnn._C_cuda on torch's current stream for CUDA tensors."""
+def call(op: str, fn: str, arrays: tuple, kernel: str | None, args: tuple = ()):
+    """Run native function `fn` on `arrays` (validated, one device; None for an absent optional array),
+    then `args`: fastnn._C for CPU arrays, where `kernel` may force a registered variant; fastnn._C_cuda
+    on torch's current stream for CUDA tensors."""
     first = arrays[0]
     views = [view(a) for a in arrays]
     if isinstance(first, np.ndarray) or first.is_cpu:
-        return getattr(_C, fn)(*views, kernel or "")
+        return getattr(_C, fn)(*views, *args, kernel or "")
     if kernel:
         raise ValueError(f"{op}: kernel={kernel!r} selects a CPU kernel variant, but the arrays are on {first.device}")
-    return getattr(cuda.module(), fn)(*views, current_stream(first.device))
+    return getattr(cuda.module(), fn)(*views, *args, current_stream(first.device))
 
 
 def write_back(dst, src) -> None:

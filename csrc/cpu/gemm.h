@@ -1,0 +1,66 @@
+// gemm.h — dense matrix product, the BLIS way: packing routines, a register-tiled micro-kernel and
+// blocking loops (ops/gemm.cpp) whose sizes live in one config per ISA.
+//   C[M,N] = act( alpha * op(A)[M,K] · op(B)[K,N] + beta * C + bias_m[M] (per row) + bias_n[N] (per column) )
+//   act: identity or ReLU. beta == 0 means C is not read (NaN in an uninitialised C does not leak through).
+// Transposes never materialise: op(A)(i, k) = A[i * a_rs + k * a_cs], and the packing routines read any
+// such strided view (Linear forward Y = X·Wᵀ, dX = dY·W, dW = dYᵀ·X are three stride patterns).
+// variants: __ref (portable 4x8 tile, also float64), __avx2 (6x16: 12 ymm accumulators of 16),
+//   __avx512 (14x32: 28 zmm accumulators of 32). Partial tiles (m < MR, n < NR) are handled inside.
+// bench: fastnn-bench --filter matmul
+#pragma once
+#include <cstdint>
+
+#include "cpu/registry.h"
+
+namespace fastnn {
+
+// What a micro-kernel applies when it stores its tile. The driver passes beta = 1, no bias and no ReLU
+// for every K block but the first (beta) and the last (bias, ReLU).
+template <class T>
+struct GemmTile {
+  T alpha = 1, beta = 0;
+  const T* bias_m = nullptr;  // tile's rows, already offset to the tile's first row; nullptr: none
+  const T* bias_n = nullptr;  // tile's columns
+  bool relu = false;
+};
+
+// c[i * ldc + j] for i < m <= MR, j < n <= NR, from kc steps of packed panels a[k * MR + i] and
+// b[k * NR + j] (zero-padded past m and n). kc may be 0 (then the tile is beta * C + bias).
+template <class T>
+using GemmUkernel = void (*)(int64_t kc, const T* a, const T* b, T* c, int64_t ldc, int64_t m, int64_t n,
+                             const GemmTile<T>& tile);
+
+// Packs `rows` x `depth` of a strided matrix (element (r, k) at src[r * rs + k * cs]) into
+// ceil(rows / R) panels, panel p at dst + p * R * depth holding dst[k * R + r], zero past `rows`.
+// A is packed with R = MR (rows = i), B with R = NR (rows = j of op(B)).
+// A packing routine may write up to this many elements past the end of its panels (whole-vector stores).
+constexpr int64_t kGemmPackSlack = 16;
+template <class T>
+using GemmPack = void (*)(const T* src, int64_t rs, int64_t cs, int64_t rows, int64_t depth, int64_t R, T* dst);
+
+// Blocking for one micro-kernel: KC x NR B micro-panels stay in L1, the MC x KC A block in L2, the
+// KC x NC B panel in L3.
+template <class T>
+struct GemmConfig {
+  int64_t mr, nr, kc, mc, nc;
+  GemmUkernel<T> ukernel;
+  GemmPack<T> pack;
+};
+
+template <class T> using GemmConfigPtr = const GemmConfig<T>*;
+
+void gemm_pack_f32__ref(const float* src, int64_t rs, int64_t cs, int64_t rows, int64_t depth, int64_t R, float* dst);
+void gemm_pack_f64__ref(const double* src, int64_t rs, int64_t cs, int64_t rows, int64_t depth, int64_t R, double* dst);
+extern const GemmConfig<float> gemm_f32_ukernel_4x8__ref;
+extern const GemmConfig<double> gemm_f64_ukernel_4x8__ref;
+#ifdef FASTNN_X86_KERNELS
+// 8x8 in-register transposes for the k-contiguous case, masked vector copies for the row-contiguous one.
+void gemm_pack_f32__avx2(const float* src, int64_t rs, int64_t cs, int64_t rows, int64_t depth, int64_t R, float* dst);
+extern const GemmConfig<float> gemm_f32_ukernel_6x16__avx2;
+extern const GemmConfig<float> gemm_f32_ukernel_14x32__avx512;
+#endif
+
+const KernelList<GemmConfigPtr<float>>& gemm_f32_kernels();
+const KernelList<GemmConfigPtr<double>>& gemm_f64_kernels();
+
+}  // namespace fastnn

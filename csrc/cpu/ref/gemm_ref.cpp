@@ -1,0 +1,60 @@
+// gemm_ref.cpp — the portable GEMM micro-kernel (4x8 tile, any T) and packing routine: the fallback on
+// every CPU, the float64 path (gradcheck) and the oracle the SIMD kernels are tested against.
+#include <algorithm>
+
+#include "cpu/gemm.h"
+
+namespace fastnn {
+namespace {
+
+template <class T>
+void pack_ref(const T* src, int64_t rs, int64_t cs, int64_t rows, int64_t depth, int64_t R, T* dst) {
+  for (int64_t p = 0; p < rows; p += R, dst += R * depth) {
+    const int64_t live = std::min(R, rows - p);
+    const T* s = src + p * rs;
+    if (cs == 1) {  // each row is contiguous along k: read rows, write with stride R
+      for (int64_t r = 0; r < live; ++r)
+        for (int64_t k = 0; k < depth; ++k) dst[k * R + r] = s[r * rs + k];
+    } else {
+      for (int64_t k = 0; k < depth; ++k)
+        for (int64_t r = 0; r < live; ++r) dst[k * R + r] = s[r * rs + k * cs];
+    }
+    for (int64_t k = 0; k < depth; ++k)
+      for (int64_t r = live; r < R; ++r) dst[k * R + r] = T(0);
+  }
+}
+
+template <class T, int MR, int NR>
+void ukernel_ref(int64_t kc, const T* a, const T* b, T* c, int64_t ldc, int64_t m, int64_t n,
+                 const GemmTile<T>& t) {
+  T acc[MR][NR] = {};
+  for (int64_t k = 0; k < kc; ++k, a += MR, b += NR)
+    for (int i = 0; i < MR; ++i)
+      for (int j = 0; j < NR; ++j) acc[i][j] += a[i] * b[j];
+  for (int64_t i = 0; i < m; ++i) {
+    for (int64_t j = 0; j < n; ++j) {
+      T v = t.alpha * acc[i][j];
+      if (t.beta != T(0)) v += t.beta * c[i * ldc + j];
+      if (t.bias_m) v += t.bias_m[i];
+      if (t.bias_n) v += t.bias_n[j];
+      c[i * ldc + j] = t.relu && v < T(0) ? T(0) : v;
+    }
+  }
+}
+
+}  // namespace
+
+void gemm_pack_f32__ref(const float* src, int64_t rs, int64_t cs, int64_t rows, int64_t depth, int64_t R, float* dst) {
+  pack_ref(src, rs, cs, rows, depth, R, dst);
+}
+void gemm_pack_f64__ref(const double* src, int64_t rs, int64_t cs, int64_t rows, int64_t depth, int64_t R,
+                        double* dst) {
+  pack_ref(src, rs, cs, rows, depth, R, dst);
+}
+
+const GemmConfig<float> gemm_f32_ukernel_4x8__ref = {4, 8, 256, 128, 2048, ukernel_ref<float, 4, 8>,
+                                                     gemm_pack_f32__ref};
+const GemmConfig<double> gemm_f64_ukernel_4x8__ref = {4, 8, 256, 64, 2048, ukernel_ref<double, 4, 8>,
+                                                      gemm_pack_f64__ref};
+
+}  // namespace fastnn

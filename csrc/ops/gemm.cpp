@@ -1,0 +1,246 @@
+// gemm.cpp — the GEMM driver: BLIS blocking loops around a micro-kernel, threads over disjoint blocks of C.
+// Loop nest of one block of C (all sizes from the kernel's GemmConfig):
+//   jc over N by NC:   pc over K by KC:   pack op(B)[pc, jc] (KC x NC)       -> L3
+//                                         ic over M by MC: pack op(A)[ic, pc] (MC x KC) -> L2
+//                                                          jr by NR, ir by MR: micro-kernel (tile in registers)
+// Threads: C is cut along one dimension into as many blocks as threads, each computed start to finish by
+// one thread with its own packing buffers: no barrier inside a GEMM, at the price of each thread packing
+// the operand it shares with the others. Cutting N duplicates the packing of A (M x K) and cutting M that
+// of B (K x N), so the cut goes across the larger of M and N: at the training shapes (M = batch, small)
+// the duplicated work is the small activations, never the weights.
+#include "ops/gemm.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <memory>
+
+#include "core/thread_pool.h"
+#include "cpu/gemm.h"
+
+namespace fastnn {
+namespace {
+
+template <class T>
+struct Problem {
+  int64_t M, N, K;
+  const T* a; int64_t a_rs, a_cs;  // op(A)(i, k) = a[i * a_rs + k * a_cs]
+  const T* b; int64_t b_rs, b_cs;  // op(B)(k, j) = b[k * b_rs + j * b_cs]
+  T* c; int64_t ldc;
+  T alpha, beta;
+  const T* bias_m; const T* bias_n;
+  bool relu;
+};
+
+// A thread's packing buffer, kept between calls (the threads are long-lived) and 64-byte aligned.
+template <class T>
+T* scratch(int slot, int64_t n) {
+  struct Buffer {
+    std::unique_ptr<T[], decltype(&std::free)> p{nullptr, &std::free};
+    int64_t size = 0;
+  };
+  thread_local Buffer buf[2];
+  Buffer& b = buf[slot];
+  if (b.size < n) {
+    const size_t bytes = (size_t(n + kGemmPackSlack) * sizeof(T) + 63) / 64 * 64;
+    T* fresh = static_cast<T*>(std::aligned_alloc(64, bytes));
+    if (!fresh) fail(ErrorKind::Runtime, "matmul: out of memory for a ", bytes, "-byte packing buffer");
+    b.p.reset(fresh);
+    b.size = n;
+  }
+  return b.p.get();
+}
+
+template <class T>
+void gemm_block(const GemmConfig<T>& cfg, const Problem<T>& g, int64_t m0, int64_t m1, int64_t n0, int64_t n1) {
+  const int64_t kc_max = std::min(cfg.kc, std::max<int64_t>(g.K, 1));
+  const int64_t mc_max = std::min(cfg.mc, (m1 - m0 + cfg.mr - 1) / cfg.mr * cfg.mr);
+  const int64_t nc_max = std::min(cfg.nc, (n1 - n0 + cfg.nr - 1) / cfg.nr * cfg.nr);
+  T* pa = scratch<T>(0, mc_max * kc_max);
+  T* pb = scratch<T>(1, nc_max * kc_max);
+  for (int64_t jc = n0; jc < n1; jc += cfg.nc) {
+    const int64_t nb = std::min(cfg.nc, n1 - jc);
+    int64_t pc = 0;
+    do {  // at least once: K == 0 still stores beta * C + bias
+      const int64_t kb = std::min(cfg.kc, g.K - pc);
+      const bool last = pc + kb >= g.K;
+      cfg.pack(g.b + pc * g.b_rs + jc * g.b_cs, g.b_cs, g.b_rs, nb, kb, cfg.nr, pb);
+      GemmTile<T> tile;
+      tile.alpha = g.alpha;
+      tile.beta = pc == 0 ? g.beta : T(1);
+      tile.relu = last && g.relu;
+      for (int64_t ic = m0; ic < m1; ic += cfg.mc) {
+        const int64_t mb = std::min(cfg.mc, m1 - ic);
+        cfg.pack(g.a + ic * g.a_rs + pc * g.a_cs, g.a_rs, g.a_cs, mb, kb, cfg.mr, pa);
+        for (int64_t jr = 0; jr < nb; jr += cfg.nr) {
+          tile.bias_n = last && g.bias_n ? g.bias_n + jc + jr : nullptr;
+          for (int64_t ir = 0; ir < mb; ir += cfg.mr) {
+            tile.bias_m = last && g.bias_m ? g.bias_m + ic + ir : nullptr;
+            cfg.ukernel(kb, pa + ir * kb, pb + jr * kb, g.c + (ic + ir) * g.ldc + jc + jr, g.ldc,
+                        std::min(cfg.mr, mb - ir), std::min(cfg.nr, nb - jr), tile);
+          }
+        }
+      }
+      pc += kb;
+    } while (pc < g.K);
+  }
+}
+
+// Below this much work a second thread costs more to wake (tens of microseconds) than it saves.
+constexpr double kParallelMinFlops = 2e6;
+
+template <class T>
+void gemm_run(const GemmConfig<T>& cfg, const Problem<T>& g) {
+  const int threads = get_num_threads();
+  if (threads == 1 || 2.0 * double(g.M) * double(g.N) * double(g.K) < kParallelMinFlops) {
+    return gemm_block(cfg, g, 0, g.M, 0, g.N);
+  }
+  const bool cut_n = g.N > g.M;
+  const int64_t unit = cut_n ? cfg.nr : cfg.mr;
+  const int64_t extent = cut_n ? g.N : g.M;
+  const int64_t units = (extent + unit - 1) / unit;
+  const int64_t grain = (units + threads - 1) / threads;
+  parallel_for(units, grain, [&](int64_t u0, int64_t u1) {
+    const int64_t lo = u0 * unit, hi = std::min(u1 * unit, extent);
+    if (cut_n) gemm_block(cfg, g, 0, g.M, lo, hi);
+    else gemm_block(cfg, g, lo, hi, 0, g.N);
+  });
+}
+
+// The bytes [lo, hi) that a strided view can touch.
+std::pair<uintptr_t, uintptr_t> byte_span(const ArrayView& v) {
+  if (v.numel() == 0) return {0, 0};
+  int64_t lo = 0, hi = 0;
+  for (size_t d = 0; d < v.shape.size(); ++d) {
+    const int64_t reach = (v.shape[d] - 1) * v.strides[d];
+    (reach < 0 ? lo : hi) += reach;
+  }
+  const int64_t size = dtype_size(v.dtype);
+  const auto base = reinterpret_cast<uintptr_t>(v.data);
+  return {base + uintptr_t(lo * size), base + uintptr_t((hi + 1) * size)};
+}
+
+void check_disjoint(const ArrayView& out, const char* out_name, const ArrayView& in, const char* in_name,
+                    const char* op) {
+  const auto [o0, o1] = byte_span(out);
+  const auto [i0, i1] = byte_span(in);
+  if (o0 < i1 && i0 < o1) fail(ErrorKind::Value, op, ": '", out_name, "' overlaps '", in_name, "' in memory");
+}
+
+void check_matrix(const ArrayView& v, const char* op, const char* arg) {
+  if (v.device != DeviceType::CPU)
+    fail(ErrorKind::Runtime, op, ": '", arg, "' must be on the CPU, got ", v.describe());
+  if (v.shape.size() != 2)
+    fail(ErrorKind::Value, op, ": '", arg, "' must be 2-dimensional, got ", v.describe());
+}
+
+void check_vector(const ArrayView& v, int64_t n, DType dtype, const char* op, const char* arg) {
+  if (v.device != DeviceType::CPU)
+    fail(ErrorKind::Runtime, op, ": '", arg, "' must be on the CPU, got ", v.describe());
+  if (v.dtype != dtype)
+    fail(ErrorKind::Type, op, ": '", arg, "' has dtype ", dtype_name(v.dtype), ", expected ", dtype_name(dtype));
+  if (v.shape.size() != 1 || v.shape[0] != n)
+    fail(ErrorKind::Runtime, op, ": '", arg, "' must have shape (", n, "), got ", v.describe());
+  if (n > 1 && v.strides[0] != 1) fail(ErrorKind::Value, op, ": '", arg, "' must be contiguous");
+}
+
+template <class T>
+void matmul_typed(const KernelList<GemmConfigPtr<T>>& list, const char* family, const Problem<T>& g,
+                  const std::string& kernel) {
+  if (g.M == 0 || g.N == 0) return;
+  gemm_run(*pick_kernel(list, family, kernel).fn, g);
+}
+
+template <class T>
+Problem<T> make_problem(const ArrayView& a, const ArrayView& b, const ArrayView& c, const ArrayView* bias_m,
+                        const ArrayView* bias_n, const MatmulOptions& opt, int64_t K) {
+  Problem<T> g;
+  g.M = c.shape[0];
+  g.N = c.shape[1];
+  g.K = K;
+  g.a = a.as<const T>();
+  g.a_rs = opt.trans_a ? a.strides[1] : a.strides[0];
+  g.a_cs = opt.trans_a ? a.strides[0] : a.strides[1];
+  g.b = b.as<const T>();
+  g.b_rs = opt.trans_b ? b.strides[1] : b.strides[0];
+  g.b_cs = opt.trans_b ? b.strides[0] : b.strides[1];
+  g.c = c.as<T>();
+  g.ldc = c.strides[0];
+  g.alpha = T(opt.alpha);
+  g.beta = T(opt.beta);
+  g.bias_m = bias_m ? bias_m->as<const T>() : nullptr;
+  g.bias_n = bias_n ? bias_n->as<const T>() : nullptr;
+  g.relu = opt.relu;
+  return g;
+}
+
+}  // namespace
+
+void matmul(const ArrayView& a, const ArrayView& b, const ArrayView& c, const ArrayView* bias_m,
+            const ArrayView* bias_n, const MatmulOptions& opt, const std::string& kernel) {
+  const char* op = "matmul";
+  check_matrix(a, op, "a");
+  check_matrix(b, op, "b");
+  check_matrix(c, op, "out");
+  if (a.dtype != b.dtype || a.dtype != c.dtype)
+    fail(ErrorKind::Type, op, ": dtypes differ: a is ", dtype_name(a.dtype), ", b is ", dtype_name(b.dtype),
+         ", out is ", dtype_name(c.dtype));
+  const int64_t M = opt.trans_a ? a.shape[1] : a.shape[0], K = opt.trans_a ? a.shape[0] : a.shape[1];
+  const int64_t Kb = opt.trans_b ? b.shape[1] : b.shape[0], N = opt.trans_b ? b.shape[0] : b.shape[1];
+  if (K != Kb)
+    fail(ErrorKind::Runtime, op, ": shapes cannot be multiplied: op(a) is (", M, ", ", K, ") and op(b) is (", Kb,
+         ", ", N, ")");
+  if (c.shape[0] != M || c.shape[1] != N)
+    fail(ErrorKind::Runtime, op, ": 'out' must have shape (", M, ", ", N, "), got ", c.describe());
+  if ((N > 1 && c.strides[1] != 1) || (M > 1 && c.strides[0] < N))
+    fail(ErrorKind::Value, op, ": 'out' must have contiguous rows that do not overlap, got strides (",
+         c.strides[0], ", ", c.strides[1], ")");
+  check_writable(c, op, "out");
+  check_disjoint(c, "out", a, "a", op);
+  check_disjoint(c, "out", b, "b", op);
+  if (bias_m) {
+    check_vector(*bias_m, M, c.dtype, op, "bias_m");
+    check_disjoint(c, "out", *bias_m, "bias_m", op);
+  }
+  if (bias_n) {
+    check_vector(*bias_n, N, c.dtype, op, "bias_n");
+    check_disjoint(c, "out", *bias_n, "bias_n", op);
+  }
+  if (c.dtype == DType::Float32)
+    matmul_typed(gemm_f32_kernels(), "gemm_f32", make_problem<float>(a, b, c, bias_m, bias_n, opt, K), kernel);
+  else
+    matmul_typed(gemm_f64_kernels(), "gemm_f64", make_problem<double>(a, b, c, bias_m, bias_n, opt, K), kernel);
+}
+
+namespace {
+
+template <class T>
+void sum_rows_typed(const ArrayView& x, const ArrayView& out, bool accumulate) {
+  const int64_t M = x.shape[0], N = x.shape[1], rs = x.strides[0], cs = x.strides[1];
+  const T* xp = x.as<const T>();
+  T* op = out.as<T>();
+  // Columns in chunks of 256: each chunk's partial sums stay in L1 while the rows stream by.
+  parallel_for(N, 256, [&](int64_t j0, int64_t j1) {
+    for (int64_t j = j0; j < j1; ++j) op[j] = accumulate ? op[j] : T(0);
+    for (int64_t i = 0; i < M; ++i) {
+      const T* row = xp + i * rs;
+      if (cs == 1)
+        for (int64_t j = j0; j < j1; ++j) op[j] += row[j];
+      else
+        for (int64_t j = j0; j < j1; ++j) op[j] += row[j * cs];
+    }
+  });
+}
+
+}  // namespace
+
+void sum_rows(const ArrayView& x, const ArrayView& out, bool accumulate) {
+  const char* op = "sum_rows";
+  check_matrix(x, op, "x");
+  check_vector(out, x.shape[1], x.dtype, op, "out");
+  check_writable(out, op, "out");
+  check_disjoint(out, "out", x, "x", op);
+  if (x.dtype == DType::Float32) sum_rows_typed<float>(x, out, accumulate);
+  else sum_rows_typed<double>(x, out, accumulate);
+}
+
+}  // namespace fastnn

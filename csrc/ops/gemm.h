@@ -1,0 +1,25 @@
+// gemm.h — matrix product entry points: validate the views, pick the micro-kernel, split the work.
+// `kernel` forces a registered variant by name (tests, benchmarks); empty picks the best allowed.
+#pragma once
+#include <string>
+
+#include "core/array_view.h"
+
+namespace fastnn {
+
+struct MatmulOptions {
+  bool trans_a = false, trans_b = false;
+  double alpha = 1, beta = 0;  // beta == 0: c is write-only
+  bool relu = false;
+};
+
+// c = act(alpha * op(a)·op(b) + beta * c + bias_m[:, None] + bias_n[None, :]), op(x) = xᵀ if trans_x.
+// a, b: 2-d, any strides (transposed, sliced, expanded views are read in place). c: 2-d, rows contiguous
+// (stride 1 along columns), disjoint from every input. bias_m: [M] or null, bias_n: [N] or null, stride 1.
+void matmul(const ArrayView& a, const ArrayView& b, const ArrayView& c, const ArrayView* bias_m,
+            const ArrayView* bias_n, const MatmulOptions& opt, const std::string& kernel = "");
+
+// out[j] (+)= sum_i x[i, j]: the bias gradient of a Linear layer. x: 2-d, any strides; out: [N], stride 1.
+void sum_rows(const ArrayView& x, const ArrayView& out, bool accumulate);
+
+}  // namespace fastnn

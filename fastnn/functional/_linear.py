@@ -1,0 +1,108 @@
+"""Autograd for fastnn's GEMM: ``linear`` (torch.nn.functional.linear) with a fused-bias forward and a
+backward of two GEMMs and a column sum.
+
+Two routes, as for the activations (see _activation.py): torch custom ops ``fastnn::linear`` /
+``fastnn::linear_backward`` for torch.compile, meta and subclass tensors, and an eager
+``autograd.Function`` calling the array kernels directly for plain CPU tensors. Double backward
+(``create_graph=True``) computes the gradients with differentiable torch ops.
+"""
+from __future__ import annotations
+
+from typing import Optional
+
+import torch
+
+from .. import ops
+from ._activation import _direct
+
+
+def _grads_differentiable(grad, x, weight, need_x, need_w, need_b):
+    """The same gradients through torch ops, so that they can themselves be differentiated."""
+    g2 = grad.reshape(-1, weight.shape[0])
+    gx = (grad @ weight) if need_x else None
+    gw = (g2.t() @ x.reshape(-1, weight.shape[1])) if need_w else None
+    gb = g2.sum(0) if need_b else None
+    return gx, gw, gb
+
+
+class _Linear(torch.autograd.Function):
+    """The eager route: fastnn.ops.linear forward, fastnn.ops.linear_backward backward."""
+
+    @staticmethod
+    def forward(ctx, x, weight, bias):
+        ctx.save_for_backward(x, weight)
+        ctx.has_bias = bias is not None
+        return ops.linear(x, weight, bias)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, weight = ctx.saved_tensors
+        need_x, need_w, need_b = ctx.needs_input_grad
+        need_b = need_b and ctx.has_bias
+        if torch.is_grad_enabled() or not _direct(grad):
+            return _grads_differentiable(grad, x, weight, need_x, need_w, need_b)
+        return ops.linear_backward(grad, x, weight, input_grad=need_x, weight_grad=need_w, bias_grad=need_b)
+
+
+@torch.library.custom_op("fastnn::linear", mutates_args=())
+def _linear_op(x: torch.Tensor, weight: torch.Tensor, bias: Optional[torch.Tensor]) -> torch.Tensor:
+    return ops.linear(x, weight, bias)
+
+
+@torch.library.custom_op("fastnn::linear_backward", mutates_args=())
+def _linear_backward_op(grad: torch.Tensor, x: torch.Tensor, weight: torch.Tensor,
+                        need_bias: bool) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    gx, gw, gb = ops.linear_backward(grad, x, weight, bias_grad=need_bias)
+    return gx, gw, gb if need_bias else grad.new_empty(0)
+
+
+@_linear_op.register_fake
+def _(x, weight, bias):
+    return x.new_empty((*x.shape[:-1], weight.shape[0]))
+
+
+@_linear_backward_op.register_fake
+def _(grad, x, weight, need_bias):
+    return (x.new_empty(x.shape), weight.new_empty(weight.shape),
+            weight.new_empty(weight.shape[0] if need_bias else 0))
+
+
+def _linear_setup(ctx, inputs, output):
+    x, weight, bias = inputs
+    ctx.save_for_backward(x, weight)
+    ctx.has_bias = bias is not None
+
+
+def _linear_grad(ctx, grad):
+    x, weight = ctx.saved_tensors
+    need_x, need_w, need_b = ctx.needs_input_grad
+    need_b = need_b and ctx.has_bias
+    if torch.is_grad_enabled():
+        return _grads_differentiable(grad, x, weight, need_x, need_w, need_b)
+    gx, gw, gb = _linear_backward_op(grad.contiguous(), x, weight, need_b)
+    return gx if need_x else None, gw if need_w else None, gb if need_b else None
+
+
+_linear_op.register_autograd(_linear_grad, setup_context=_linear_setup)
+
+
+def _check(input, weight, bias) -> None:
+    for name, t in (("input", input), ("weight", weight), ("bias", bias)):
+        if t is not None and not isinstance(t, torch.Tensor):
+            raise TypeError(f"fastnn.functional.linear: argument '{name}' must be a torch.Tensor, got "
+                            f"{type(t).__name__}")
+    if weight.dim() != 2:
+        raise ValueError(f"fastnn.functional.linear: weight must be 2-d (out_features, in_features), got shape "
+                         f"{tuple(weight.shape)}")
+
+
+def linear(input: torch.Tensor, weight: torch.Tensor, bias: Optional[torch.Tensor] = None) -> torch.Tensor:
+    """torch.nn.functional.linear on fastnn's GEMM: ``input @ weight.T + bias``, input ``(*, in_features)``."""
+    _check(input, weight, bias)
+    direct = _direct(input) and _direct(weight) and (bias is None or _direct(bias))
+    if not direct:
+        return _linear_op(input, weight, bias)
+    if torch.is_grad_enabled() and (input.requires_grad or weight.requires_grad
+                                    or (bias is not None and bias.requires_grad)):
+        return _Linear.apply(input, weight, bias)
+    return ops.linear(input, weight, bias)
