@@ -21,8 +21,18 @@ class EmulatedCudaModule:
         self.calls = []
 
     def _host(self, d):
+        if d is None:  # an absent optional array
+            return None
         assert isinstance(d, tuple) and d[4:6] == ("cuda", 0), d  # a CUDA descriptor for device 0
         return d[:4] + ("cpu", 0) + d[6:]
+
+    def matmul(self, a, b, out, bias_m, bias_n, trans_a, trans_b, alpha, beta, relu, stream):
+        self.calls.append(("matmul", stream))
+        emu.matmul(*map(self._host, (a, b, out, bias_m, bias_n)), trans_a, trans_b, alpha, beta, relu, 0)
+
+    def sum_rows(self, x, out, accumulate, stream):
+        self.calls.append(("sum_rows", stream))
+        emu.sum_rows(self._host(x), self._host(out), accumulate, 0)
 
     def relu(self, x, out, stream):
         self.calls.append(("relu", stream))
@@ -81,3 +91,16 @@ def test_without_a_usable_device_cuda_tensors_are_refused():
         fastnn.ops.relu(on_fake_gpu(torch.randn(8)))
     with pytest.raises(RuntimeError, match="no usable device|no CUDA module"):
         fastnn.cuda.module()
+
+
+def test_linear_forward_and_backward_run_on_the_cuda_module(gpu):
+    x, w, b = torch.randn(37, 20), torch.randn(9, 20), torch.randn(9)
+    y = fastnn.ops.linear(on_fake_gpu(x), on_fake_gpu(w), on_fake_gpu(b))
+    assert y.device == torch.device("cuda", 0)
+    torch.testing.assert_close(torch.Tensor(y), torch.nn.functional.linear(x, w, b), rtol=1e-5, atol=1e-5)
+    g = torch.randn(37, 9)
+    gx, gw, gb = fastnn.ops.linear_backward(on_fake_gpu(g), on_fake_gpu(x), on_fake_gpu(w))
+    torch.testing.assert_close(torch.Tensor(gx), g @ w, rtol=1e-5, atol=1e-5)
+    torch.testing.assert_close(torch.Tensor(gw), g.t() @ x, rtol=1e-5, atol=1e-5)
+    torch.testing.assert_close(torch.Tensor(gb), g.sum(0), rtol=1e-5, atol=1e-5)
+    assert gpu.calls == [("matmul", STREAM)] * 3 + [("sum_rows", STREAM)]

@@ -95,3 +95,69 @@ def test_bad_input_is_refused():
         emu.relu(x, ro, 0)
     with pytest.raises(ValueError, match="must be on the CPU"):  # the emulator's arrays live in host memory
         emu.relu((x.ctypes.data, "float32", (8,), (1,), "cuda", 0, False), x, 0)
+
+
+# ---------------------------------------------------------------- GEMM (cuda/gemm.cu)
+
+GEMM_SHAPES = [(1, 1, 1), (3, 5, 0), (7, 13, 9), (129, 130, 17), (64, 300, 8), (260, 3, 33)]
+
+
+def gemm_operand(shape, trans, dtype, rng, misalign):
+    """A (shape) operand, stored transposed when `trans`; `misalign` offsets it by one element."""
+    stored = shape[::-1] if trans else shape
+    buf = rng.standard_normal(int(np.prod(stored)) + 1).astype(dtype)
+    x = buf[1:] if misalign else buf[:-1]
+    x = x.reshape(stored)
+    return x
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("ta,tb", [(False, False), (False, True), (True, False), (True, True)])
+def test_gemm_matches_float64_reference(dtype, ta, tb):
+    rng = np.random.default_rng(7)
+    for idx, (m, n, k) in enumerate(GEMM_SHAPES):
+        misalign = idx % 2 == 1  # the scalar-load path
+        a = gemm_operand((m, k), ta, dtype, rng, misalign)
+        b = gemm_operand((k, n), tb, dtype, rng, misalign)
+        alpha, beta = (1.0, 0.0) if idx % 3 == 0 else (0.5, 2.0)
+        out = rng.standard_normal((m, n + 3)).astype(dtype)[:, :n]  # rows padded: ldc != n
+        c0 = out.astype(np.float64)
+        bias_m = rng.standard_normal(m).astype(dtype) if idx % 2 else None
+        bias_n = rng.standard_normal(n).astype(dtype) if idx % 3 != 1 else None
+        relu = idx % 2 == 0
+        emu.matmul(a, b, out, bias_m, bias_n, ta, tb, alpha, beta, relu, 0)
+        A = (a.T if ta else a).astype(np.float64)
+        B = (b.T if tb else b).astype(np.float64)
+        want = alpha * (A @ B) + beta * c0
+        if bias_m is not None:
+            want += bias_m[:, None]
+        if bias_n is not None:
+            want += bias_n
+        if relu:
+            want = np.maximum(want, 0)
+        u = np.finfo(dtype).eps
+        bound = (k + 4) * u * (abs(alpha) * np.abs(A) @ np.abs(B) + abs(beta) * np.abs(c0) + 1)
+        assert (np.abs(out - want) <= bound).all(), f"m={m} n={n} k={k} ta={ta} tb={tb} seed={emu.last_seed()}"
+
+
+def test_gemm_agrees_with_the_cpu_path_through_fastnn_ops():
+    """The same product through fastnn.ops (CPU GEMM) and the emulated CUDA kernel."""
+    rng = np.random.default_rng(8)
+    x = rng.standard_normal((70, 45)).astype(np.float32)
+    w = rng.standard_normal((33, 45)).astype(np.float32)
+    b = rng.standard_normal(33).astype(np.float32)
+    out = np.empty((70, 33), np.float32)
+    emu.matmul(x, w, out, None, b, False, True, 1.0, 0.0, False, 0)
+    np.testing.assert_allclose(out, fastnn.ops.linear(x, w, b), rtol=1e-5, atol=1e-5)
+    g = rng.standard_normal((70, 33)).astype(np.float32)
+    gb = np.empty(33, np.float32)
+    emu.sum_rows(g, gb, False, 0)
+    np.testing.assert_allclose(gb, g.sum(0), rtol=1e-5, atol=1e-5)
+    emu.sum_rows(g[:, ::-1], gb, True, 0)  # accumulate, negative column stride
+    np.testing.assert_allclose(gb, g.sum(0) + g[:, ::-1].sum(0), rtol=1e-5, atol=1e-5)
+
+
+def test_gemm_refuses_operands_without_a_unit_stride():
+    a = np.ones((8, 8), np.float32)[::2, ::2]
+    with pytest.raises(ValueError, match="unit stride"):
+        emu.matmul(a, a, np.empty((4, 4), np.float32), None, None, False, False, 1.0, 0.0, False, 0)

@@ -44,3 +44,32 @@ def test_autograd_and_mixed_devices():
     torch.testing.assert_close(x.grad, (x > 0).float(), rtol=0, atol=0)
     with pytest.raises(RuntimeError, match="is on device cpu but 'x' is on device cuda"):
         fastnn.ops.relu(x.detach(), out=torch.empty(64, 33))
+
+
+@pytest.mark.parametrize("ta", [False, True])
+@pytest.mark.parametrize("tb", [False, True])
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_matmul_matches_torch(ta, tb, dtype):
+    torch.backends.cuda.matmul.allow_tf32 = False
+    for m, n, k in [(1, 1, 1), (7, 13, 0), (129, 130, 17), (1000, 3072, 64), (64, 1000, 3072), (257, 255, 4099)]:
+        a = torch.randn((k, m) if ta else (m, k), device="cuda", dtype=dtype)
+        b = torch.randn((n, k) if tb else (k, n), device="cuda", dtype=dtype)
+        got = fastnn.ops.matmul(a, b, trans_a=ta, trans_b=tb)
+        A, B = (a.t() if ta else a).double(), (b.t() if tb else b).double()
+        # worst-case bound of a length-k dot product in precision u, element by element
+        bound = (k + 2) * torch.finfo(dtype).eps / 2 * (A.abs() @ B.abs()) + 1e-300
+        assert ((got.double() - A @ B).abs() <= bound).all(), (m, n, k)
+
+
+def test_linear_module_forward_backward_matches_torch():
+    torch.backends.cuda.matmul.allow_tf32 = False
+    import fastnn.nn as nn
+    ours = nn.Linear(300, 70).cuda()
+    theirs = torch.nn.Linear(300, 70).cuda()
+    theirs.load_state_dict(ours.state_dict())
+    x = torch.randn(33, 300, device="cuda")
+    for m in (ours, theirs):
+        m(x).square().sum().backward()
+    torch.testing.assert_close(ours(x), theirs(x), rtol=1e-5, atol=1e-4)
+    for p, q in zip(ours.parameters(), theirs.parameters()):
+        torch.testing.assert_close(p.grad, q.grad, rtol=1e-4, atol=1e-3)

@@ -6,6 +6,7 @@
 #include <pybind11/pybind11.h>
 
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include "bind/common.h"
@@ -43,6 +44,29 @@ PYBIND11_MODULE(FASTNN_CUDA_MODULE, m) {
     const BoundArray dya(dy), ya(y), oa(out);
     without_gil([&] { fastnn::cuda::relu_backward(dya.view(), ya.view(), oa.view(), as_stream(stream)); });
   }, py::arg("grad_output"), py::arg("output"), py::arg("out"), py::arg("stream") = 0);
+
+  m.def("matmul", [](py::handle a, py::handle b, py::handle out, py::handle bias_m, py::handle bias_n,
+                     bool trans_a, bool trans_b, double alpha, double beta, bool relu, uintptr_t stream) {
+    const BoundArray aa(a), ba(b), oa(out);
+    const std::unique_ptr<BoundArray> bm(bias_m.is_none() ? nullptr : new BoundArray(bias_m));
+    const std::unique_ptr<BoundArray> bn(bias_n.is_none() ? nullptr : new BoundArray(bias_n));
+    fastnn::MatmulOptions opt;
+    opt.trans_a = trans_a;
+    opt.trans_b = trans_b;
+    opt.alpha = alpha;
+    opt.beta = beta;
+    opt.relu = relu;
+    without_gil([&] {
+      fastnn::cuda::matmul(aa.view(), ba.view(), oa.view(), bm ? &bm->view() : nullptr, bn ? &bn->view() : nullptr,
+                           opt, as_stream(stream));
+    });
+  }, py::arg("a"), py::arg("b"), py::arg("out"), py::arg("bias_m"), py::arg("bias_n"), py::arg("trans_a"),
+     py::arg("trans_b"), py::arg("alpha"), py::arg("beta"), py::arg("relu"), py::arg("stream") = 0);
+
+  m.def("sum_rows", [](py::handle x, py::handle out, bool accumulate, uintptr_t stream) {
+    const BoundArray xa(x), oa(out);
+    without_gil([&] { fastnn::cuda::sum_rows(xa.view(), oa.view(), accumulate, as_stream(stream)); });
+  }, py::arg("x"), py::arg("out"), py::arg("accumulate"), py::arg("stream") = 0);
 
 #if defined(FASTNN_SIMT)
   m.def("set_seed", &simt::set_seed, py::arg("seed"), "Seed of the next launch's thread schedule.");

@@ -1,5 +1,7 @@
 #include "cuda/ops_cuda.h"
 
+#include "core/error.h"
+#include "cuda/gemm.h"
 #include "cuda/relu.h"
 
 namespace fastnn {
@@ -34,6 +36,59 @@ void relu_backward(const ArrayView& dy, const ArrayView& y, const ArrayView& dx,
     relu_backward_f32(dy.as<const float>(), y.as<const float>(), dx.as<float>(), n, stream);
   else
     relu_backward_f64(dy.as<const double>(), y.as<const double>(), dx.as<double>(), n, stream);
+}
+
+namespace {
+
+template <class T>
+GemmArgs<T> gemm_args(const ArrayView& a, const ArrayView& b, const ArrayView& c, const ArrayView* bias_m,
+                      const ArrayView* bias_n, const MatmulOptions& opt, int64_t K) {
+  GemmArgs<T> g;
+  g.M = c.shape[0];
+  g.N = c.shape[1];
+  g.K = K;
+  g.a = a.as<const T>();
+  g.a_rs = opt.trans_a ? a.strides[1] : a.strides[0];
+  g.a_cs = opt.trans_a ? a.strides[0] : a.strides[1];
+  g.b = b.as<const T>();
+  g.b_rs = opt.trans_b ? b.strides[1] : b.strides[0];
+  g.b_cs = opt.trans_b ? b.strides[0] : b.strides[1];
+  // A size-1 dimension's stride is arbitrary: call it 1 when the kernel needs one unit stride.
+  if (g.a_rs != 1 && g.a_cs != 1) (g.M == 1 ? g.a_rs : g.a_cs) = 1;
+  if (g.b_rs != 1 && g.b_cs != 1) (g.N == 1 ? g.b_cs : g.b_rs) = 1;
+  g.c = c.as<T>();
+  g.ldc = c.strides[0];
+  g.alpha = T(opt.alpha);
+  g.beta = T(opt.beta);
+  g.bias_m = bias_m ? bias_m->as<const T>() : nullptr;
+  g.bias_n = bias_n ? bias_n->as<const T>() : nullptr;
+  g.relu = opt.relu;
+  return g;
+}
+
+bool has_unit_stride(const ArrayView& v) {
+  return v.strides[0] == 1 || v.strides[1] == 1 || v.shape[0] <= 1 || v.shape[1] <= 1;
+}
+
+}  // namespace
+
+void matmul(const ArrayView& a, const ArrayView& b, const ArrayView& c, const ArrayView* bias_m,
+            const ArrayView* bias_n, const MatmulOptions& opt, cudaStream_t stream) {
+  const int64_t K = check_matmul(a, b, c, bias_m, bias_n, opt, kArrayDevice);
+  if (!has_unit_stride(a) || !has_unit_stride(b))
+    fail(ErrorKind::Value, "matmul: on CUDA, 'a' and 'b' need a unit stride in one dimension (got strides (",
+         a.strides[0], ", ", a.strides[1], ") and (", b.strides[0], ", ", b.strides[1], "))");
+  if (c.dtype == DType::Float32) gemm_f32(gemm_args<float>(a, b, c, bias_m, bias_n, opt, K), stream);
+  else gemm_f64(gemm_args<double>(a, b, c, bias_m, bias_n, opt, K), stream);
+}
+
+void sum_rows(const ArrayView& x, const ArrayView& out, bool accumulate, cudaStream_t stream) {
+  check_sum_rows(x, out, kArrayDevice);
+  const int64_t M = x.shape[0], N = x.shape[1];
+  if (x.dtype == DType::Float32)
+    sum_rows_f32(x.as<const float>(), M, N, x.strides[0], x.strides[1], out.as<float>(), accumulate, stream);
+  else
+    sum_rows_f64(x.as<const double>(), M, N, x.strides[0], x.strides[1], out.as<double>(), accumulate, stream);
 }
 
 }  // namespace cuda

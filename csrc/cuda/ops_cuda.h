@@ -4,6 +4,7 @@
 #pragma once
 #include "core/array_view.h"
 #include "cuda/launch.h"
+#include "ops/gemm.h"
 
 namespace fastnn {
 namespace cuda {
@@ -15,6 +16,10 @@ constexpr DeviceType kArrayDevice = DeviceType::CUDA;
 #endif
 
 void relu(const ArrayView& x, const ArrayView& y, cudaStream_t stream);
+// As fastnn::matmul (ops/gemm.h), plus: a and b must each have a unit stride in one dimension.
+void matmul(const ArrayView& a, const ArrayView& b, const ArrayView& c, const ArrayView* bias_m,
+            const ArrayView* bias_n, const MatmulOptions& opt, cudaStream_t stream);
+void sum_rows(const ArrayView& x, const ArrayView& out, bool accumulate, cudaStream_t stream);
 void relu_backward(const ArrayView& dy, const ArrayView& y, const ArrayView& dx, cudaStream_t stream);
 
 }  // namespace cuda

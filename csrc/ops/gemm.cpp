@@ -126,16 +126,19 @@ void check_disjoint(const ArrayView& out, const char* out_name, const ArrayView&
   if (o0 < i1 && i0 < o1) fail(ErrorKind::Value, op, ": '", out_name, "' overlaps '", in_name, "' in memory");
 }
 
-void check_matrix(const ArrayView& v, const char* op, const char* arg) {
-  if (v.device != DeviceType::CPU)
-    fail(ErrorKind::Runtime, op, ": '", arg, "' must be on the CPU, got ", v.describe());
+void check_on(const ArrayView& v, DeviceType device, const char* op, const char* arg) {
+  if (v.device != device)
+    fail(ErrorKind::Runtime, op, ": '", arg, "' must be on ", device_type_name(device), ", got ", v.describe());
+}
+
+void check_matrix(const ArrayView& v, DeviceType device, const char* op, const char* arg) {
+  check_on(v, device, op, arg);
   if (v.shape.size() != 2)
     fail(ErrorKind::Value, op, ": '", arg, "' must be 2-dimensional, got ", v.describe());
 }
 
-void check_vector(const ArrayView& v, int64_t n, DType dtype, const char* op, const char* arg) {
-  if (v.device != DeviceType::CPU)
-    fail(ErrorKind::Runtime, op, ": '", arg, "' must be on the CPU, got ", v.describe());
+void check_vector(const ArrayView& v, int64_t n, DType dtype, DeviceType device, const char* op, const char* arg) {
+  check_on(v, device, op, arg);
   if (v.dtype != dtype)
     fail(ErrorKind::Type, op, ": '", arg, "' has dtype ", dtype_name(v.dtype), ", expected ", dtype_name(dtype));
   if (v.shape.size() != 1 || v.shape[0] != n)
@@ -175,12 +178,15 @@ Problem<T> make_problem(const ArrayView& a, const ArrayView& b, const ArrayView&
 
 }  // namespace
 
-void matmul(const ArrayView& a, const ArrayView& b, const ArrayView& c, const ArrayView* bias_m,
-            const ArrayView* bias_n, const MatmulOptions& opt, const std::string& kernel) {
+int64_t check_matmul(const ArrayView& a, const ArrayView& b, const ArrayView& c, const ArrayView* bias_m,
+                     const ArrayView* bias_n, const MatmulOptions& opt, DeviceType device) {
   const char* op = "matmul";
-  check_matrix(a, op, "a");
-  check_matrix(b, op, "b");
-  check_matrix(c, op, "out");
+  check_matrix(a, device, op, "a");
+  check_matrix(b, device, op, "b");
+  check_matrix(c, device, op, "out");
+  if (a.device_index != c.device_index || b.device_index != c.device_index)
+    fail(ErrorKind::Runtime, op, ": arrays on different devices: a ", a.describe(), ", b ", b.describe(), ", out ",
+         c.describe());
   if (a.dtype != b.dtype || a.dtype != c.dtype)
     fail(ErrorKind::Type, op, ": dtypes differ: a is ", dtype_name(a.dtype), ", b is ", dtype_name(b.dtype),
          ", out is ", dtype_name(c.dtype));
@@ -198,13 +204,19 @@ void matmul(const ArrayView& a, const ArrayView& b, const ArrayView& c, const Ar
   check_disjoint(c, "out", a, "a", op);
   check_disjoint(c, "out", b, "b", op);
   if (bias_m) {
-    check_vector(*bias_m, M, c.dtype, op, "bias_m");
+    check_vector(*bias_m, M, c.dtype, device, op, "bias_m");
     check_disjoint(c, "out", *bias_m, "bias_m", op);
   }
   if (bias_n) {
-    check_vector(*bias_n, N, c.dtype, op, "bias_n");
+    check_vector(*bias_n, N, c.dtype, device, op, "bias_n");
     check_disjoint(c, "out", *bias_n, "bias_n", op);
   }
+  return K;
+}
+
+void matmul(const ArrayView& a, const ArrayView& b, const ArrayView& c, const ArrayView* bias_m,
+            const ArrayView* bias_n, const MatmulOptions& opt, const std::string& kernel) {
+  const int64_t K = check_matmul(a, b, c, bias_m, bias_n, opt, DeviceType::CPU);
   if (c.dtype == DType::Float32)
     matmul_typed(gemm_f32_kernels(), "gemm_f32", make_problem<float>(a, b, c, bias_m, bias_n, opt, K), kernel);
   else
@@ -233,12 +245,16 @@ void sum_rows_typed(const ArrayView& x, const ArrayView& out, bool accumulate) {
 
 }  // namespace
 
-void sum_rows(const ArrayView& x, const ArrayView& out, bool accumulate) {
+void check_sum_rows(const ArrayView& x, const ArrayView& out, DeviceType device) {
   const char* op = "sum_rows";
-  check_matrix(x, op, "x");
-  check_vector(out, x.shape[1], x.dtype, op, "out");
+  check_matrix(x, device, op, "x");
+  check_vector(out, x.shape[1], x.dtype, device, op, "out");
   check_writable(out, op, "out");
   check_disjoint(out, "out", x, "x", op);
+}
+
+void sum_rows(const ArrayView& x, const ArrayView& out, bool accumulate) {
+  check_sum_rows(x, out, DeviceType::CPU);
   if (x.dtype == DType::Float32) sum_rows_typed<float>(x, out, accumulate);
   else sum_rows_typed<double>(x, out, accumulate);
 }

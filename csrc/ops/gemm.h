@@ -19,6 +19,11 @@ struct MatmulOptions {
 void matmul(const ArrayView& a, const ArrayView& b, const ArrayView& c, const ArrayView* bias_m,
             const ArrayView* bias_n, const MatmulOptions& opt, const std::string& kernel = "");
 
+// The checks of matmul / sum_rows, for arrays on `device` (the CUDA ops share them). Returns K.
+int64_t check_matmul(const ArrayView& a, const ArrayView& b, const ArrayView& c, const ArrayView* bias_m,
+                     const ArrayView* bias_n, const MatmulOptions& opt, DeviceType device);
+void check_sum_rows(const ArrayView& x, const ArrayView& out, DeviceType device);
+
 // out[j] (+)= sum_i x[i, j]: the bias gradient of a Linear layer. x: 2-d, any strides; out: [N], stride 1.
 void sum_rows(const ArrayView& x, const ArrayView& out, bool accumulate);
 

@@ -120,7 +120,7 @@ def empty(like, shape):
     """A new C-contiguous array of like's kind, dtype (and device) with the given shape."""
     if isinstance(like, np.ndarray):
         return np.empty(shape, dtype=like.dtype)
-    return sys.modules["torch"].empty(shape, dtype=like.dtype, device=like.device)
+    return like.new_empty(shape)
 
 
 def check_like(op: str, name: str, x, like, like_name: str) -> None:
