@@ -147,6 +147,9 @@ TIMERS = {"cpu": _cpu_timer, "cuda": _cuda_timer}
 
 # ---------------------------------------------------------------------------------------------- running
 
+OPENBLAS_SETTLE_S = 0.2
+
+
 def measure(case: Case, device: str, repeats: int, warmup: int = 2) -> Result:
     impls = case.setup(device)
     timer = TIMERS[device]
@@ -161,6 +164,11 @@ def measure(case: Case, device: str, repeats: int, warmup: int = 2) -> Result:
     for r in range(repeats):
         for name in names if r % 2 == 0 else names[::-1]:
             samples[name].append(timer(impls[name], inner[name]))
+            if name == "numpy" and device == "cpu":
+                # numpy's OpenBLAS threads spin for a while after each call; let them go idle before the
+                # next implementation runs, or it competes with them for the cores (measured: fastnn's
+                # 1024^3 product took 14 ms right after numpy's, 5.3 ms otherwise).
+                time.sleep(OPENBLAS_SETTLE_S)
     return Result(
         family=case.family, case=case.name, shape=case.shape, device=device, size=case.size, flops=case.flops,
         bytes=case.bytes, napkin=case.napkin, variant=case.variant() if device == "cpu" else "",

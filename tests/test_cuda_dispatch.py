@@ -30,6 +30,10 @@ class EmulatedCudaModule:
         self.calls.append(("matmul", stream))
         emu.matmul(*map(self._host, (a, b, out, bias_m, bias_n)), trans_a, trans_b, alpha, beta, relu, 0)
 
+    def linear_backward(self, gy, x, w, gx, gw, gb, stream):
+        self.calls.append(("linear_backward", stream))
+        emu.linear_backward(*map(self._host, (gy, x, w, gx, gw, gb)), 0)
+
     def sum_rows(self, x, out, accumulate, stream):
         self.calls.append(("sum_rows", stream))
         emu.sum_rows(self._host(x), self._host(out), accumulate, 0)
@@ -103,4 +107,4 @@ def test_linear_forward_and_backward_run_on_the_cuda_module(gpu):
     torch.testing.assert_close(torch.Tensor(gx), g @ w, rtol=1e-5, atol=1e-5)
     torch.testing.assert_close(torch.Tensor(gw), g.t() @ x, rtol=1e-5, atol=1e-5)
     torch.testing.assert_close(torch.Tensor(gb), g.sum(0), rtol=1e-5, atol=1e-5)
-    assert gpu.calls == [("matmul", STREAM)] * 3 + [("sum_rows", STREAM)]
+    assert gpu.calls == [("matmul", STREAM), ("linear_backward", STREAM)]

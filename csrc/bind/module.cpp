@@ -58,6 +58,18 @@ PYBIND11_MODULE(_C, m) {
   }, py::arg("a"), py::arg("b"), py::arg("out"), py::arg("bias_m"), py::arg("bias_n"), py::arg("trans_a"),
      py::arg("trans_b"), py::arg("alpha"), py::arg("beta"), py::arg("relu"), py::arg("kernel") = "");
 
+  m.def("linear_backward", [](py::handle gy, py::handle x, py::handle w, py::handle gx, py::handle gw,
+                              py::handle gb, const std::string& kernel) {
+    const BoundArray gya(gy), xa(x), wa(w);
+    auto optional = [](py::handle h) { return std::unique_ptr<BoundArray>(h.is_none() ? nullptr : new BoundArray(h)); };
+    const auto gxa = optional(gx), gwa = optional(gw), gba = optional(gb);
+    without_gil([&] {
+      fastnn::linear_backward(gya.view(), xa.view(), wa.view(), gxa ? &gxa->view() : nullptr,
+                              gwa ? &gwa->view() : nullptr, gba ? &gba->view() : nullptr, kernel);
+    });
+  }, py::arg("grad_output"), py::arg("input"), py::arg("weight"), py::arg("grad_input"), py::arg("grad_weight"),
+     py::arg("grad_bias"), py::arg("kernel") = "");
+
   m.def("sum_rows", [](py::handle x, py::handle out, bool accumulate, const std::string& kernel) {
     if (!kernel.empty()) fastnn::fail(fastnn::ErrorKind::Value, "sum_rows has no kernel variants to force");
     const BoundArray xa(x), oa(out);

@@ -63,6 +63,21 @@ PYBIND11_MODULE(FASTNN_CUDA_MODULE, m) {
   }, py::arg("a"), py::arg("b"), py::arg("out"), py::arg("bias_m"), py::arg("bias_n"), py::arg("trans_a"),
      py::arg("trans_b"), py::arg("alpha"), py::arg("beta"), py::arg("relu"), py::arg("stream") = 0);
 
+  m.def("linear_backward", [](py::handle gy, py::handle x, py::handle w, py::handle gx, py::handle gw,
+                              py::handle gb, uintptr_t stream) {
+    const BoundArray gya(gy), xa(x), wa(w);
+    auto optional = [](py::handle h) { return std::unique_ptr<BoundArray>(h.is_none() ? nullptr : new BoundArray(h)); };
+    const auto gxa = optional(gx), gwa = optional(gw), gba = optional(gb);
+    without_gil([&] {
+      fastnn::MatmulOptions opt;
+      if (gxa) fastnn::cuda::matmul(gya.view(), wa.view(), gxa->view(), nullptr, nullptr, opt, as_stream(stream));
+      opt.trans_a = true;
+      if (gwa) fastnn::cuda::matmul(gya.view(), xa.view(), gwa->view(), nullptr, nullptr, opt, as_stream(stream));
+      if (gba) fastnn::cuda::sum_rows(gya.view(), gba->view(), false, as_stream(stream));
+    });
+  }, py::arg("grad_output"), py::arg("input"), py::arg("weight"), py::arg("grad_input"), py::arg("grad_weight"),
+     py::arg("grad_bias"), py::arg("stream") = 0);
+
   m.def("sum_rows", [](py::handle x, py::handle out, bool accumulate, uintptr_t stream) {
     const BoundArray xa(x), oa(out);
     without_gil([&] { fastnn::cuda::sum_rows(xa.view(), oa.view(), accumulate, as_stream(stream)); });

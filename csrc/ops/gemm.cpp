@@ -94,7 +94,14 @@ void gemm_run(const GemmConfig<T>& cfg, const Problem<T>& g) {
   if (threads == 1 || 2.0 * double(g.M) * double(g.N) * double(g.K) < kParallelMinFlops) {
     return gemm_block(cfg, g, 0, g.M, 0, g.N);
   }
-  const bool cut_n = g.N > g.M;
+  // Cut where the threads' shares come out most even (whole micro-tiles each); on a near tie, across
+  // the larger dimension (less duplicated packing, see the top of this file).
+  auto balance = [threads](int64_t extent, int64_t unit) {
+    const int64_t share = ((extent + unit - 1) / unit + threads - 1) / threads * unit;
+    return double(extent) / double(share * threads);
+  };
+  const double bm = balance(g.M, cfg.mr), bn = balance(g.N, cfg.nr);
+  const bool cut_n = bn > 1.1 * bm || (bm <= 1.1 * bn && g.N > g.M);
   const int64_t unit = cut_n ? cfg.nr : cfg.mr;
   const int64_t extent = cut_n ? g.N : g.M;
   const int64_t units = (extent + unit - 1) / unit;
@@ -257,6 +264,15 @@ void sum_rows(const ArrayView& x, const ArrayView& out, bool accumulate) {
   check_sum_rows(x, out, DeviceType::CPU);
   if (x.dtype == DType::Float32) sum_rows_typed<float>(x, out, accumulate);
   else sum_rows_typed<double>(x, out, accumulate);
+}
+
+void linear_backward(const ArrayView& gy, const ArrayView& x, const ArrayView& w, const ArrayView* gx,
+                     const ArrayView* gw, const ArrayView* gb, const std::string& kernel) {
+  MatmulOptions opt;
+  if (gx) matmul(gy, w, *gx, nullptr, nullptr, opt, kernel);  // (B, O) · (O, I)
+  opt.trans_a = true;
+  if (gw) matmul(gy, x, *gw, nullptr, nullptr, opt, kernel);  // (B, O)ᵀ · (B, I)
+  if (gb) sum_rows(gy, *gb, false);
 }
 
 }  // namespace fastnn

@@ -27,4 +27,9 @@ void check_sum_rows(const ArrayView& x, const ArrayView& out, DeviceType device)
 // out[j] (+)= sum_i x[i, j]: the bias gradient of a Linear layer. x: 2-d, any strides; out: [N], stride 1.
 void sum_rows(const ArrayView& x, const ArrayView& out, bool accumulate);
 
+// Gradients of y = x·wᵀ + b (x: (B, I), w: (O, I), gy: (B, O)): gx = gy·w, gw = gyᵀ·x, gb = column sums
+// of gy. Each output may be null (not computed).
+void linear_backward(const ArrayView& gy, const ArrayView& x, const ArrayView& w, const ArrayView* gx,
+                     const ArrayView* gw, const ArrayView* gb, const std::string& kernel = "");
+
 }  // namespace fastnn

@@ -63,6 +63,8 @@ def _as_bias(op, bias, like, n):
 
 
 def _flatten_input(op, x, in_features):
+    if x.ndim == 2 and x.shape[1] == in_features:
+        return x
     if x.ndim == 0:
         raise RuntimeError(f"{op}: argument 'input' must have at least 1 dimension, got a 0-d array")
     if x.shape[-1] != in_features:
@@ -83,7 +85,7 @@ def linear(input, weight, bias=None, *, relu: bool = False, kernel: str | None =
     b = _as_bias(op, bias, weight, n)
     out = io.empty(x, (x.shape[0], n))
     io.call(op, "matmul", (x, weight, out, None, b), kernel, (False, True, 1.0, 0.0, bool(relu)))
-    return out.reshape(*input.shape[:-1], n)
+    return out if input.ndim == 2 else out.reshape(*input.shape[:-1], n)
 
 
 def linear_backward(grad_output, input, weight, *, input_grad: bool = True, weight_grad: bool = True,
@@ -91,26 +93,22 @@ def linear_backward(grad_output, input, weight, *, input_grad: bool = True, weig
     """Gradients of :func:`linear` (without ``relu``): ``(grad_input, grad_weight, grad_bias)``, each None
     when not asked for. ``grad_input = grad_output @ weight``, ``grad_weight = grad_outputᵀ @ input``,
     ``grad_bias = grad_output.sum(rows)``; grad_output may be an expanded view (the gradient of a sum).
+    One native call computes all three.
     """
     op = "fastnn.ops.linear_backward"
     weight = io.as_matrix(op, "weight", weight)
     n, k = weight.shape
     x = io.as_matrix(op, "input", _flatten_input(op, io._validated(op, "input", input), k))
     g = io._validated(op, "grad_output", grad_output)
-    if tuple(g.shape) != (*input.shape[:-1], n):
+    if g.shape != (*input.shape[:-1], n):
         raise RuntimeError(f"{op}: grad_output has shape {tuple(g.shape)}, expected {(*input.shape[:-1], n)}")
-    g = io.as_matrix(op, "grad_output", g.reshape(-1, n))
+    g = io.as_matrix(op, "grad_output", g if g.ndim == 2 else g.reshape(-1, n))
     io.check_compatible(op, "input", x, weight, "weight")
     io.check_compatible(op, "grad_output", g, weight, "weight")
-    gx = gw = gb = None
-    if input_grad:
-        gx = io.empty(x, (x.shape[0], k))
-        io.call(op, "matmul", (g, weight, gx, None, None), kernel, (False, False, 1.0, 0.0, False))
+    gx = io.empty(x, (x.shape[0], k)) if input_grad else None
+    gw = io.empty(x, (n, k)) if weight_grad else None
+    gb = io.empty(x, (n,)) if bias_grad else None
+    io.call(op, "linear_backward", (g, x, weight, gx, gw, gb), kernel)
+    if gx is not None and input.ndim != 2:
         gx = gx.reshape(input.shape)
-    if weight_grad:
-        gw = io.empty(x, (n, k))
-        io.call(op, "matmul", (g, x, gw, None, None), kernel, (True, False, 1.0, 0.0, False))
-    if bias_grad:
-        gb = io.empty(x, (n,))
-        io.call(op, "sum_rows", (g, gb), None, (False,))
     return gx, gw, gb
