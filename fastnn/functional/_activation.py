@@ -16,9 +16,12 @@ import torch
 from .. import ops
 
 
+_PLAIN = (torch.Tensor, torch.nn.Parameter)  # not subclasses with their own dispatch (FakeTensor, DTensor, ...)
+
+
 def _direct(x: torch.Tensor) -> bool:
     """Whether the eager route may call the array kernels on x directly."""
-    return type(x) is torch.Tensor and x.is_cpu and not torch.compiler.is_compiling()
+    return type(x) in _PLAIN and x.is_cpu and not torch.compiler.is_compiling()
 
 
 def _empty_contiguous(x: torch.Tensor) -> torch.Tensor:
