@@ -14,7 +14,7 @@ import fastnn
 from fastnn import _C
 from helpers import run_python, skip_unless_usable
 
-FAMILIES = ("gemm_f32", "gemm_f64")  # see test_registry.py
+FAMILIES = ("gemm_f32", "gemm_f64", "gemm_dot_f32")  # see test_registry.py
 KERNELS = [k["name"] for k in fastnn.list_kernels() if k["family"] in FAMILIES]
 GUARD = 12345.0
 TRANSPOSES = [(False, False), (False, True), (True, False), (True, True)]
@@ -72,11 +72,26 @@ def check(kernel, m, n, k, ta, tb, rng, alpha=1.0, beta=0.0, bias_m=False, bias_
     assert (buf[~inside] == GUARD).all(), f"{kernel} wrote outside its output (m={m} n={n} k={k})"
 
 
+def is_dot(kernel):
+    """The small-M inner-product kernels read rows contiguous along k: op(a) = a, op(b) = b.T only."""
+    return kernel.startswith("gemm_dot_")
+
+
+def layouts(kernel):
+    return [(False, True)] if is_dot(kernel) else TRANSPOSES
+
+
+def blocking(kernel):
+    if is_dot(kernel):  # 4x4 tiles, k in passes of 1024, 16 k per vector
+        return {"mr": 4, "nr": 4, "kc": 1024}
+    return _C.gemm_blocking(kernel)
+
+
 def edge_sizes(kernel):
-    blk = _C.gemm_blocking(kernel)
+    blk = blocking(kernel)
     mr, nr, kc = blk["mr"], blk["nr"], blk["kc"]
     mn = sorted({1, 2, 3, 7, mr - 1, mr, mr + 1, nr - 1, nr, nr + 1, 2 * mr + 3, 37} - {0})
-    ks = sorted({0, 1, 2, 3, 7, 13, kc - 1, kc, kc + 1, 2 * kc + 5})
+    ks = sorted({0, 1, 2, 3, 7, 13, 15, 16, 17, kc - 1, kc, kc + 1, 2 * kc + 5})
     return mn, ks
 
 
@@ -85,18 +100,18 @@ def test_edge_sweep_every_transpose(kernel):
     skip_unless_usable(kernel)
     rng = np.random.default_rng(1)
     mn, ks = edge_sizes(kernel)
+    lay = layouts(kernel)
     for i, m in enumerate(mn):
         for j, n in enumerate(mn):
-            ta, tb = TRANSPOSES[(i + 2 * j) % 4]
+            ta, tb = lay[(i + 2 * j) % len(lay)]
             check(kernel, m, n, ks[(i + j) % len(ks)], ta, tb, rng)
 
 
-@pytest.mark.parametrize("kernel", KERNELS)
-@pytest.mark.parametrize("ta,tb", TRANSPOSES)
+@pytest.mark.parametrize("kernel,ta,tb", [(k, ta, tb) for k in KERNELS for ta, tb in layouts(k)])
 def test_k_sweep(kernel, ta, tb):
     skip_unless_usable(kernel)
     rng = np.random.default_rng(2)
-    blk = _C.gemm_blocking(kernel)
+    blk = blocking(kernel)
     _, ks = edge_sizes(kernel)
     for k in ks:
         check(kernel, blk["mr"] + 1, blk["nr"] + 1, k, ta, tb, rng)
@@ -106,12 +121,13 @@ def test_k_sweep(kernel, ta, tb):
 def test_epilogue_alpha_beta_bias_relu(kernel):
     skip_unless_usable(kernel)
     rng = np.random.default_rng(3)
-    blk = _C.gemm_blocking(kernel)
+    blk = blocking(kernel)
+    lay = layouts(kernel)
     shapes = [(blk["mr"], blk["nr"], 5), (blk["mr"] + 1, blk["nr"] - 1, blk["kc"] + 1), (1, 1, 1), (9, 33, 0)]
     for idx, (m, n, k) in enumerate(shapes):
         for alpha, beta in [(1.0, 0.0), (0.5, 1.0), (-2.0, 0.25), (1.0, 1.0)]:
             for bm, bn, relu in [(True, False, False), (False, True, True), (True, True, True), (False, False, True)]:
-                ta, tb = TRANSPOSES[idx % 4]
+                ta, tb = lay[idx % len(lay)]
                 check(kernel, m, n, k, ta, tb, rng, alpha, beta, bm, bn, relu)
 
 
@@ -119,9 +135,9 @@ def test_epilogue_alpha_beta_bias_relu(kernel):
 def test_beta_zero_never_reads_out(kernel):
     skip_unless_usable(kernel)
     dtype = dtype_of(kernel)
-    a, b = np.ones((5, 3), dtype), np.ones((3, 19), dtype)
+    a, b = np.ones((5, 3), dtype), np.ones((19, 3), dtype)
     out = np.full((5, 19), np.nan, dtype)
-    _C.matmul(a, b, out, None, None, False, False, 1.0, 0.0, False, kernel)
+    _C.matmul(a, b, out, None, None, False, True, 1.0, 0.0, False, kernel)
     assert (out == 3).all()
 
 
@@ -130,12 +146,12 @@ def test_nan_and_inf_propagate(kernel):
     skip_unless_usable(kernel)
     dtype = dtype_of(kernel)
     a = np.ones((7, 4), dtype)
-    b = np.ones((4, 17), dtype)
+    b = np.ones((17, 4), dtype)
     a[2, 1] = np.nan
-    b[3, 5] = np.inf
+    b[5, 3] = np.inf
     out = np.empty((7, 17), dtype)
-    _C.matmul(a, b, out, None, None, False, False, 1.0, 0.0, True, kernel)
-    want = np.maximum(a.astype(np.float64) @ b, 0)  # ReLU keeps NaN, as torch.relu
+    _C.matmul(a, b, out, None, None, False, True, 1.0, 0.0, True, kernel)
+    want = np.maximum(a.astype(np.float64) @ b.T, 0)  # ReLU keeps NaN, as torch.relu
     np.testing.assert_array_equal(out, want.astype(dtype))
 
 
@@ -146,6 +162,13 @@ def test_strided_operands_read_in_place(kernel):
     rng = np.random.default_rng(4)
     dtype = dtype_of(kernel)
     big = rng.standard_normal((61, 90)).astype(dtype)
+    if is_dot(kernel):  # rows contiguous along k, any row stride (negative, zero)
+        a = big[3:40:2, 5:27]               # (19, 22), row stride 180
+        b = big[60:37:-1, 40:62]            # (23, 22), negative row stride
+        check(kernel, 19, 23, 22, False, True, rng, a=a, b=b)
+        e = np.broadcast_to(rng.standard_normal((1, 22)).astype(dtype), (19, 22))  # stride 0
+        check(kernel, 19, 19, 22, False, True, rng, a=e, b=e)
+        return
     a = big[3:40:2, 5:70:3]           # (19, 22), both strides > 1
     b = big[60:16:-2, 29:6:-1]          # (22, 23), both strides negative
     assert not a.flags.c_contiguous and b.shape == (22, 23) and max(b.strides) < 0
@@ -163,7 +186,7 @@ def test_threaded_split_matches_one_thread(kernel, shape):
     rng = np.random.default_rng(5)
     m, n, k = shape
     dtype = dtype_of(kernel)
-    a, b = operands(m, n, k, False, True, dtype, rng)
+    a, b = operands(m, n, k, False, True, dtype, rng)  # Linear's layout: either path
     outs = []
     before = fastnn.get_num_threads()
     try:
@@ -176,6 +199,25 @@ def test_threaded_split_matches_one_thread(kernel, shape):
         fastnn.set_num_threads(before)
     np.testing.assert_array_equal(outs[0], outs[1])
     check(kernel, m, n, k, False, True, rng, a=a, b=b)
+
+
+def test_dot_kernel_refuses_other_layouts():
+    a = np.ones((4, 4), np.float32)
+    for ta, tb in [(False, False), (True, True), (True, False)]:
+        with pytest.raises(ValueError, match="contiguous along k"):
+            _C.matmul(a, a, np.empty((4, 4), np.float32), None, None, ta, tb, 1.0, 0.0, False, "gemm_dot_f32__ref")
+
+
+@pytest.mark.parametrize("m", [1, 64, 128, 129, 300])
+def test_automatic_choice_is_one_of_the_registered_paths(m):
+    """Unforced, Linear's layout runs the inner-product path up to M = 128 rows and the packed one above:
+    the result equals one of the two forced runs bit for bit."""
+    rng = np.random.default_rng(6)
+    a, b = operands(m, 70, 300, False, True, np.float32, rng)
+    auto = fastnn.ops.matmul(a, b, trans_b=True)
+    dot = fastnn.ops.matmul(a, b, trans_b=True, kernel=_C.selected_kernel("gemm_dot_f32"))
+    packed = fastnn.ops.matmul(a, b, trans_b=True, kernel=_C.selected_kernel("gemm_f32"))
+    np.testing.assert_array_equal(auto, dot if m <= 128 else packed)
 
 
 def test_forced_isa_picks_the_matching_gemm_kernel():

@@ -5,7 +5,8 @@
 // Transposes never materialise: op(A)(i, k) = A[i * a_rs + k * a_cs], and the packing routines read any
 // such strided view (Linear forward Y = X·Wᵀ, dX = dY·W, dW = dYᵀ·X are three stride patterns).
 // variants: __ref (portable 4x8 tile, also float64), __avx2 (6x16: 12 ymm accumulators of 16),
-//   __avx512 (14x32: 28 zmm accumulators of 32). Partial tiles (m < MR, n < NR) are handled inside.
+//   __avx512 (6x64 and 14x32: 24 / 28 zmm accumulators of 32). Partial tiles (m < MR, n < NR) are handled
+//   inside. For small M in Linear's layout, gemm_dot_* inner-product kernels skip packing (below).
 // bench: fastnn-bench --filter matmul
 #pragma once
 #include <cstdint>
@@ -57,10 +58,30 @@ extern const GemmConfig<double> gemm_f64_ukernel_4x8__ref;
 // 8x8 in-register transposes for the k-contiguous case, masked vector copies for the row-contiguous one.
 void gemm_pack_f32__avx2(const float* src, int64_t rs, int64_t cs, int64_t rows, int64_t depth, int64_t R, float* dst);
 extern const GemmConfig<float> gemm_f32_ukernel_6x16__avx2;
+extern const GemmConfig<float> gemm_f32_ukernel_6x64__avx512;
 extern const GemmConfig<float> gemm_f32_ukernel_14x32__avx512;
 #endif
 
+// The small-M path for products whose operands both have rows contiguous along k (Linear's forward
+// Y = X·Wᵀ): inner products straight from the arrays, no packing (at M = 16 packing W costs more than
+// the arithmetic). A call computes an m x n tile (m, n <= kGemmDotTile) over kc steps of k:
+//   c[i * ldc + j] = epilogue(sum_k a[i * lda + k] * b[j * ldb + k])
+template <class T>
+using GemmDotKernel = void (*)(int64_t kc, const T* a, int64_t lda, const T* b, int64_t ldb, T* c, int64_t ldc,
+                               int64_t m, int64_t n, const GemmTile<T>& tile);
+constexpr int64_t kGemmDotTile = 4;
+
+void gemm_dot_f32__ref(int64_t kc, const float* a, int64_t lda, const float* b, int64_t ldb, float* c, int64_t ldc,
+                       int64_t m, int64_t n, const GemmTile<float>& tile);
+#ifdef FASTNN_X86_KERNELS
+void gemm_dot_f32__avx2(int64_t kc, const float* a, int64_t lda, const float* b, int64_t ldb, float* c, int64_t ldc,
+                        int64_t m, int64_t n, const GemmTile<float>& tile);
+void gemm_dot_f32__avx512(int64_t kc, const float* a, int64_t lda, const float* b, int64_t ldb, float* c,
+                          int64_t ldc, int64_t m, int64_t n, const GemmTile<float>& tile);
+#endif
+
 const KernelList<GemmConfigPtr<float>>& gemm_f32_kernels();
+const KernelList<GemmDotKernel<float>>& gemm_dot_f32_kernels();
 const KernelList<GemmConfigPtr<double>>& gemm_f64_kernels();
 
 }  // namespace fastnn

@@ -16,6 +16,7 @@ std::vector<KernelInfo> kernel_catalog() {
   describe_kernels("fma_peak_f32", fma_peak_f32_kernels(), all);
   describe_kernels("gemm_f32", gemm_f32_kernels(), all);
   describe_kernels("gemm_f64", gemm_f64_kernels(), all);
+  describe_kernels("gemm_dot_f32", gemm_dot_f32_kernels(), all);
   return all;
 }
 

@@ -113,6 +113,44 @@ void gemm_run(const GemmConfig<T>& cfg, const Problem<T>& g) {
   });
 }
 
+// The small-M path (cpu/gemm.h, GemmDotKernel): products with M up to this many rows whose operands both
+// have rows contiguous along k skip packing. Crossover measured with fastnn-bench --filter matmul.
+constexpr int64_t kDotMaxM = 128;
+// k per pass: 4 + 4 rows of 1024 floats (32 KiB) stay in L1 while the tile's 16 accumulators fill.
+constexpr int64_t kDotKc = 1024;
+
+void gemm_dot_block(GemmDotKernel<float> dot, const Problem<float>& g, int64_t n0, int64_t n1) {
+  int64_t pc = 0;
+  do {  // at least once: K == 0 still stores beta * C + bias
+    const int64_t kb = std::min(kDotKc, g.K - pc);
+    const bool last = pc + kb >= g.K;
+    GemmTile<float> tile;
+    tile.alpha = g.alpha;
+    tile.beta = pc == 0 ? g.beta : 1.f;
+    tile.relu = last && g.relu;
+    for (int64_t j = n0; j < n1; j += kGemmDotTile) {  // 4 rows of op(B)ᵀ stay in L1 ...
+      tile.bias_n = last && g.bias_n ? g.bias_n + j : nullptr;
+      for (int64_t i = 0; i < g.M; i += kGemmDotTile) {  // ... while all of A's rows pass by (from L2)
+        tile.bias_m = last && g.bias_m ? g.bias_m + i : nullptr;
+        dot(kb, g.a + i * g.a_rs + pc, g.a_rs, g.b + j * g.b_cs + pc, g.b_cs, g.c + i * g.ldc + j, g.ldc,
+            std::min(kGemmDotTile, g.M - i), std::min(kGemmDotTile, n1 - j), tile);
+      }
+    }
+    pc += kb;
+  } while (pc < g.K);
+}
+
+void gemm_dot_run(GemmDotKernel<float> dot, const Problem<float>& g) {
+  const int threads = get_num_threads();
+  if (threads == 1 || 2.0 * double(g.M) * double(g.N) * double(g.K) < kParallelMinFlops)
+    return gemm_dot_block(dot, g, 0, g.N);
+  constexpr int64_t unit = 16;  // columns of C per share: threads' shares do not split a cache line of C
+  const int64_t units = (g.N + unit - 1) / unit;
+  parallel_for(units, (units + threads - 1) / threads, [&](int64_t u0, int64_t u1) {
+    gemm_dot_block(dot, g, u0 * unit, std::min(u1 * unit, g.N));
+  });
+}
+
 // The bytes [lo, hi) that a strided view can touch.
 std::pair<uintptr_t, uintptr_t> byte_span(const ArrayView& v) {
   if (v.numel() == 0) return {0, 0};
@@ -224,8 +262,18 @@ int64_t check_matmul(const ArrayView& a, const ArrayView& b, const ArrayView& c,
 void matmul(const ArrayView& a, const ArrayView& b, const ArrayView& c, const ArrayView* bias_m,
             const ArrayView* bias_n, const MatmulOptions& opt, const std::string& kernel) {
   const int64_t K = check_matmul(a, b, c, bias_m, bias_n, opt, DeviceType::CPU);
-  if (c.dtype == DType::Float32)
-    matmul_typed(gemm_f32_kernels(), "gemm_f32", make_problem<float>(a, b, c, bias_m, bias_n, opt, K), kernel);
+  if (c.dtype == DType::Float32) {
+    const Problem<float> g = make_problem<float>(a, b, c, bias_m, bias_n, opt, K);
+    const bool dot_layout = g.a_cs == 1 && g.b_rs == 1;
+    const bool forced_dot = kernel.rfind("gemm_dot_", 0) == 0;
+    if (forced_dot && !dot_layout)
+      fail(ErrorKind::Value, "matmul: kernel ", kernel, " needs the rows of op(a) and of op(b)ᵀ contiguous along k");
+    if (forced_dot || (kernel.empty() && dot_layout && g.M <= kDotMaxM)) {
+      if (g.M > 0 && g.N > 0) gemm_dot_run(pick_kernel(gemm_dot_f32_kernels(), "gemm_dot_f32", kernel).fn, g);
+      return;
+    }
+    matmul_typed(gemm_f32_kernels(), "gemm_f32", g, kernel);
+  }
   else
     matmul_typed(gemm_f64_kernels(), "gemm_f64", make_problem<double>(a, b, c, bias_m, bias_n, opt, K), kernel);
 }

@@ -35,6 +35,9 @@ void ukernel_6x16(int64_t kc, const float* a, const float* b, float* c, int64_t 
   __m256 acc[kMR][2];
 #pragma GCC unroll 6
   for (int i = 0; i < kMR; ++i) acc[i][0] = acc[i][1] = _mm256_setzero_ps();
+  // The C tile is read and written after the k loop: fetch its lines now so that their latency overlaps
+  // the arithmetic instead of following it.
+  for (int64_t i = 0; i < m; ++i) _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc), _MM_HINT_T0);
   for (int64_t k = 0; k < kc; ++k, a += kMR, b += kNR) {
     const __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8);
 #pragma GCC unroll 6
@@ -96,7 +99,61 @@ inline __m256i lane_mask(int64_t n) {
   return _mm256_cmpgt_epi32(_mm256_set1_epi32(live), idx);
 }
 
+
+// The 4x4 sums (rows i, columns j) through the tile's epilogue into c, live part only.
+void store_dot_tile(const float (&r)[4][4], float* c, int64_t ldc, int64_t m, int64_t n, const GemmTile<float>& t) {
+  for (int64_t i = 0; i < m; ++i) {
+    for (int64_t j = 0; j < n; ++j) {
+      float v = t.alpha * r[i][j];
+      if (t.beta != 0.f) v += t.beta * c[i * ldc + j];
+      if (t.bias_m) v += t.bias_m[i];
+      if (t.bias_n) v += t.bias_n[j];
+      c[i * ldc + j] = t.relu && v < 0.f ? 0.f : v;
+    }
+  }
+}
+
 }  // namespace
+
+// 4 rows of A x 4 rows of B, 8 k per vector, computed as two 2x4 halves (8 accumulators + 2 + 1 of the
+// 16 ymm registers); the k tail is scalar. Rows past m or n re-read the last live row (sums dropped).
+void gemm_dot_f32__avx2(int64_t kc, const float* a, int64_t lda, const float* b, int64_t ldb, float* c, int64_t ldc,
+                        int64_t m, int64_t n, const GemmTile<float>& t) {
+  const float* ar[4];
+  const float* br[4];
+  for (int64_t r = 0; r < 4; ++r) {
+    ar[r] = a + (r < m ? r : m - 1) * lda;
+    br[r] = b + (r < n ? r : n - 1) * ldb;
+  }
+  const int64_t kv = kc / 8 * 8;
+  float r[4][4];
+  for (int half = 0; half < 4; half += 2) {
+    __m256 acc[2][4];
+#pragma GCC unroll 2
+    for (int i = 0; i < 2; ++i)
+#pragma GCC unroll 4
+      for (int j = 0; j < 4; ++j) acc[i][j] = _mm256_setzero_ps();
+    for (int64_t k = 0; k < kv; k += 8) {
+      const __m256 x0 = _mm256_loadu_ps(ar[half] + k), x1 = _mm256_loadu_ps(ar[half + 1] + k);
+#pragma GCC unroll 4
+      for (int j = 0; j < 4; ++j) {
+        const __m256 w = _mm256_loadu_ps(br[j] + k);
+        acc[0][j] = _mm256_fmadd_ps(x0, w, acc[0][j]);
+        acc[1][j] = _mm256_fmadd_ps(x1, w, acc[1][j]);
+      }
+    }
+#pragma GCC unroll 2
+    for (int i = 0; i < 2; ++i) {
+      __m128 q[4];
+#pragma GCC unroll 4
+      for (int j = 0; j < 4; ++j) q[j] = _mm_add_ps(_mm256_castps256_ps128(acc[i][j]), _mm256_extractf128_ps(acc[i][j], 1));
+      _mm_storeu_ps(r[half + i], _mm_hadd_ps(_mm_hadd_ps(q[0], q[1]), _mm_hadd_ps(q[2], q[3])));
+      for (int j = 0; j < 4; ++j)
+        for (int64_t k = kv; k < kc; ++k) r[half + i][j] += ar[half + i][k] * br[j][k];
+    }
+  }
+  store_dot_tile(r, c, ldc, m, n, t);
+}
 
 // Rows go in groups of 8 vector lanes. When R is not a multiple of 8 (MR = 6, 14) the last group's
 // 8-float stores run past the k-row into the next one; groups are written from the last to the first, so
