@@ -14,6 +14,7 @@
 #include <cstdlib>
 #include <memory>
 
+#include "core/memory.h"
 #include "core/thread_pool.h"
 #include "cpu/gemm.h"
 
@@ -41,9 +42,15 @@ T* scratch(int slot, int64_t n) {
   thread_local Buffer buf[2];
   Buffer& b = buf[slot];
   if (b.size < n) {
-    const size_t bytes = (size_t(n + kGemmPackSlack) * sizeof(T) + 63) / 64 * 64;
-    T* fresh = static_cast<T*>(std::aligned_alloc(64, bytes));
+    // 2 MiB-aligned and backed by huge pages when large: the micro-kernels stream through packed panels
+    // of up to 12 MiB, which would otherwise cost a TLB miss every 4 KiB.
+    constexpr size_t kHuge = size_t(2) << 20;
+    const size_t raw = size_t(n + kGemmPackSlack) * sizeof(T);
+    const size_t align = raw >= kHuge ? kHuge : 64;
+    const size_t bytes = (raw + align - 1) / align * align;
+    T* fresh = static_cast<T*>(std::aligned_alloc(align, bytes));
     if (!fresh) fail(ErrorKind::Runtime, "matmul: out of memory for a ", bytes, "-byte packing buffer");
+    if (align == kHuge) advise_huge_pages(fresh, int64_t(bytes));
     b.p.reset(fresh);
     b.size = n;
   }

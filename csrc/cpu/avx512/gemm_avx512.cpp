@@ -122,14 +122,15 @@ void gemm_dot_f32__avx512(int64_t kc, const float* a, int64_t lda, const float* 
   store_dot_tile(r, c, ldc, m, n, t);
 }
 
-// Blocking measured, not derived (2 threads, Zen 5 class: L1d 48 KiB, L2 1 MiB per core; tools: fastnn-bench
-// --filter matmul and a KC/MC sweep): KC = 1024 beat 384 by ~8% at 1024^3..4096^3 (85-89% vs 78-80% of the
-// FMA ceiling) although a 1024 x 64 B micro-panel (256 KiB) then streams from L2 rather than sitting in L1:
-// each K block costs a pass of loads and stores over C, and fewer, longer blocks pay that less often.
-// MC 132 x KC 1024 A block = 528 KiB of L2; NC 3072 x KC 1024 B panel = 12 MiB of the shared L3.
-const GemmConfig<float> gemm_f32_ukernel_6x64__avx512 = {6, 64, 1024, 132, 3072, ukernel<6, 4>, gemm_pack_f32__avx2};
+// Blocking measured, not derived (2 threads, Zen 5 class: L1d 48 KiB, L2 1 MiB per core, 32 MiB L3; a
+// KC/MC/NC sweep at 1024^3..4096^3 and the seed layers): KC = 1024 beat 384 by ~8% (85-89% vs 78-80% of
+// the FMA ceiling) although a 1024 x 64 B micro-panel (256 KiB) then streams from L2 rather than sitting
+// in L1: each K block costs a pass of loads and stores over C, and fewer, longer blocks pay it less often.
+// MC 264 x KC 1024 A block = 1 MiB (L2); NC 1536 x KC 1024 B panel = 6 MiB per thread, so both threads'
+// panels stay in L3 together (NC 3072 was ~2% slower).
+const GemmConfig<float> gemm_f32_ukernel_6x64__avx512 = {6, 64, 1024, 264, 1536, ukernel<6, 4>, gemm_pack_f32__avx2};
 // The deepest tile (most accumulators); a few percent behind 6x64 here, kept as the alternative to force.
-const GemmConfig<float> gemm_f32_ukernel_14x32__avx512 = {14, 32, 1024, 126, 3072, ukernel<14, 2>,
+const GemmConfig<float> gemm_f32_ukernel_14x32__avx512 = {14, 32, 1024, 266, 1536, ukernel<14, 2>,
                                                           gemm_pack_f32__avx2};
 
 }  // namespace fastnn
