@@ -23,8 +23,10 @@
 #include "core/cpu_features.h"
 #include "core/error.h"
 #include "core/thread_pool.h"
+#include "cpu/gemm.h"
 #include "cpu/registry.h"
 #include "cpu/relu.h"
+#include "ops/gemm.h"
 #include "ops/relu.h"
 
 namespace {
@@ -201,6 +203,76 @@ void test_relu_op_validates_views() {
   CHECK(a[5] == 0.f, "in-place relu");
 }
 
+fastnn::ArrayView view2d(void* p, fastnn::DType t, int64_t rows, int64_t cols, int64_t rs, int64_t cs) {
+  fastnn::ArrayView v;
+  v.data = p;
+  v.dtype = t;
+  v.shape = {rows, cols};
+  v.strides = {rs, cs};
+  return v;
+}
+
+// One forced GEMM kernel on exact-size heap buffers (ASan sees any element read or written past an
+// operand), op(A) (m x k), op(B) (k x n), C with a padded row stride, bias on both sides and ReLU,
+// against a double-precision loop; the error bound is that of a length-k dot product.
+template <class T>
+void check_gemm(const std::string& kernel, int64_t m, int64_t n, int64_t k, bool ta, bool tb) {
+  using fastnn::DType;
+  const DType dt = sizeof(T) == 4 ? DType::Float32 : DType::Float64;
+  const int64_t ldc = n + 3;
+  std::unique_ptr<T[]> a(new T[size_t(m * k)]), b(new T[size_t(k * n)]), c(new T[size_t(m ? (m - 1) * ldc + n : 0)]);
+  std::unique_ptr<T[]> bm(new T[size_t(m)]), bn(new T[size_t(n)]);
+  uint32_t seed = 12345;
+  auto rnd = [&] { seed = seed * 1664525u + 1013904223u; return T(int(seed >> 9) % 2001 - 1000) / T(500); };
+  for (int64_t i = 0; i < m * k; ++i) a[size_t(i)] = rnd();
+  for (int64_t i = 0; i < k * n; ++i) b[size_t(i)] = rnd();
+  for (int64_t i = 0; i < m; ++i) bm[size_t(i)] = rnd();
+  for (int64_t j = 0; j < n; ++j) bn[size_t(j)] = rnd();
+  auto A = [&](int64_t i, int64_t p) { return double(ta ? a[size_t(p * m + i)] : a[size_t(i * k + p)]); };
+  auto B = [&](int64_t p, int64_t j) { return double(tb ? b[size_t(j * k + p)] : b[size_t(p * n + j)]); };
+  const auto av = ta ? view2d(a.get(), dt, k, m, m, 1) : view2d(a.get(), dt, m, k, k, 1);
+  const auto bv = tb ? view2d(b.get(), dt, n, k, k, 1) : view2d(b.get(), dt, k, n, n, 1);
+  const auto cv = view2d(c.get(), dt, m, n, ldc, 1);
+  const auto bmv = view1d(bm.get(), dt, m), bnv = view1d(bn.get(), dt, n);
+  fastnn::MatmulOptions opt;
+  opt.trans_a = ta;
+  opt.trans_b = tb;
+  opt.relu = true;
+  fastnn::matmul(av, bv, cv, &bmv, &bnv, opt, kernel);
+  const double u = std::numeric_limits<T>::epsilon() / 2;
+  for (int64_t i = 0; i < m; ++i) {
+    for (int64_t j = 0; j < n; ++j) {
+      double want = double(bm[size_t(i)]) + double(bn[size_t(j)]), mag = std::fabs(want);
+      for (int64_t p = 0; p < k; ++p) {
+        want += A(i, p) * B(p, j);
+        mag += std::fabs(A(i, p) * B(p, j));
+      }
+      want = want < 0 ? 0 : want;
+      const double got = double(c[size_t(i * ldc + j)]);
+      CHECK(std::fabs(got - want) <= double(k + 4) * u * mag + 1e-30, kernel, " m=", m, " n=", n, " k=", k,
+            " ta=", ta, " tb=", tb, " at (", i, ", ", j, "): ", got, " vs ", want);
+    }
+  }
+}
+
+void test_gemm_kernels() {
+  const int64_t shapes[][3] = {{1, 1, 1}, {7, 13, 5}, {13, 70, 33}, {6, 64, 1025}, {67, 129, 17}, {3, 200, 300}, {5, 3, 0}};
+  int checked = 0;
+  for (const auto& k : fastnn::gemm_f32_kernels()) {
+    if (!fastnn::may_use(k.isa)) continue;
+    for (const auto& s : shapes)
+      for (int t = 0; t < 4; ++t, ++checked) check_gemm<float>(k.name, s[0], s[1], s[2], t & 1, t & 2);
+  }
+  for (const auto& k : fastnn::gemm_dot_f32_kernels()) {
+    if (!fastnn::may_use(k.isa)) continue;
+    for (const auto& s : shapes) check_gemm<float>(k.name, s[0], s[1], s[2], false, true), ++checked;
+  }
+  for (const auto& k : fastnn::gemm_f64_kernels())
+    for (const auto& s : shapes)
+      for (int t = 0; t < 4; ++t, ++checked) check_gemm<double>(k.name, s[0], s[1], s[2], t & 1, t & 2);
+  std::printf("gemm: %d kernel/shape/layout combinations checked\n", checked);
+}
+
 void run_parallel_tests() {
   test_parallel_for_covers_each_index_once();
   test_parallel_for_from_many_threads_and_nested();
@@ -246,6 +318,7 @@ int main() {
   check_unary_family<double>("relu_f64", fastnn::relu_f64_kernels());
   check_binary_family<double>("relu_backward_f64", fastnn::relu_backward_f64_kernels());
   test_relu_op_validates_views();
+  test_gemm_kernels();
 #if defined(__SANITIZE_THREAD__)
   std::printf("libgomp-team tests skipped under ThreadSanitizer (it cannot see libgomp's barriers)\n");
 #else
