@@ -161,14 +161,19 @@ def measure(case: Case, device: str, repeats: int, warmup: int = 2) -> Result:
         inner[name] = max(1, min(1000, math.ceil(SAMPLE_TARGET_S / max(once, 1e-9))))
     samples = {name: [] for name in impls}
     names = list(impls)
+    settled = False
     for r in range(repeats):
         for name in names if r % 2 == 0 else names[::-1]:
+            if settled:  # one untimed call: the cores clock down and caches go cold during the pause
+                impls[name]()
+                settled = False
             samples[name].append(timer(impls[name], inner[name]))
             if name == "numpy" and device == "cpu":
                 # numpy's OpenBLAS threads spin for a while after each call; let them go idle before the
                 # next implementation runs, or it competes with them for the cores (measured: fastnn's
                 # 1024^3 product took 14 ms right after numpy's, 5.3 ms otherwise).
                 time.sleep(OPENBLAS_SETTLE_S)
+                settled = True
     return Result(
         family=case.family, case=case.name, shape=case.shape, device=device, size=case.size, flops=case.flops,
         bytes=case.bytes, napkin=case.napkin, variant=case.variant() if device == "cpu" else "",

@@ -178,10 +178,11 @@ def test_strided_operands_read_in_place(kernel):
 
 
 @pytest.mark.parametrize("kernel", KERNELS)
-@pytest.mark.parametrize("shape", [(300, 40, 70), (40, 300, 70), (97, 101, 33)])
+@pytest.mark.parametrize("shape", [(300, 40, 70), (40, 300, 70), (97, 101, 33), (610, 300, 560)])
 def test_threaded_split_matches_one_thread(kernel, shape):
-    """Large enough to run on two threads, cut along M or N; the result must not depend on the cut
-    (each element is computed by one thread, in the same order)."""
+    """Large enough to run on two threads, cut along M or N (the last shape: cut along M with the B panels
+    packed by all threads together); the result must not depend on the cut (each element is computed by
+    one thread, in the same order)."""
     skip_unless_usable(kernel)
     rng = np.random.default_rng(5)
     m, n, k = shape

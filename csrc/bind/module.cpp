@@ -103,6 +103,7 @@ PYBIND11_MODULE(_C, m) {
     }
     return out;
   });
+  m.attr("gemm_dot_max_m") = fastnn::kGemmDotMaxM;
   m.def("gemm_blocking", [](const std::string& name) {
     auto describe = [](const auto& list) -> py::object {
       py::dict d;

@@ -57,6 +57,37 @@ T* scratch(int slot, int64_t n) {
   return b.p.get();
 }
 
+// One packed A block (rows ic.. ic+mb) against one packed B panel (columns jc.. jc+nb), K block pc.. pc+kb.
+template <class T>
+void macro_kernel(const GemmConfig<T>& cfg, const Problem<T>& g, const T* pa, const T* pb, int64_t ic, int64_t mb,
+                  int64_t jc, int64_t nb, int64_t pc, int64_t kb) {
+  const bool last = pc + kb >= g.K;
+  GemmTile<T> tile;
+  tile.alpha = g.alpha;
+  tile.beta = pc == 0 ? g.beta : T(1);
+  tile.relu = last && g.relu;
+  for (int64_t jr = 0; jr < nb; jr += cfg.nr) {
+    tile.bias_n = last && g.bias_n ? g.bias_n + jc + jr : nullptr;
+    for (int64_t ir = 0; ir < mb; ir += cfg.mr) {
+      tile.bias_m = last && g.bias_m ? g.bias_m + ic + ir : nullptr;
+      cfg.ukernel(kb, pa + ir * kb, pb + jr * kb, g.c + (ic + ir) * g.ldc + jc + jr, g.ldc,
+                  std::min(cfg.mr, mb - ir), std::min(cfg.nr, nb - jr), tile);
+    }
+  }
+}
+
+template <class T>
+void pack_a(const GemmConfig<T>& cfg, const Problem<T>& g, int64_t ic, int64_t mb, int64_t pc, int64_t kb, T* pa) {
+  cfg.pack(g.a + ic * g.a_rs + pc * g.a_cs, g.a_rs, g.a_cs, mb, kb, cfg.mr, pa);
+}
+
+// Columns jc.. jc+nb of op(B), K block pc.. pc+kb, into NR-column panels.
+template <class T>
+void pack_b(const GemmConfig<T>& cfg, const Problem<T>& g, int64_t jc, int64_t nb, int64_t pc, int64_t kb, T* pb) {
+  cfg.pack(g.b + pc * g.b_rs + jc * g.b_cs, g.b_cs, g.b_rs, nb, kb, cfg.nr, pb);
+}
+
+// A block of C computed start to finish by the calling thread, with its own packing buffers.
 template <class T>
 void gemm_block(const GemmConfig<T>& cfg, const Problem<T>& g, int64_t m0, int64_t m1, int64_t n0, int64_t n1) {
   const int64_t kc_max = std::min(cfg.kc, std::max<int64_t>(g.K, 1));
@@ -69,24 +100,48 @@ void gemm_block(const GemmConfig<T>& cfg, const Problem<T>& g, int64_t m0, int64
     int64_t pc = 0;
     do {  // at least once: K == 0 still stores beta * C + bias
       const int64_t kb = std::min(cfg.kc, g.K - pc);
-      const bool last = pc + kb >= g.K;
-      cfg.pack(g.b + pc * g.b_rs + jc * g.b_cs, g.b_cs, g.b_rs, nb, kb, cfg.nr, pb);
-      GemmTile<T> tile;
-      tile.alpha = g.alpha;
-      tile.beta = pc == 0 ? g.beta : T(1);
-      tile.relu = last && g.relu;
+      pack_b(cfg, g, jc, nb, pc, kb, pb);
       for (int64_t ic = m0; ic < m1; ic += cfg.mc) {
         const int64_t mb = std::min(cfg.mc, m1 - ic);
-        cfg.pack(g.a + ic * g.a_rs + pc * g.a_cs, g.a_rs, g.a_cs, mb, kb, cfg.mr, pa);
-        for (int64_t jr = 0; jr < nb; jr += cfg.nr) {
-          tile.bias_n = last && g.bias_n ? g.bias_n + jc + jr : nullptr;
-          for (int64_t ir = 0; ir < mb; ir += cfg.mr) {
-            tile.bias_m = last && g.bias_m ? g.bias_m + ic + ir : nullptr;
-            cfg.ukernel(kb, pa + ir * kb, pb + jr * kb, g.c + (ic + ir) * g.ldc + jc + jr, g.ldc,
-                        std::min(cfg.mr, mb - ir), std::min(cfg.nr, nb - jr), tile);
-          }
-        }
+        pack_a(cfg, g, ic, mb, pc, kb, pa);
+        macro_kernel(cfg, g, pa, pb, ic, mb, jc, nb, pc, kb);
       }
+      pc += kb;
+    } while (pc < g.K);
+  }
+}
+
+// Large products cut along M: the threads pack each B panel together into one shared buffer, then take
+// A blocks of C's rows dynamically (a thread slowed down by a neighbour on its core takes fewer). Two
+// fork-joins per B panel, instead of every thread packing all of B itself: at 1024^3 that duplicated
+// packing was ~3% of the time, and one block per thread left the threads' finishing times to chance.
+template <class T>
+void gemm_shared_b(const GemmConfig<T>& cfg, const Problem<T>& g, int threads) {
+  const int64_t kc_max = std::min(cfg.kc, std::max<int64_t>(g.K, 1));
+  const int64_t nc_max = std::min(cfg.nc, (g.N + cfg.nr - 1) / cfg.nr * cfg.nr);
+  // blocks of rows: at least two per thread, at most MC rows
+  const int64_t mc = std::min(cfg.mc, ((g.M + 2 * threads - 1) / (2 * threads) + cfg.mr - 1) / cfg.mr * cfg.mr);
+  const int64_t blocks = (g.M + mc - 1) / mc;
+  T* pb = scratch<T>(1, nc_max * kc_max);  // the calling thread's buffer, shared with the workers
+  for (int64_t jc = 0; jc < g.N; jc += cfg.nc) {
+    const int64_t nb = std::min(cfg.nc, g.N - jc);
+    const int64_t panels = (nb + cfg.nr - 1) / cfg.nr;
+    int64_t pc = 0;
+    do {
+      const int64_t kb = std::min(cfg.kc, g.K - pc);
+      // Panels are independent: a thread packs whole panels (NR is a multiple of 8, so a panel's vector
+      // stores never spill into its neighbour's; gemm_run checks).
+      parallel_for(panels, 1, [&](int64_t p0, int64_t p1) {
+        pack_b(cfg, g, jc + p0 * cfg.nr, std::min(nb, p1 * cfg.nr) - p0 * cfg.nr, pc, kb, pb + p0 * cfg.nr * kb);
+      });
+      parallel_for(blocks, 1, [&](int64_t b0, int64_t b1) {
+        T* pa = scratch<T>(0, mc * kc_max);
+        for (int64_t b = b0; b < b1; ++b) {
+          const int64_t ic = b * mc, mb = std::min(mc, g.M - ic);
+          pack_a(cfg, g, ic, mb, pc, kb, pa);
+          macro_kernel(cfg, g, pa, pb, ic, mb, jc, nb, pc, kb);
+        }
+      });
       pc += kb;
     } while (pc < g.K);
   }
@@ -94,11 +149,14 @@ void gemm_block(const GemmConfig<T>& cfg, const Problem<T>& g, int64_t m0, int64
 
 // Below this much work a second thread costs more to wake (tens of microseconds) than it saves.
 constexpr double kParallelMinFlops = 2e6;
+// From this much work on, the shared-B scheme's extra fork-joins (two per B panel) are noise.
+constexpr double kSharedPackMinFlops = 2e8;
 
 template <class T>
 void gemm_run(const GemmConfig<T>& cfg, const Problem<T>& g) {
   const int threads = get_num_threads();
-  if (threads == 1 || 2.0 * double(g.M) * double(g.N) * double(g.K) < kParallelMinFlops) {
+  const double flops = 2.0 * double(g.M) * double(g.N) * double(g.K);
+  if (threads == 1 || flops < kParallelMinFlops) {
     return gemm_block(cfg, g, 0, g.M, 0, g.N);
   }
   // Cut where the threads' shares come out most even (whole micro-tiles each); on a near tie, across
@@ -109,6 +167,7 @@ void gemm_run(const GemmConfig<T>& cfg, const Problem<T>& g) {
   };
   const double bm = balance(g.M, cfg.mr), bn = balance(g.N, cfg.nr);
   const bool cut_n = bn > 1.1 * bm || (bm <= 1.1 * bn && g.N > g.M);
+  if (!cut_n && flops >= kSharedPackMinFlops && cfg.nr % 8 == 0) return gemm_shared_b(cfg, g, threads);
   const int64_t unit = cut_n ? cfg.nr : cfg.mr;
   const int64_t extent = cut_n ? g.N : g.M;
   const int64_t units = (extent + unit - 1) / unit;
@@ -120,9 +179,6 @@ void gemm_run(const GemmConfig<T>& cfg, const Problem<T>& g) {
   });
 }
 
-// The small-M path (cpu/gemm.h, GemmDotKernel): products with M up to this many rows whose operands both
-// have rows contiguous along k skip packing. Crossover measured with fastnn-bench --filter matmul.
-constexpr int64_t kDotMaxM = 128;
 // k per pass: 4 + 4 rows of 1024 floats (32 KiB) stay in L1 while the tile's 16 accumulators fill.
 constexpr int64_t kDotKc = 1024;
 
@@ -275,7 +331,7 @@ void matmul(const ArrayView& a, const ArrayView& b, const ArrayView& c, const Ar
     const bool forced_dot = kernel.rfind("gemm_dot_", 0) == 0;
     if (forced_dot && !dot_layout)
       fail(ErrorKind::Value, "matmul: kernel ", kernel, " needs the rows of op(a) and of op(b)ᵀ contiguous along k");
-    if (forced_dot || (kernel.empty() && dot_layout && g.M <= kDotMaxM)) {
+    if (forced_dot || (kernel.empty() && dot_layout && g.M <= kGemmDotMaxM)) {
       if (g.M > 0 && g.N > 0) gemm_dot_run(pick_kernel(gemm_dot_f32_kernels(), "gemm_dot_f32", kernel).fn, g);
       return;
     }

@@ -19,6 +19,10 @@ struct MatmulOptions {
 void matmul(const ArrayView& a, const ArrayView& b, const ArrayView& c, const ArrayView* bias_m,
             const ArrayView* bias_n, const MatmulOptions& opt, const std::string& kernel = "");
 
+// Products in Linear's layout (rows of op(a) and op(b)ᵀ contiguous along k) with at most this many rows
+// run the inner-product kernels (cpu/gemm.h, GemmDotKernel) unless a kernel is forced.
+constexpr int64_t kGemmDotMaxM = 128;
+
 // The checks of matmul / sum_rows, for arrays on `device` (the CUDA ops share them). Returns K.
 int64_t check_matmul(const ArrayView& a, const ArrayView& b, const ArrayView& c, const ArrayView* bias_m,
                      const ArrayView* bias_n, const MatmulOptions& opt, DeviceType device);

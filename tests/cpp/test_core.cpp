@@ -270,6 +270,9 @@ void test_gemm_kernels() {
   for (const auto& k : fastnn::gemm_f64_kernels())
     for (const auto& s : shapes)
       for (int t = 0; t < 4; ++t, ++checked) check_gemm<double>(k.name, s[0], s[1], s[2], t & 1, t & 2);
+  // Large enough (2 * M * N * K >= 2e8) for the threads to pack B panels together (ops/gemm.cpp)
+  check_gemm<float>(fastnn::gemm_f32_kernels().front().name, 300, 200, 1700, false, false);
+  check_gemm<float>(fastnn::gemm_f32_kernels().front().name, 300, 200, 1700, true, true);
   std::printf("gemm: %d kernel/shape/layout combinations checked\n", checked);
 }
 
