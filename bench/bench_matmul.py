@@ -75,8 +75,12 @@ def cases() -> list[Case]:
         def bwd(device, batch=batch, fin=fin, fout=fout):
             torch = _torch(device)
             x, w, g = (torch.randn(s, device=device) for s in [(batch, fin), (fout, fin), (batch, fout)])
-            return {"fastnn": lambda: fastnn.ops.linear_backward(g, x, w),
-                    "torch": lambda: (g @ w, g.t() @ x, g.sum(0))}
+            impls = {"fastnn": lambda: fastnn.ops.linear_backward(g, x, w),
+                     "torch": lambda: (g @ w, g.t() @ x, g.sum(0))}
+            if device == "cpu":
+                xn, wn, gn = x.numpy(), w.numpy(), g.numpy()
+                impls["numpy"] = lambda: (gn @ wn, gn.T @ xn, gn.sum(0))
+            return impls
 
         def module(device, batch=batch, fin=fin, fout=fout):
             torch = _torch(device)

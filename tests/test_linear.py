@@ -175,6 +175,13 @@ def test_functional_noncontiguous_and_partial_requires_grad():
         assert F.linear(x, w).grad_fn is None
 
 
+def test_functional_strided_bias_and_weight_views():
+    """A transposed weight (tied weights) and a strided bias: read in place or copied, never refused."""
+    base = torch.randn(10, 8)
+    x, w, b = torch.randn(5, 10), base.t(), torch.randn(16)[::2]
+    torch.testing.assert_close(F.linear(x, w, b), torch.nn.functional.linear(x, w, b), **tol(10))
+
+
 def test_functional_bad_input():
     with pytest.raises(TypeError, match="torch.Tensor"):
         F.linear(np.ones((2, 3)), torch.ones(4, 3))
