@@ -11,6 +11,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -97,6 +98,12 @@ inline void register_error_translator() {
 }
 
 // For the test that proves kernels run without the GIL: whether the last kernel call still held it.
+// An optional array argument: None gives no array (and a null view).
+inline std::unique_ptr<BoundArray> optional_array(py::handle h) {
+  return h.is_none() ? nullptr : std::make_unique<BoundArray>(h);
+}
+inline const ArrayView* view_or_null(const std::unique_ptr<BoundArray>& a) { return a ? &a->view() : nullptr; }
+
 inline std::atomic<bool> g_last_call_held_gil{true};
 
 template <class F>

@@ -18,6 +18,8 @@
 
 namespace py = pybind11;
 using fastnn::bind::BoundArray;
+using fastnn::bind::optional_array;
+using fastnn::bind::view_or_null;
 using fastnn::bind::without_gil;
 
 namespace {
@@ -48,26 +50,21 @@ PYBIND11_MODULE(FASTNN_CUDA_MODULE, m) {
   m.def("matmul", [](py::handle a, py::handle b, py::handle out, py::handle bias_m, py::handle bias_n,
                      bool trans_a, bool trans_b, double alpha, double beta, bool relu, uintptr_t stream) {
     const BoundArray aa(a), ba(b), oa(out);
-    const std::unique_ptr<BoundArray> bm(bias_m.is_none() ? nullptr : new BoundArray(bias_m));
-    const std::unique_ptr<BoundArray> bn(bias_n.is_none() ? nullptr : new BoundArray(bias_n));
-    fastnn::MatmulOptions opt;
-    opt.trans_a = trans_a;
-    opt.trans_b = trans_b;
-    opt.alpha = alpha;
-    opt.beta = beta;
-    opt.relu = relu;
+    const auto bm = optional_array(bias_m), bn = optional_array(bias_n);
+    const fastnn::MatmulOptions opt{trans_a, trans_b, alpha, beta, relu};
     without_gil([&] {
-      fastnn::cuda::matmul(aa.view(), ba.view(), oa.view(), bm ? &bm->view() : nullptr, bn ? &bn->view() : nullptr,
-                           opt, as_stream(stream));
+      fastnn::cuda::matmul(aa.view(), ba.view(), oa.view(), view_or_null(bm), view_or_null(bn), opt,
+                           as_stream(stream));
     });
   }, py::arg("a"), py::arg("b"), py::arg("out"), py::arg("bias_m"), py::arg("bias_n"), py::arg("trans_a"),
      py::arg("trans_b"), py::arg("alpha"), py::arg("beta"), py::arg("relu"), py::arg("stream") = 0);
 
+  // Linear's backward: gx = gy·w, gw = gyᵀ·x, gb = column sums of gy (each output optional), as
+  // fastnn::linear_backward on the CPU.
   m.def("linear_backward", [](py::handle gy, py::handle x, py::handle w, py::handle gx, py::handle gw,
                               py::handle gb, uintptr_t stream) {
     const BoundArray gya(gy), xa(x), wa(w);
-    auto optional = [](py::handle h) { return std::unique_ptr<BoundArray>(h.is_none() ? nullptr : new BoundArray(h)); };
-    const auto gxa = optional(gx), gwa = optional(gw), gba = optional(gb);
+    const auto gxa = optional_array(gx), gwa = optional_array(gw), gba = optional_array(gb);
     without_gil([&] {
       fastnn::MatmulOptions opt;
       if (gxa) fastnn::cuda::matmul(gya.view(), wa.view(), gxa->view(), nullptr, nullptr, opt, as_stream(stream));

@@ -71,6 +71,10 @@ using GemmDotKernel = void (*)(int64_t kc, const T* a, int64_t lda, const T* b, 
                                int64_t m, int64_t n, const GemmTile<T>& tile);
 constexpr int64_t kGemmDotTile = 4;
 
+// The 4x4 sums r[i][j] of a dot kernel through the tile's epilogue into c (the live m x n part). Portable
+// code shared by every ISA's dot kernel: a few flops per k-pass, not worth an ISA variant.
+void gemm_store_dot_tile_f32(const float (&r)[4][4], float* c, int64_t ldc, int64_t m, int64_t n,
+                             const GemmTile<float>& tile);
 void gemm_dot_f32__ref(int64_t kc, const float* a, int64_t lda, const float* b, int64_t ldb, float* c, int64_t ldc,
                        int64_t m, int64_t n, const GemmTile<float>& tile);
 #ifdef FASTNN_X86_KERNELS

@@ -73,7 +73,7 @@ struct TileLoader {
 };
 
 template <class T, int BM, int BN, int TM, int TN, bool A_KCONTIG, bool B_KCONTIG>
-__global__ void __launch_bounds__(kThreads, 2) gemm_kernel(GemmArgs<T> g, bool vec_a, bool vec_b) {
+__global__ void __launch_bounds__(kThreads, 2) gemm_kernel(GemmProblem<T> g, bool vec_a, bool vec_b) {
   static_assert((BM / TM) * (BN / TN) == kThreads, "one TM x TN tile of C per thread");
   constexpr int V = Vec<T>::n;
   __shared__ T As[2][kBK][BM];
@@ -152,7 +152,7 @@ bool vector_loads_ok(const T* p, int64_t lead) {
 }
 
 template <class T, int BM, int BN, int TM, int TN>
-void gemm_launch(const GemmArgs<T>& g, cudaStream_t stream) {
+void gemm_launch(const GemmProblem<T>& g, cudaStream_t stream) {
   if (g.M <= 0 || g.N <= 0) return;
   const int64_t grid_y = (g.M + BM - 1) / BM, grid_x = (g.N + BN - 1) / BN;
   if (grid_y > 65535 || grid_x > 2147483647)
@@ -200,8 +200,8 @@ void sum_rows_f64(const double* x, int64_t M, int64_t N, int64_t rs, int64_t cs,
   sum_rows_launch(x, M, N, rs, cs, out, accumulate, stream);
 }
 
-void gemm_f32(const GemmArgs<float>& g, cudaStream_t stream) { gemm_launch<float, 128, 128, 8, 8>(g, stream); }
-void gemm_f64(const GemmArgs<double>& g, cudaStream_t stream) { gemm_launch<double, 64, 64, 4, 4>(g, stream); }
+void gemm_f32(const GemmProblem<float>& g, cudaStream_t stream) { gemm_launch<float, 128, 128, 8, 8>(g, stream); }
+void gemm_f64(const GemmProblem<double>& g, cudaStream_t stream) { gemm_launch<double, 64, 64, 4, 4>(g, stream); }
 
 }  // namespace cuda
 }  // namespace fastnn

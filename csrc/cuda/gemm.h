@@ -7,24 +7,14 @@
 #pragma once
 #include <cstdint>
 
+#include "core/gemm_problem.h"
 #include "cuda/launch.h"
 
 namespace fastnn {
 namespace cuda {
 
-template <class T>
-struct GemmArgs {
-  int64_t M, N, K;
-  const T* a; int64_t a_rs, a_cs;
-  const T* b; int64_t b_rs, b_cs;
-  T* c; int64_t ldc;
-  T alpha, beta;
-  const T* bias_m; const T* bias_n;  // nullptr: none
-  bool relu;
-};
-
-void gemm_f32(const GemmArgs<float>& g, cudaStream_t stream);
-void gemm_f64(const GemmArgs<double>& g, cudaStream_t stream);
+void gemm_f32(const GemmProblem<float>& g, cudaStream_t stream);
+void gemm_f64(const GemmProblem<double>& g, cudaStream_t stream);
 
 // out[j] (+)= sum_i x[i * rs + j * cs] for j < N: a Linear layer's bias gradient.
 void sum_rows_f32(const float* x, int64_t M, int64_t N, int64_t rs, int64_t cs, float* out, bool accumulate,

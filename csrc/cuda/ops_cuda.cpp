@@ -41,28 +41,12 @@ void relu_backward(const ArrayView& dy, const ArrayView& y, const ArrayView& dx,
 namespace {
 
 template <class T>
-GemmArgs<T> gemm_args(const ArrayView& a, const ArrayView& b, const ArrayView& c, const ArrayView* bias_m,
+GemmProblem<T> gemm_args(const ArrayView& a, const ArrayView& b, const ArrayView& c, const ArrayView* bias_m,
                       const ArrayView* bias_n, const MatmulOptions& opt, int64_t K) {
-  GemmArgs<T> g;
-  g.M = c.shape[0];
-  g.N = c.shape[1];
-  g.K = K;
-  g.a = a.as<const T>();
-  g.a_rs = opt.trans_a ? a.strides[1] : a.strides[0];
-  g.a_cs = opt.trans_a ? a.strides[0] : a.strides[1];
-  g.b = b.as<const T>();
-  g.b_rs = opt.trans_b ? b.strides[1] : b.strides[0];
-  g.b_cs = opt.trans_b ? b.strides[0] : b.strides[1];
+  GemmProblem<T> g = make_gemm_problem<T>(a, b, c, bias_m, bias_n, opt, K);
   // A size-1 dimension's stride is arbitrary: call it 1 when the kernel needs one unit stride.
   if (g.a_rs != 1 && g.a_cs != 1) (g.M == 1 ? g.a_rs : g.a_cs) = 1;
   if (g.b_rs != 1 && g.b_cs != 1) (g.N == 1 ? g.b_cs : g.b_rs) = 1;
-  g.c = c.as<T>();
-  g.ldc = c.strides[0];
-  g.alpha = T(opt.alpha);
-  g.beta = T(opt.beta);
-  g.bias_m = bias_m ? bias_m->as<const T>() : nullptr;
-  g.bias_n = bias_n ? bias_n->as<const T>() : nullptr;
-  g.relu = opt.relu;
   return g;
 }
 

@@ -21,17 +21,6 @@
 namespace fastnn {
 namespace {
 
-template <class T>
-struct Problem {
-  int64_t M, N, K;
-  const T* a; int64_t a_rs, a_cs;  // op(A)(i, k) = a[i * a_rs + k * a_cs]
-  const T* b; int64_t b_rs, b_cs;  // op(B)(k, j) = b[k * b_rs + j * b_cs]
-  T* c; int64_t ldc;
-  T alpha, beta;
-  const T* bias_m; const T* bias_n;
-  bool relu;
-};
-
 // A thread's packing buffer, kept between calls (the threads are long-lived) and 64-byte aligned.
 template <class T>
 T* scratch(int slot, int64_t n) {
@@ -59,7 +48,7 @@ T* scratch(int slot, int64_t n) {
 
 // One packed A block (rows ic.. ic+mb) against one packed B panel (columns jc.. jc+nb), K block pc.. pc+kb.
 template <class T>
-void macro_kernel(const GemmConfig<T>& cfg, const Problem<T>& g, const T* pa, const T* pb, int64_t ic, int64_t mb,
+void macro_kernel(const GemmConfig<T>& cfg, const GemmProblem<T>& g, const T* pa, const T* pb, int64_t ic, int64_t mb,
                   int64_t jc, int64_t nb, int64_t pc, int64_t kb) {
   const bool last = pc + kb >= g.K;
   GemmTile<T> tile;
@@ -77,19 +66,19 @@ void macro_kernel(const GemmConfig<T>& cfg, const Problem<T>& g, const T* pa, co
 }
 
 template <class T>
-void pack_a(const GemmConfig<T>& cfg, const Problem<T>& g, int64_t ic, int64_t mb, int64_t pc, int64_t kb, T* pa) {
+void pack_a(const GemmConfig<T>& cfg, const GemmProblem<T>& g, int64_t ic, int64_t mb, int64_t pc, int64_t kb, T* pa) {
   cfg.pack(g.a + ic * g.a_rs + pc * g.a_cs, g.a_rs, g.a_cs, mb, kb, cfg.mr, pa);
 }
 
 // Columns jc.. jc+nb of op(B), K block pc.. pc+kb, into NR-column panels.
 template <class T>
-void pack_b(const GemmConfig<T>& cfg, const Problem<T>& g, int64_t jc, int64_t nb, int64_t pc, int64_t kb, T* pb) {
+void pack_b(const GemmConfig<T>& cfg, const GemmProblem<T>& g, int64_t jc, int64_t nb, int64_t pc, int64_t kb, T* pb) {
   cfg.pack(g.b + pc * g.b_rs + jc * g.b_cs, g.b_cs, g.b_rs, nb, kb, cfg.nr, pb);
 }
 
 // A block of C computed start to finish by the calling thread, with its own packing buffers.
 template <class T>
-void gemm_block(const GemmConfig<T>& cfg, const Problem<T>& g, int64_t m0, int64_t m1, int64_t n0, int64_t n1) {
+void gemm_block(const GemmConfig<T>& cfg, const GemmProblem<T>& g, int64_t m0, int64_t m1, int64_t n0, int64_t n1) {
   const int64_t kc_max = std::min(cfg.kc, std::max<int64_t>(g.K, 1));
   const int64_t mc_max = std::min(cfg.mc, (m1 - m0 + cfg.mr - 1) / cfg.mr * cfg.mr);
   const int64_t nc_max = std::min(cfg.nc, (n1 - n0 + cfg.nr - 1) / cfg.nr * cfg.nr);
@@ -116,7 +105,7 @@ void gemm_block(const GemmConfig<T>& cfg, const Problem<T>& g, int64_t m0, int64
 // fork-joins per B panel, instead of every thread packing all of B itself: at 1024^3 that duplicated
 // packing was ~3% of the time, and one block per thread left the threads' finishing times to chance.
 template <class T>
-void gemm_shared_b(const GemmConfig<T>& cfg, const Problem<T>& g, int threads) {
+void gemm_shared_b(const GemmConfig<T>& cfg, const GemmProblem<T>& g, int threads) {
   const int64_t kc_max = std::min(cfg.kc, std::max<int64_t>(g.K, 1));
   const int64_t nc_max = std::min(cfg.nc, (g.N + cfg.nr - 1) / cfg.nr * cfg.nr);
   // blocks of rows: at least two per thread, at most MC rows
@@ -153,7 +142,7 @@ constexpr double kParallelMinFlops = 2e6;
 constexpr double kSharedPackMinFlops = 2e8;
 
 template <class T>
-void gemm_run(const GemmConfig<T>& cfg, const Problem<T>& g) {
+void gemm_run(const GemmConfig<T>& cfg, const GemmProblem<T>& g) {
   const int threads = get_num_threads();
   const double flops = 2.0 * double(g.M) * double(g.N) * double(g.K);
   if (threads == 1 || flops < kParallelMinFlops) {
@@ -182,7 +171,7 @@ void gemm_run(const GemmConfig<T>& cfg, const Problem<T>& g) {
 // k per pass: 4 + 4 rows of 1024 floats (32 KiB) stay in L1 while the tile's 16 accumulators fill.
 constexpr int64_t kDotKc = 1024;
 
-void gemm_dot_block(GemmDotKernel<float> dot, const Problem<float>& g, int64_t n0, int64_t n1) {
+void gemm_dot_block(GemmDotKernel<float> dot, const GemmProblem<float>& g, int64_t n0, int64_t n1) {
   int64_t pc = 0;
   do {  // at least once: K == 0 still stores beta * C + bias
     const int64_t kb = std::min(kDotKc, g.K - pc);
@@ -203,7 +192,7 @@ void gemm_dot_block(GemmDotKernel<float> dot, const Problem<float>& g, int64_t n
   } while (pc < g.K);
 }
 
-void gemm_dot_run(GemmDotKernel<float> dot, const Problem<float>& g) {
+void gemm_dot_run(GemmDotKernel<float> dot, const GemmProblem<float>& g) {
   const int threads = get_num_threads();
   if (threads == 1 || 2.0 * double(g.M) * double(g.N) * double(g.K) < kParallelMinFlops)
     return gemm_dot_block(dot, g, 0, g.N);
@@ -255,33 +244,10 @@ void check_vector(const ArrayView& v, int64_t n, DType dtype, DeviceType device,
 }
 
 template <class T>
-void matmul_typed(const KernelList<GemmConfigPtr<T>>& list, const char* family, const Problem<T>& g,
+void matmul_typed(const KernelList<GemmConfigPtr<T>>& list, const char* family, const GemmProblem<T>& g,
                   const std::string& kernel) {
   if (g.M == 0 || g.N == 0) return;
   gemm_run(*pick_kernel(list, family, kernel).fn, g);
-}
-
-template <class T>
-Problem<T> make_problem(const ArrayView& a, const ArrayView& b, const ArrayView& c, const ArrayView* bias_m,
-                        const ArrayView* bias_n, const MatmulOptions& opt, int64_t K) {
-  Problem<T> g;
-  g.M = c.shape[0];
-  g.N = c.shape[1];
-  g.K = K;
-  g.a = a.as<const T>();
-  g.a_rs = opt.trans_a ? a.strides[1] : a.strides[0];
-  g.a_cs = opt.trans_a ? a.strides[0] : a.strides[1];
-  g.b = b.as<const T>();
-  g.b_rs = opt.trans_b ? b.strides[1] : b.strides[0];
-  g.b_cs = opt.trans_b ? b.strides[0] : b.strides[1];
-  g.c = c.as<T>();
-  g.ldc = c.strides[0];
-  g.alpha = T(opt.alpha);
-  g.beta = T(opt.beta);
-  g.bias_m = bias_m ? bias_m->as<const T>() : nullptr;
-  g.bias_n = bias_n ? bias_n->as<const T>() : nullptr;
-  g.relu = opt.relu;
-  return g;
 }
 
 }  // namespace
@@ -326,7 +292,7 @@ void matmul(const ArrayView& a, const ArrayView& b, const ArrayView& c, const Ar
             const ArrayView* bias_n, const MatmulOptions& opt, const std::string& kernel) {
   const int64_t K = check_matmul(a, b, c, bias_m, bias_n, opt, DeviceType::CPU);
   if (c.dtype == DType::Float32) {
-    const Problem<float> g = make_problem<float>(a, b, c, bias_m, bias_n, opt, K);
+    const GemmProblem<float> g = make_gemm_problem<float>(a, b, c, bias_m, bias_n, opt, K);
     const bool dot_layout = g.a_cs == 1 && g.b_rs == 1;
     const bool forced_dot = kernel.rfind("gemm_dot_", 0) == 0;
     if (forced_dot && !dot_layout)
@@ -338,7 +304,7 @@ void matmul(const ArrayView& a, const ArrayView& b, const ArrayView& c, const Ar
     matmul_typed(gemm_f32_kernels(), "gemm_f32", g, kernel);
   }
   else
-    matmul_typed(gemm_f64_kernels(), "gemm_f64", make_problem<double>(a, b, c, bias_m, bias_n, opt, K), kernel);
+    matmul_typed(gemm_f64_kernels(), "gemm_f64", make_gemm_problem<double>(a, b, c, bias_m, bias_n, opt, K), kernel);
 }
 
 namespace {

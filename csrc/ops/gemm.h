@@ -4,6 +4,7 @@
 #include <string>
 
 #include "core/array_view.h"
+#include "core/gemm_problem.h"
 
 namespace fastnn {
 
@@ -27,6 +28,30 @@ constexpr int64_t kGemmDotMaxM = 128;
 int64_t check_matmul(const ArrayView& a, const ArrayView& b, const ArrayView& c, const ArrayView* bias_m,
                      const ArrayView* bias_n, const MatmulOptions& opt, DeviceType device);
 void check_sum_rows(const ArrayView& x, const ArrayView& out, DeviceType device);
+
+// The views of a checked matmul (check_matmul returned K) as pointers and strides.
+template <class T>
+GemmProblem<T> make_gemm_problem(const ArrayView& a, const ArrayView& b, const ArrayView& c, const ArrayView* bias_m,
+                                 const ArrayView* bias_n, const MatmulOptions& opt, int64_t K) {
+  GemmProblem<T> g;
+  g.M = c.shape[0];
+  g.N = c.shape[1];
+  g.K = K;
+  g.a = a.as<const T>();
+  g.a_rs = opt.trans_a ? a.strides[1] : a.strides[0];
+  g.a_cs = opt.trans_a ? a.strides[0] : a.strides[1];
+  g.b = b.as<const T>();
+  g.b_rs = opt.trans_b ? b.strides[1] : b.strides[0];
+  g.b_cs = opt.trans_b ? b.strides[0] : b.strides[1];
+  g.c = c.as<T>();
+  g.ldc = c.strides[0];
+  g.alpha = T(opt.alpha);
+  g.beta = T(opt.beta);
+  g.bias_m = bias_m ? bias_m->as<const T>() : nullptr;
+  g.bias_n = bias_n ? bias_n->as<const T>() : nullptr;
+  g.relu = opt.relu;
+  return g;
+}
 
 // out[j] (+)= sum_i x[i, j]: the bias gradient of a Linear layer. x: 2-d, any strides; out: [N], stride 1.
 void sum_rows(const ArrayView& x, const ArrayView& out, bool accumulate);

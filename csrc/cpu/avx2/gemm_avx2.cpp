@@ -100,19 +100,6 @@ inline __m256i lane_mask(int64_t n) {
 }
 
 
-// The 4x4 sums (rows i, columns j) through the tile's epilogue into c, live part only.
-void store_dot_tile(const float (&r)[4][4], float* c, int64_t ldc, int64_t m, int64_t n, const GemmTile<float>& t) {
-  for (int64_t i = 0; i < m; ++i) {
-    for (int64_t j = 0; j < n; ++j) {
-      float v = t.alpha * r[i][j];
-      if (t.beta != 0.f) v += t.beta * c[i * ldc + j];
-      if (t.bias_m) v += t.bias_m[i];
-      if (t.bias_n) v += t.bias_n[j];
-      c[i * ldc + j] = t.relu && v < 0.f ? 0.f : v;
-    }
-  }
-}
-
 }  // namespace
 
 // 4 rows of A x 4 rows of B, 8 k per vector, computed as two 2x4 halves (8 accumulators + 2 + 1 of the
@@ -152,7 +139,7 @@ void gemm_dot_f32__avx2(int64_t kc, const float* a, int64_t lda, const float* b,
         for (int64_t k = kv; k < kc; ++k) r[half + i][j] += ar[half + i][k] * br[j][k];
     }
   }
-  store_dot_tile(r, c, ldc, m, n, t);
+  gemm_store_dot_tile_f32(r, c, ldc, m, n, t);
 }
 
 // Rows go in groups of 8 vector lanes. When R is not a multiple of 8 (MR = 6, 14) the last group's

@@ -65,19 +65,6 @@ void ukernel(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, 
 }
 
 
-// The 4x4 sums (rows i, columns j) through the tile's epilogue into c, live part only.
-void store_dot_tile(const float (&r)[4][4], float* c, int64_t ldc, int64_t m, int64_t n, const GemmTile<float>& t) {
-  for (int64_t i = 0; i < m; ++i) {
-    for (int64_t j = 0; j < n; ++j) {
-      float v = t.alpha * r[i][j];
-      if (t.beta != 0.f) v += t.beta * c[i * ldc + j];
-      if (t.bias_m) v += t.bias_m[i];
-      if (t.bias_n) v += t.bias_n[j];
-      c[i * ldc + j] = t.relu && v < 0.f ? 0.f : v;
-    }
-  }
-}
-
 }  // namespace
 
 // 4 rows of A x 4 rows of B, 16 k per vector: 16 accumulators, 8 loads per 16 FMAs; the last partial
@@ -119,7 +106,7 @@ void gemm_dot_f32__avx512(int64_t kc, const float* a, int64_t lda, const float* 
     // hadd(hadd(q0, q1), hadd(q2, q3)) = the four horizontal sums, in order
     _mm_storeu_ps(r[i], _mm_hadd_ps(_mm_hadd_ps(q[0], q[1]), _mm_hadd_ps(q[2], q[3])));
   }
-  store_dot_tile(r, c, ldc, m, n, t);
+  gemm_store_dot_tile_f32(r, c, ldc, m, n, t);
 }
 
 // Blocking measured, not derived (2 threads, Zen 5 class: L1d 48 KiB, L2 1 MiB per core, 32 MiB L3; a

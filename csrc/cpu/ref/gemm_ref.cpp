@@ -44,19 +44,26 @@ void ukernel_ref(int64_t kc, const T* a, const T* b, T* c, int64_t ldc, int64_t 
 
 }  // namespace
 
-void gemm_dot_f32__ref(int64_t kc, const float* a, int64_t lda, const float* b, int64_t ldb, float* c, int64_t ldc,
-                       int64_t m, int64_t n, const GemmTile<float>& t) {
+void gemm_store_dot_tile_f32(const float (&r)[4][4], float* c, int64_t ldc, int64_t m, int64_t n,
+                             const GemmTile<float>& t) {
   for (int64_t i = 0; i < m; ++i) {
     for (int64_t j = 0; j < n; ++j) {
-      float acc = 0;
-      for (int64_t k = 0; k < kc; ++k) acc += a[i * lda + k] * b[j * ldb + k];
-      float v = t.alpha * acc;
+      float v = t.alpha * r[i][j];
       if (t.beta != 0.f) v += t.beta * c[i * ldc + j];
       if (t.bias_m) v += t.bias_m[i];
       if (t.bias_n) v += t.bias_n[j];
       c[i * ldc + j] = t.relu && v < 0.f ? 0.f : v;
     }
   }
+}
+
+void gemm_dot_f32__ref(int64_t kc, const float* a, int64_t lda, const float* b, int64_t ldb, float* c, int64_t ldc,
+                       int64_t m, int64_t n, const GemmTile<float>& t) {
+  float r[4][4] = {};
+  for (int64_t i = 0; i < m; ++i)
+    for (int64_t j = 0; j < n; ++j)
+      for (int64_t k = 0; k < kc; ++k) r[i][j] += a[i * lda + k] * b[j * ldb + k];
+  gemm_store_dot_tile_f32(r, c, ldc, m, n, t);
 }
 
 void gemm_pack_f32__ref(const float* src, int64_t rs, int64_t cs, int64_t rows, int64_t depth, int64_t R, float* dst) {
