@@ -288,23 +288,27 @@ int64_t check_matmul(const ArrayView& a, const ArrayView& b, const ArrayView& c,
   return K;
 }
 
+void gemm(const GemmProblem<float>& g, const std::string& kernel) {
+  const bool dot_layout = g.a_cs == 1 && g.b_rs == 1;
+  const bool forced_dot = kernel.rfind("gemm_dot_", 0) == 0;
+  if (forced_dot && !dot_layout)
+    fail(ErrorKind::Value, "matmul: kernel ", kernel, " needs the rows of op(a) and of op(b)ᵀ contiguous along k");
+  if (forced_dot || (kernel.empty() && dot_layout && g.M <= kGemmDotMaxM)) {
+    if (g.M > 0 && g.N > 0) gemm_dot_run(pick_kernel(gemm_dot_f32_kernels(), "gemm_dot_f32", kernel).fn, g);
+    return;
+  }
+  matmul_typed(gemm_f32_kernels(), "gemm_f32", g, kernel);
+}
+
+void gemm(const GemmProblem<double>& g, const std::string& kernel) {
+  matmul_typed(gemm_f64_kernels(), "gemm_f64", g, kernel);
+}
+
 void matmul(const ArrayView& a, const ArrayView& b, const ArrayView& c, const ArrayView* bias_m,
             const ArrayView* bias_n, const MatmulOptions& opt, const std::string& kernel) {
   const int64_t K = check_matmul(a, b, c, bias_m, bias_n, opt, DeviceType::CPU);
-  if (c.dtype == DType::Float32) {
-    const GemmProblem<float> g = make_gemm_problem<float>(a, b, c, bias_m, bias_n, opt, K);
-    const bool dot_layout = g.a_cs == 1 && g.b_rs == 1;
-    const bool forced_dot = kernel.rfind("gemm_dot_", 0) == 0;
-    if (forced_dot && !dot_layout)
-      fail(ErrorKind::Value, "matmul: kernel ", kernel, " needs the rows of op(a) and of op(b)ᵀ contiguous along k");
-    if (forced_dot || (kernel.empty() && dot_layout && g.M <= kGemmDotMaxM)) {
-      if (g.M > 0 && g.N > 0) gemm_dot_run(pick_kernel(gemm_dot_f32_kernels(), "gemm_dot_f32", kernel).fn, g);
-      return;
-    }
-    matmul_typed(gemm_f32_kernels(), "gemm_f32", g, kernel);
-  }
-  else
-    matmul_typed(gemm_f64_kernels(), "gemm_f64", make_gemm_problem<double>(a, b, c, bias_m, bias_n, opt, K), kernel);
+  if (c.dtype == DType::Float32) gemm(make_gemm_problem<float>(a, b, c, bias_m, bias_n, opt, K), kernel);
+  else gemm(make_gemm_problem<double>(a, b, c, bias_m, bias_n, opt, K), kernel);
 }
 
 namespace {

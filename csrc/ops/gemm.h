@@ -24,6 +24,11 @@ void matmul(const ArrayView& a, const ArrayView& b, const ArrayView& c, const Ar
 // run the inner-product kernels (cpu/gemm.h, GemmDotKernel) unless a kernel is forced.
 constexpr int64_t kGemmDotMaxM = 128;
 
+// The product of an already-checked problem (other ops build their own: conv2d through im2col). Runs in
+// parallel unless called from inside a parallel region (then on the calling thread).
+void gemm(const GemmProblem<float>& g, const std::string& kernel = "");
+void gemm(const GemmProblem<double>& g, const std::string& kernel = "");
+
 // The checks of matmul / sum_rows, for arrays on `device` (the CUDA ops share them). Returns K.
 int64_t check_matmul(const ArrayView& a, const ArrayView& b, const ArrayView& c, const ArrayView* bias_m,
                      const ArrayView* bias_n, const MatmulOptions& opt, DeviceType device);
