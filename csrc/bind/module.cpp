@@ -18,6 +18,7 @@
 #include "cpu/gemm.h"
 #include "cpu/registry.h"
 #include "ops/ceilings.h"
+#include "ops/conv.h"
 #include "ops/gemm.h"
 #include "ops/relu.h"
 
@@ -63,6 +64,38 @@ PYBIND11_MODULE(_C, m) {
     });
   }, py::arg("grad_output"), py::arg("input"), py::arg("weight"), py::arg("grad_input"), py::arg("grad_weight"),
      py::arg("grad_bias"), py::arg("kernel") = "");
+
+  // params: (stride_h, stride_w, pad_top, pad_bottom, pad_left, pad_right, dilation_h, dilation_w, groups)
+  auto conv_params = [](const std::vector<int64_t>& v) {
+    if (v.size() != 9) fastnn::fail(fastnn::ErrorKind::Value, "conv2d: 9 parameters expected, got ", v.size());
+    return fastnn::Conv2dParams{v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8]};
+  };
+  m.def("conv2d", [conv_params](py::handle x, py::handle w, py::handle bias, py::handle out,
+                                const std::vector<int64_t>& params, const std::string& kernel) {
+    if (!kernel.empty()) fastnn::fail(fastnn::ErrorKind::Value, "conv2d: kernel= is not supported (it runs the GEMM's choice)");
+    const BoundArray xa(x), wa(w), oa(out);
+    const auto ba = optional_array(bias);
+    const fastnn::Conv2dParams p = conv_params(params);
+    without_gil([&] { fastnn::conv2d(xa.view(), wa.view(), view_or_null(ba), oa.view(), p); });
+  }, py::arg("input"), py::arg("weight"), py::arg("bias"), py::arg("out"), py::arg("params"), py::arg("kernel") = "");
+  m.def("conv2d_backward", [conv_params](py::handle gy, py::handle x, py::handle w, py::handle gx, py::handle gw,
+                                         py::handle gb, const std::vector<int64_t>& params, const std::string& kernel) {
+    if (!kernel.empty()) fastnn::fail(fastnn::ErrorKind::Value, "conv2d_backward: kernel= is not supported");
+    const BoundArray gya(gy), xa(x), wa(w);
+    const auto gxa = optional_array(gx), gwa = optional_array(gw), gba = optional_array(gb);
+    const fastnn::Conv2dParams p = conv_params(params);
+    without_gil([&] {
+      fastnn::conv2d_backward(gya.view(), xa.view(), wa.view(), view_or_null(gxa), view_or_null(gwa),
+                              view_or_null(gba), p);
+    });
+  }, py::arg("grad_output"), py::arg("input"), py::arg("weight"), py::arg("grad_input"), py::arg("grad_weight"),
+     py::arg("grad_bias"), py::arg("params"), py::arg("kernel") = "");
+  m.def("conv2d_output_size", [conv_params](int64_t H, int64_t W, int64_t KH, int64_t KW,
+                                            const std::vector<int64_t>& params) {
+    int64_t OH = 0, OW = 0;
+    fastnn::conv2d_output_size(H, W, KH, KW, conv_params(params), OH, OW, "conv2d");
+    return py::make_tuple(OH, OW);
+  });
 
   m.def("sum_rows", [](py::handle x, py::handle out, bool accumulate, const std::string& kernel) {
     if (!kernel.empty()) fastnn::fail(fastnn::ErrorKind::Value, "sum_rows has no kernel variants to force");

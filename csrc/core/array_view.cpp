@@ -1,5 +1,7 @@
 #include "core/array_view.h"
 
+#include <utility>
+
 #include <cstdint>
 
 #include "core/error.h"
@@ -91,6 +93,26 @@ void check_no_partial_overlap(const ArrayView& a, const char* arg_a, const Array
   if (a0 < b1 && b0 < a1)
     fail(ErrorKind::Value, op, ": '", arg_b, "' partially overlaps '", arg_a,
          "' (it may alias it exactly, for in-place use, or not at all)");
+}
+
+// The bytes [lo, hi) that a strided view can touch.
+static std::pair<uintptr_t, uintptr_t> byte_span(const ArrayView& v) {
+  if (v.numel() == 0) return {0, 0};
+  int64_t lo = 0, hi = 0;
+  for (size_t d = 0; d < v.shape.size(); ++d) {
+    const int64_t reach = (v.shape[d] - 1) * v.strides[d];
+    (reach < 0 ? lo : hi) += reach;
+  }
+  const int64_t size = dtype_size(v.dtype);
+  const auto base = reinterpret_cast<uintptr_t>(v.data);
+  return {base + uintptr_t(lo * size), base + uintptr_t((hi + 1) * size)};
+}
+
+void check_disjoint(const ArrayView& out, const char* out_name, const ArrayView& in, const char* in_name,
+                    const char* op) {
+  const auto [o0, o1] = byte_span(out);
+  const auto [i0, i1] = byte_span(in);
+  if (o0 < i1 && i0 < o1) fail(ErrorKind::Value, op, ": '", out_name, "' overlaps '", in_name, "' in memory");
 }
 
 }  // namespace fastnn

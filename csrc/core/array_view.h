@@ -48,4 +48,8 @@ void check_writable(const ArrayView& a, const char* op, const char* arg);
 void check_no_partial_overlap(const ArrayView& a, const char* arg_a, const ArrayView& b, const char* arg_b,
                               const char* op);
 
+// `out` shares no byte with `in` (any strides: the span each view can reach).
+void check_disjoint(const ArrayView& out, const char* out_name, const ArrayView& in, const char* in_name,
+                    const char* op);
+
 }  // namespace fastnn

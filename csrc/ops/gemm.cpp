@@ -203,26 +203,6 @@ void gemm_dot_run(GemmDotKernel<float> dot, const GemmProblem<float>& g) {
   });
 }
 
-// The bytes [lo, hi) that a strided view can touch.
-std::pair<uintptr_t, uintptr_t> byte_span(const ArrayView& v) {
-  if (v.numel() == 0) return {0, 0};
-  int64_t lo = 0, hi = 0;
-  for (size_t d = 0; d < v.shape.size(); ++d) {
-    const int64_t reach = (v.shape[d] - 1) * v.strides[d];
-    (reach < 0 ? lo : hi) += reach;
-  }
-  const int64_t size = dtype_size(v.dtype);
-  const auto base = reinterpret_cast<uintptr_t>(v.data);
-  return {base + uintptr_t(lo * size), base + uintptr_t((hi + 1) * size)};
-}
-
-void check_disjoint(const ArrayView& out, const char* out_name, const ArrayView& in, const char* in_name,
-                    const char* op) {
-  const auto [o0, o1] = byte_span(out);
-  const auto [i0, i1] = byte_span(in);
-  if (o0 < i1 && i0 < o1) fail(ErrorKind::Value, op, ": '", out_name, "' overlaps '", in_name, "' in memory");
-}
-
 void check_on(const ArrayView& v, DeviceType device, const char* op, const char* arg) {
   if (v.device != device)
     fail(ErrorKind::Runtime, op, ": '", arg, "' must be on ", device_type_name(device), ", got ", v.describe());

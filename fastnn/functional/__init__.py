@@ -7,6 +7,7 @@ from .._dropin import forward_namespace, require_torch
 _torch = require_torch("fastnn.functional")
 
 from ._activation import relu, relu_  # noqa: E402
+from ._conv import conv2d  # noqa: E402
 from ._linear import linear  # noqa: E402
 
-__getattr__, __dir__, __all__ = forward_namespace(__name__, _torch.nn.functional, own=["relu", "relu_", "linear"])
+__getattr__, __dir__, __all__ = forward_namespace(__name__, _torch.nn.functional, own=["relu", "relu_", "linear", "conv2d"])

@@ -4,6 +4,7 @@ Needs only numpy. Inputs are used in place (zero-copy) when C-contiguous and ali
 outputs are C-contiguous arrays of the input's kind. No autograd is recorded (see fastnn.functional).
 """
 from .activation import relu, relu_, relu_backward
+from .conv import conv2d, conv2d_backward
 from .linalg import linear, linear_backward, matmul
 
-__all__ = ["relu", "relu_", "relu_backward", "matmul", "linear", "linear_backward"]
+__all__ = ["relu", "relu_", "relu_backward", "matmul", "linear", "linear_backward", "conv2d", "conv2d_backward"]

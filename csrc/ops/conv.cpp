@@ -1,0 +1,215 @@
+// conv.cpp — conv2d forward and backward as GEMMs over im2col'd images (cpu/im2col.h, ops/gemm.h).
+// Per image n and group g (Og = Cout / groups output channels, K = Cin/groups * KH * KW, P = OH * OW):
+//   forward:  y[n, g]  (Og x P) = W_g (Og x K) · col (K x P) + bias    (bias fused into the GEMM's store)
+//   input:    dcol (K x P)      = W_gᵀ · dy[n, g];  dx[n, g] = col2im(dcol)
+//   weight:   dW_g (Og x K)    += dy[n, g] (Og x P) · colᵀ             (Linear's layout: the unpacked kernel)
+//   bias:     db_g             += row sums of dy[n, g]
+// Threads take (image, group) pairs; each GEMM then runs on its thread. Weight and bias gradients go to
+// one buffer per thread, summed in a fixed order at the end (deterministic for a thread count).
+// A 1x1 convolution with stride 1 and no padding needs no im2col: the image is its own col.
+// bench: fastnn-bench --filter conv
+#include "ops/conv.h"
+
+#include <algorithm>
+#include <vector>
+
+#include "core/error.h"
+#include "core/thread_pool.h"
+#include "cpu/im2col.h"
+#include "ops/gemm.h"
+
+namespace fastnn {
+namespace {
+
+// A thread's col buffers (two: backward needs col and dcol at once), kept between calls.
+template <class T>
+T* col_buffer(int slot, int64_t n) {
+  thread_local std::vector<T> buf[2];
+  if (int64_t(buf[slot].size()) < n) buf[slot].resize(size_t(n));
+  return buf[slot].data();
+}
+
+struct Shapes {
+  int64_t N, Cin, H, W, Cout, Cg, Og, KH, KW, OH, OW, K, P;
+  ConvGeometry geo;
+  bool direct;  // 1x1, stride 1, no padding: col is the image itself
+};
+
+Shapes shapes_of(const ArrayView& x, const ArrayView& w, const Conv2dParams& p, const char* op) {
+  if (x.shape.size() != 4) fail(ErrorKind::Runtime, op, ": input must be 4-d (N, C, H, W), got ", x.describe());
+  if (w.shape.size() != 4)
+    fail(ErrorKind::Runtime, op, ": weight must be 4-d (C_out, C_in / groups, KH, KW), got ", w.describe());
+  if (p.groups < 1) fail(ErrorKind::Runtime, op, ": non-positive groups is not supported");
+  Shapes s;
+  s.N = x.shape[0], s.Cin = x.shape[1], s.H = x.shape[2], s.W = x.shape[3];
+  s.Cout = w.shape[0], s.Cg = w.shape[1], s.KH = w.shape[2], s.KW = w.shape[3];
+  if (s.Cin != s.Cg * p.groups)
+    fail(ErrorKind::Runtime, op, ": expected input with ", s.Cg * p.groups, " channels (weight ", w.describe(),
+         ", groups=", p.groups, "), got ", x.describe());
+  if (s.Cout % p.groups != 0)
+    fail(ErrorKind::Runtime, op, ": out_channels ", s.Cout, " is not divisible by groups=", p.groups);
+  s.Og = s.Cout / p.groups;
+  conv2d_output_size(s.H, s.W, s.KH, s.KW, p, s.OH, s.OW, op);
+  s.K = s.Cg * s.KH * s.KW;
+  s.P = s.OH * s.OW;
+  s.geo = ConvGeometry{s.Cg, s.H, s.W, s.KH, s.KW, p.stride_h, p.stride_w, p.pad_top, p.pad_left,
+                       p.dilation_h, p.dilation_w, s.OH, s.OW};
+  s.direct = s.KH == 1 && s.KW == 1 && p.stride_h == 1 && p.stride_w == 1 && p.pad_top == 0 && p.pad_left == 0 &&
+             s.OH == s.H && s.OW == s.W;
+  return s;
+}
+
+void check_tensor(const ArrayView& v, DType dtype, const std::vector<int64_t>& shape, const char* op, const char* arg) {
+  check_cpu_contiguous(v, op, arg);
+  if (v.dtype != dtype) fail(ErrorKind::Type, op, ": '", arg, "' has dtype ", dtype_name(v.dtype), ", expected ", dtype_name(dtype));
+  if (v.shape != shape) {
+    std::string want;
+    for (int64_t d : shape) want += (want.empty() ? "" : ", ") + std::to_string(d);
+    fail(ErrorKind::Runtime, op, ": '", arg, "' must have shape (", want, "), got ", v.describe());
+  }
+}
+
+template <class T>
+GemmProblem<T> problem(int64_t M, int64_t N, int64_t K, const T* a, int64_t a_rs, int64_t a_cs, const T* b,
+                       int64_t b_rs, int64_t b_cs, T* c, int64_t ldc, T beta, const T* bias_m) {
+  return GemmProblem<T>{M, N, K, a, a_rs, a_cs, b, b_rs, b_cs, c, ldc, T(1), beta, bias_m, nullptr, false};
+}
+
+template <class T>
+void forward(const Shapes& s, const Conv2dParams& p, const T* x, const T* w, const T* bias, T* y) {
+  const int64_t G = p.groups;
+  parallel_for(s.N * G, 1, [&](int64_t b, int64_t e) {
+    T* col = s.direct ? nullptr : col_buffer<T>(0, s.K * s.P);
+    for (int64_t idx = b; idx < e; ++idx) {
+      const int64_t n = idx / G, g = idx % G;
+      const T* xg = x + (n * s.Cin + g * s.Cg) * s.H * s.W;
+      if (!s.direct) im2col(s.geo, xg, s.H * s.W, col);
+      gemm(problem<T>(s.Og, s.P, s.K, w + g * s.Og * s.K, s.K, 1, s.direct ? xg : col, s.P, 1,
+                      y + (n * s.Cout + g * s.Og) * s.P, s.P, T(0), bias ? bias + g * s.Og : nullptr));
+    }
+  });
+}
+
+template <class T>
+void backward(const Shapes& s, const Conv2dParams& p, const T* gy, const T* x, const T* w, T* gx, T* gw, T* gb) {
+  const int64_t G = p.groups, pairs = s.N * G;
+  if (pairs == 0 || s.Cout == 0) {  // nothing flows back: zero gradients
+    if (gx) std::fill(gx, gx + s.N * s.Cin * s.H * s.W, T(0));
+    if (gw) std::fill(gw, gw + s.Cout * s.K, T(0));
+    if (gb) std::fill(gb, gb + s.Cout, T(0));
+    return;
+  }
+  const int threads = std::max<int64_t>(1, std::min<int64_t>(get_num_threads(), pairs));
+  const int64_t grain = (pairs + threads - 1) / threads;  // exactly one chunk per thread: chunk = b / grain
+  const int64_t chunks = (pairs + grain - 1) / grain;
+  std::vector<T> gw_parts(gw ? size_t(chunks * s.Cout * s.K) : 0, T(0));
+  std::vector<T> gb_parts(gb ? size_t(chunks * s.Cout) : 0, T(0));
+  parallel_for(pairs, grain, [&](int64_t b, int64_t e) {
+    T* gw_part = gw ? gw_parts.data() + (b / grain) * s.Cout * s.K : nullptr;
+    T* gb_part = gb ? gb_parts.data() + (b / grain) * s.Cout : nullptr;
+    T* col = s.direct || !gw ? nullptr : col_buffer<T>(0, s.K * s.P);
+    T* dcol = s.direct || !gx ? nullptr : col_buffer<T>(1, s.K * s.P);
+    for (int64_t idx = b; idx < e; ++idx) {
+      const int64_t n = idx / G, g = idx % G;
+      const T* xg = x + (n * s.Cin + g * s.Cg) * s.H * s.W;
+      const T* gyg = gy + (n * s.Cout + g * s.Og) * s.P;
+      const T* wg = w + g * s.Og * s.K;
+      if (gw) {
+        if (!s.direct) im2col(s.geo, xg, s.H * s.W, col);
+        // dW_g += dy_g (Og x P) · colᵀ: op(B)(p, k) = col[k * P + p]
+        gemm(problem<T>(s.Og, s.K, s.P, gyg, s.P, 1, s.direct ? xg : col, 1, s.P, gw_part + g * s.Og * s.K, s.K,
+                        T(1), nullptr));
+      }
+      if (gb) {
+        for (int64_t o = 0; o < s.Og; ++o) {
+          T sum = 0;
+          for (int64_t q = 0; q < s.P; ++q) sum += gyg[o * s.P + q];
+          gb_part[g * s.Og + o] += sum;
+        }
+      }
+      if (gx) {
+        T* gxg = gx + (n * s.Cin + g * s.Cg) * s.H * s.W;
+        // dcol (K x P) = W_gᵀ · dy_g: op(A)(k, o) = w_g[o * K + k]
+        gemm(problem<T>(s.K, s.P, s.Og, wg, 1, s.K, gyg, s.P, 1, s.direct ? gxg : dcol, s.P, T(0), nullptr));
+        if (!s.direct) {
+          std::fill(gxg, gxg + s.Cg * s.H * s.W, T(0));
+          col2im_add(s.geo, dcol, gxg, s.H * s.W);
+        }
+      }
+    }
+  });
+  if (gw) {
+    std::copy(gw_parts.begin(), gw_parts.begin() + s.Cout * s.K, gw);
+    for (int64_t c = 1; c < chunks; ++c)
+      for (int64_t i = 0; i < s.Cout * s.K; ++i) gw[i] += gw_parts[size_t(c * s.Cout * s.K + i)];
+  }
+  if (gb) {
+    std::copy(gb_parts.begin(), gb_parts.begin() + s.Cout, gb);
+    for (int64_t c = 1; c < chunks; ++c)
+      for (int64_t i = 0; i < s.Cout; ++i) gb[i] += gb_parts[size_t(c * s.Cout + i)];
+  }
+}
+
+}  // namespace
+
+void conv2d_output_size(int64_t H, int64_t W, int64_t KH, int64_t KW, const Conv2dParams& p, int64_t& OH,
+                        int64_t& OW, const char* op) {
+  if (p.stride_h < 1 || p.stride_w < 1) fail(ErrorKind::Runtime, op, ": non-positive stride is not supported");
+  if (p.dilation_h < 1 || p.dilation_w < 1) fail(ErrorKind::Runtime, op, ": dilation should be greater than zero");
+  if (p.pad_top < 0 || p.pad_bottom < 0 || p.pad_left < 0 || p.pad_right < 0)
+    fail(ErrorKind::Runtime, op, ": negative padding is not supported");
+  const int64_t eh = p.dilation_h * (KH - 1) + 1, ew = p.dilation_w * (KW - 1) + 1;  // dilated kernel
+  const int64_t ph = H + p.pad_top + p.pad_bottom, pw = W + p.pad_left + p.pad_right;
+  if (KH < 1 || KW < 1 || eh > ph || ew > pw)
+    fail(ErrorKind::Runtime, op, ": kernel size (", eh, " x ", ew, " after dilation) can't be greater than the padded input size (",
+         ph, " x ", pw, ")");
+  OH = (ph - eh) / p.stride_h + 1;
+  OW = (pw - ew) / p.stride_w + 1;
+}
+
+void conv2d(const ArrayView& x, const ArrayView& w, const ArrayView* bias, const ArrayView& y, const Conv2dParams& p) {
+  const char* op = "conv2d";
+  check_cpu_contiguous(x, op, "input");
+  check_cpu_contiguous(w, op, "weight");
+  const Shapes s = shapes_of(x, w, p, op);
+  if (w.dtype != x.dtype) fail(ErrorKind::Type, op, ": weight has dtype ", dtype_name(w.dtype), " but input has ", dtype_name(x.dtype));
+  if (bias) check_tensor(*bias, x.dtype, {s.Cout}, op, "bias");
+  check_tensor(y, x.dtype, {s.N, s.Cout, s.OH, s.OW}, op, "out");
+  check_writable(y, op, "out");
+  check_disjoint(y, "out", x, "input", op);
+  check_disjoint(y, "out", w, "weight", op);
+  if (bias) check_disjoint(y, "out", *bias, "bias", op);
+  if (s.N == 0 || s.Cout == 0) return;
+  if (x.dtype == DType::Float32)
+    forward<float>(s, p, x.as<const float>(), w.as<const float>(), bias ? bias->as<const float>() : nullptr, y.as<float>());
+  else
+    forward<double>(s, p, x.as<const double>(), w.as<const double>(), bias ? bias->as<const double>() : nullptr, y.as<double>());
+}
+
+void conv2d_backward(const ArrayView& gy, const ArrayView& x, const ArrayView& w, const ArrayView* gx,
+                     const ArrayView* gw, const ArrayView* gb, const Conv2dParams& p) {
+  const char* op = "conv2d_backward";
+  check_cpu_contiguous(x, op, "input");
+  check_cpu_contiguous(w, op, "weight");
+  const Shapes s = shapes_of(x, w, p, op);
+  if (w.dtype != x.dtype) fail(ErrorKind::Type, op, ": weight has dtype ", dtype_name(w.dtype), " but input has ", dtype_name(x.dtype));
+  check_tensor(gy, x.dtype, {s.N, s.Cout, s.OH, s.OW}, op, "grad_output");
+  if (gx) check_tensor(*gx, x.dtype, x.shape, op, "grad_input");
+  if (gw) check_tensor(*gw, x.dtype, w.shape, op, "grad_weight");
+  if (gb) check_tensor(*gb, x.dtype, {s.Cout}, op, "grad_bias");
+  for (const ArrayView* out : {gx, gw, gb}) {
+    if (!out) continue;
+    check_writable(*out, op, "a gradient output");
+    check_disjoint(*out, "a gradient output", gy, "grad_output", op);
+    check_disjoint(*out, "a gradient output", x, "input", op);
+    check_disjoint(*out, "a gradient output", w, "weight", op);
+  }
+  if (x.dtype == DType::Float32)
+    backward<float>(s, p, gy.as<const float>(), x.as<const float>(), w.as<const float>(), gx ? gx->as<float>() : nullptr,
+                    gw ? gw->as<float>() : nullptr, gb ? gb->as<float>() : nullptr);
+  else
+    backward<double>(s, p, gy.as<const double>(), x.as<const double>(), w.as<const double>(),
+                     gx ? gx->as<double>() : nullptr, gw ? gw->as<double>() : nullptr, gb ? gb->as<double>() : nullptr);
+}
+
+}  // namespace fastnn

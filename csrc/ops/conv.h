@@ -1,0 +1,30 @@
+// conv.h — 2-d convolution (NCHW) entry points: validate the views, then im2col + GEMM per image and group.
+#pragma once
+#include <cstdint>
+
+#include "core/array_view.h"
+
+namespace fastnn {
+
+struct Conv2dParams {
+  int64_t stride_h = 1, stride_w = 1;
+  int64_t pad_top = 0, pad_bottom = 0, pad_left = 0, pad_right = 0;
+  int64_t dilation_h = 1, dilation_w = 1;
+  int64_t groups = 1;
+};
+
+// Output height and width of a convolution of an (H, W) input with a (KH, KW) kernel; throws
+// Error(Runtime) for non-positive strides or dilations, negative padding, or a kernel larger than the
+// padded input (torch's error kinds).
+void conv2d_output_size(int64_t H, int64_t W, int64_t KH, int64_t KW, const Conv2dParams& p, int64_t& OH,
+                        int64_t& OW, const char* op);
+
+// y = conv2d(x, w) + bias. x: (N, Cin, H, W), w: (Cout, Cin / groups, KH, KW), bias: (Cout) or null,
+// y: (N, Cout, OH, OW); all C-contiguous, one dtype.
+void conv2d(const ArrayView& x, const ArrayView& w, const ArrayView* bias, const ArrayView& y, const Conv2dParams& p);
+
+// Gradients of conv2d for grad_output gy: gx (x's shape), gw (w's shape), gb (Cout); each may be null.
+void conv2d_backward(const ArrayView& gy, const ArrayView& x, const ArrayView& w, const ArrayView* gx,
+                     const ArrayView* gw, const ArrayView* gb, const Conv2dParams& p);
+
+}  // namespace fastnn

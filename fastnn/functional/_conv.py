@@ -1,0 +1,143 @@
+"""Autograd for fastnn's conv2d (im2col + GEMM on the CPU).
+
+Routes as for linear (see _linear.py): an eager ``autograd.Function`` on plain CPU tensors, and the torch
+custom ops ``fastnn::conv2d`` / ``fastnn::conv2d_backward`` for torch.compile, meta and subclass tensors.
+Tensors on other devices run torch's own convolution: fastnn has no CUDA convolution yet.
+Double backward (``create_graph=True``) differentiates torch's convolution, recomputed from the saved inputs.
+"""
+from __future__ import annotations
+
+from typing import Optional
+
+import torch
+
+from .. import ops
+from ..ops.conv import conv_params
+from ._activation import _direct
+
+_OP = "fastnn.functional.conv2d"
+
+
+def _grads_differentiable(grad, x, w, has_bias, params, need):
+    """The gradients through torch's convolution, recomputed, so that they can be differentiated again."""
+    sh, sw, pt, pb, pl, pr, dh, dw, groups = params
+    inputs = [t for t, n in zip((x, w), need) if n]
+    b = torch.zeros(w.shape[0], dtype=w.dtype, device=w.device, requires_grad=True) if has_bias else None
+    xp = torch.nn.functional.pad(x, (pl, pr, pt, pb))
+    y = torch.nn.functional.conv2d(xp, w, b, (sh, sw), 0, (dh, dw), groups)
+    wanted = inputs + ([b] if has_bias and need[2] else [])
+    got = iter(torch.autograd.grad(y, wanted, grad, create_graph=True))
+    return tuple(next(got) if n and (i < 2 or has_bias) else None for i, n in enumerate(need))
+
+
+class _Conv2d(torch.autograd.Function):
+    """The eager route: fastnn.ops.conv2d forward, fastnn.ops.conv2d_backward backward."""
+
+    @staticmethod
+    def forward(ctx, x, w, b, params):
+        ctx.save_for_backward(x, w)
+        ctx.params, ctx.has_bias = params, b is not None
+        return _forward(x, w, b, params)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, w = ctx.saved_tensors
+        need_x, need_w, need_b, _ = ctx.needs_input_grad
+        need_b = need_b and ctx.has_bias
+        if torch.is_grad_enabled():
+            return (*_grads_differentiable(grad, x, w, ctx.has_bias, ctx.params, (need_x, need_w, need_b)), None)
+        return (*_backward(grad, x, w, ctx.params, need_x, need_w, need_b), None)
+
+
+def _explicit(params):
+    """ops.conv2d's arguments for an already-normalised parameter list."""
+    sh, sw, pt, pb, pl, pr, dh, dw, groups = params
+    return (sh, sw), (pt, pb, pl, pr), (dh, dw), groups
+
+
+def _forward(x, w, b, params):
+    stride, pads, dilation, groups = _explicit(params)
+    pt, pb, pl, pr = pads
+    if (pt, pl) == (pb, pr):
+        return ops.conv2d(x, w, b, stride, (pt, pl), dilation, groups)
+    # asymmetric ('same' with an even dilated kernel): the extra row/column at the end, as torch
+    return ops.conv2d(torch.nn.functional.pad(x, (0, pr - pl, 0, pb - pt)), w, b, stride, (pt, pl), dilation, groups)
+
+
+def _backward(grad, x, w, params, need_x, need_w, need_b):
+    stride, (pt, pb, pl, pr), dilation, groups = _explicit(params)
+    xp = x if (pt, pl) == (pb, pr) else torch.nn.functional.pad(x, (0, pr - pl, 0, pb - pt))
+    gx, gw, gb = ops.conv2d_backward(grad, xp, w, stride, (pt, pl), dilation, groups,
+                                     input_grad=need_x, weight_grad=need_w, bias_grad=need_b)
+    if gx is not None and xp is not x:
+        gx = gx[..., : x.shape[-2], : x.shape[-1]]
+    return gx, gw, gb
+
+
+@torch.library.custom_op("fastnn::conv2d", mutates_args=())
+def _conv2d_op(x: torch.Tensor, w: torch.Tensor, b: Optional[torch.Tensor], params: list[int]) -> torch.Tensor:
+    return _forward(x, w, b, params)
+
+
+@torch.library.custom_op("fastnn::conv2d_backward", mutates_args=())
+def _conv2d_backward_op(grad: torch.Tensor, x: torch.Tensor, w: torch.Tensor, params: list[int],
+                        need_bias: bool) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    gx, gw, gb = _backward(grad, x, w, params, True, True, need_bias)
+    return gx.contiguous(), gw, gb if need_bias else grad.new_empty(0)
+
+
+def _out_hw(x, w, params):
+    sh, sw, pt, pb, pl, pr, dh, dw, _ = params
+    h = (x.shape[-2] + pt + pb - dh * (w.shape[2] - 1) - 1) // sh + 1
+    wd = (x.shape[-1] + pl + pr - dw * (w.shape[3] - 1) - 1) // sw + 1
+    return h, wd
+
+
+@_conv2d_op.register_fake
+def _(x, w, b, params):
+    return x.new_empty((*x.shape[:-3], w.shape[0], *_out_hw(x, w, params)))
+
+
+@_conv2d_backward_op.register_fake
+def _(grad, x, w, params, need_bias):
+    return x.new_empty(x.shape), w.new_empty(w.shape), w.new_empty(w.shape[0] if need_bias else 0)
+
+
+def _conv_setup(ctx, inputs, output):
+    x, w, b, params = inputs
+    ctx.save_for_backward(x, w)
+    ctx.params, ctx.has_bias = params, b is not None
+
+
+def _conv_grad(ctx, grad):
+    x, w = ctx.saved_tensors
+    need_x, need_w, need_b, _ = ctx.needs_input_grad
+    need_b = need_b and ctx.has_bias
+    if torch.is_grad_enabled():
+        return (*_grads_differentiable(grad, x, w, ctx.has_bias, ctx.params, (need_x, need_w, need_b)), None)
+    gx, gw, gb = _conv2d_backward_op(grad.contiguous(), x, w, ctx.params, need_b)
+    return gx if need_x else None, gw if need_w else None, gb if need_b else None, None
+
+
+_conv2d_op.register_autograd(_conv_grad, setup_context=_conv_setup)
+
+
+def conv2d(input: torch.Tensor, weight: torch.Tensor, bias: Optional[torch.Tensor] = None, stride=1, padding=0,
+           dilation=1, groups: int = 1) -> torch.Tensor:
+    """torch.nn.functional.conv2d on fastnn's kernels (CPU; other devices run torch's convolution)."""
+    for name, t in (("input", input), ("weight", weight), ("bias", bias)):
+        if t is not None and not isinstance(t, torch.Tensor):
+            raise TypeError(f"{_OP}: argument '{name}' must be a torch.Tensor, got {type(t).__name__}")
+    if not input.is_cpu and input.device.type != "meta":
+        return torch.nn.functional.conv2d(input, weight, bias, stride, padding, dilation, groups)
+    if weight.dim() != 4:
+        raise RuntimeError(f"{_OP}: weight must be 4-d (out_channels, in_channels / groups, kH, kW), got shape "
+                           f"{tuple(weight.shape)}")
+    params = conv_params(_OP, tuple(weight.shape[2:]), stride, padding, dilation, groups)
+    direct = _direct(input) and _direct(weight) and (bias is None or _direct(bias))
+    if not direct:
+        return _conv2d_op(input, weight, bias, params)
+    if torch.is_grad_enabled() and (input.requires_grad or weight.requires_grad
+                                    or (bias is not None and bias.requires_grad)):
+        return _Conv2d.apply(input, weight, bias, params)
+    return _forward(input, weight, bias, params)
