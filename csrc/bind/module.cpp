@@ -20,6 +20,7 @@
 #include "ops/ceilings.h"
 #include "ops/conv.h"
 #include "ops/gemm.h"
+#include "ops/pool.h"
 #include "ops/relu.h"
 
 namespace py = pybind11;
@@ -95,6 +96,46 @@ PYBIND11_MODULE(_C, m) {
     int64_t OH = 0, OW = 0;
     fastnn::conv2d_output_size(H, W, KH, KW, conv_params(params), OH, OW, "conv2d");
     return py::make_tuple(OH, OW);
+  });
+
+  // params: (kernel_h, kernel_w, stride_h, stride_w, pad_h, pad_w, dilation_h, dilation_w, ceil_mode,
+  //          count_include_pad, divisor_override)
+  auto pool_params = [](const std::vector<int64_t>& v) {
+    if (v.size() != 11) fastnn::fail(fastnn::ErrorKind::Value, "pool2d: 11 parameters expected, got ", v.size());
+    return fastnn::Pool2dParams{v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8] != 0, v[9] != 0, v[10]};
+  };
+  // indices: the address of an int64 array of out's shape that Python allocated (0: none)
+  m.def("max_pool2d", [pool_params](py::handle x, py::handle out, uintptr_t indices, const std::vector<int64_t>& params,
+                                    const std::string& kernel) {
+    if (!kernel.empty()) fastnn::fail(fastnn::ErrorKind::Value, "max_pool2d has no kernel variants to force");
+    const BoundArray xa(x), oa(out);
+    const auto p = pool_params(params);
+    without_gil([&] { fastnn::max_pool2d(xa.view(), oa.view(), reinterpret_cast<int64_t*>(indices), p); });
+  }, py::arg("input"), py::arg("out"), py::arg("indices"), py::arg("params"), py::arg("kernel") = "");
+  m.def("max_pool2d_backward", [pool_params](py::handle gy, py::handle x, py::handle gx,
+                                             const std::vector<int64_t>& params, const std::string& kernel) {
+    if (!kernel.empty()) fastnn::fail(fastnn::ErrorKind::Value, "max_pool2d has no kernel variants to force");
+    const BoundArray gya(gy), xa(x), gxa(gx);
+    const auto p = pool_params(params);
+    without_gil([&] { fastnn::max_pool2d_backward(gya.view(), xa.view(), gxa.view(), p); });
+  }, py::arg("grad_output"), py::arg("input"), py::arg("grad_input"), py::arg("params"), py::arg("kernel") = "");
+  m.def("avg_pool2d", [pool_params](py::handle x, py::handle out, const std::vector<int64_t>& params,
+                                    const std::string& kernel) {
+    if (!kernel.empty()) fastnn::fail(fastnn::ErrorKind::Value, "avg_pool2d has no kernel variants to force");
+    const BoundArray xa(x), oa(out);
+    const auto p = pool_params(params);
+    without_gil([&] { fastnn::avg_pool2d(xa.view(), oa.view(), p); });
+  }, py::arg("input"), py::arg("out"), py::arg("params"), py::arg("kernel") = "");
+  m.def("avg_pool2d_backward", [pool_params](py::handle gy, py::handle gx, const std::vector<int64_t>& params,
+                                             const std::string& kernel) {
+    if (!kernel.empty()) fastnn::fail(fastnn::ErrorKind::Value, "avg_pool2d has no kernel variants to force");
+    const BoundArray gya(gy), gxa(gx);
+    const auto p = pool_params(params);
+    without_gil([&] { fastnn::avg_pool2d_backward(gya.view(), gxa.view(), p); });
+  }, py::arg("grad_output"), py::arg("grad_input"), py::arg("params"), py::arg("kernel") = "");
+  m.def("pool_output_size", [](int64_t in, int64_t kernel, int64_t stride, int64_t pad, int64_t dilation,
+                               bool ceil_mode) {
+    return fastnn::pool_output_size(in, kernel, stride, pad, dilation, ceil_mode, "pool2d");
   });
 
   m.def("sum_rows", [](py::handle x, py::handle out, bool accumulate, const std::string& kernel) {

@@ -9,5 +9,6 @@ _torch = require_torch("fastnn.functional")
 from ._activation import relu, relu_  # noqa: E402
 from ._conv import conv2d  # noqa: E402
 from ._linear import linear  # noqa: E402
+from ._pool import avg_pool2d, max_pool2d  # noqa: E402
 
-__getattr__, __dir__, __all__ = forward_namespace(__name__, _torch.nn.functional, own=["relu", "relu_", "linear", "conv2d"])
+__getattr__, __dir__, __all__ = forward_namespace(__name__, _torch.nn.functional, own=["relu", "relu_", "linear", "conv2d", "max_pool2d", "avg_pool2d"])

@@ -11,7 +11,8 @@ from .. import functional  # noqa: E402
 from ._activation import ReLU  # noqa: E402
 from ._conv import Conv2d  # noqa: E402
 from ._linear import Linear  # noqa: E402
+from ._pool import AvgPool2d, MaxPool2d  # noqa: E402
 
 __getattr__, __dir__, __all__ = forward_namespace(
-    __name__, _torch.nn, own=["ReLU", "Linear", "Conv2d"], overrides={"functional": functional}
+    __name__, _torch.nn, own=["ReLU", "Linear", "Conv2d", "MaxPool2d", "AvgPool2d"], overrides={"functional": functional}
 )

@@ -6,5 +6,7 @@ outputs are C-contiguous arrays of the input's kind. No autograd is recorded (se
 from .activation import relu, relu_, relu_backward
 from .conv import conv2d, conv2d_backward
 from .linalg import linear, linear_backward, matmul
+from .pool import avg_pool2d, avg_pool2d_backward, max_pool2d, max_pool2d_backward
 
-__all__ = ["relu", "relu_", "relu_backward", "matmul", "linear", "linear_backward", "conv2d", "conv2d_backward"]
+__all__ = ["relu", "relu_", "relu_backward", "matmul", "linear", "linear_backward", "conv2d", "conv2d_backward",
+           "max_pool2d", "max_pool2d_backward", "avg_pool2d", "avg_pool2d_backward"]

@@ -1,0 +1,32 @@
+// pool.h — 2-d max and average pooling (NCHW) forward and backward, torch's semantics.
+#pragma once
+#include <cstdint>
+
+#include "core/array_view.h"
+
+namespace fastnn {
+
+struct Pool2dParams {
+  int64_t kernel_h = 1, kernel_w = 1;
+  int64_t stride_h = 1, stride_w = 1;
+  int64_t pad_h = 0, pad_w = 0;
+  int64_t dilation_h = 1, dilation_w = 1;  // max pooling only
+  bool ceil_mode = false;
+  bool count_include_pad = true;  // average pooling only
+  int64_t divisor_override = 0;   // average pooling only; 0: none
+};
+
+// Output size along one dimension, torch's formula (ceil_mode: a last window may start in the right
+// padding but not past it). Throws Error(Runtime) for the configurations torch rejects.
+int64_t pool_output_size(int64_t in, int64_t kernel, int64_t stride, int64_t pad, int64_t dilation, bool ceil_mode,
+                         const char* op);
+
+// x: (N, C, H, W) or (C, H, W), contiguous; y: (..., OH, OW). indices (int64 flat h * W + w per plane, as
+// torch's return_indices) is optional; the backward recomputes each window's argmax from x instead of
+// reading stored indices (the first maximum wins; a NaN wins over numbers, the last NaN over earlier ones).
+void max_pool2d(const ArrayView& x, const ArrayView& y, int64_t* indices, const Pool2dParams& p);
+void max_pool2d_backward(const ArrayView& gy, const ArrayView& x, const ArrayView& gx, const Pool2dParams& p);
+void avg_pool2d(const ArrayView& x, const ArrayView& y, const Pool2dParams& p);
+void avg_pool2d_backward(const ArrayView& gy, const ArrayView& gx, const Pool2dParams& p);
+
+}  // namespace fastnn

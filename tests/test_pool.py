@@ -1,0 +1,144 @@
+"""fastnn max/avg pooling (ops, functional, nn) against torch: a parameter sweep forward (values and
+indices bit for bit) and backward, NaN and -inf windows, gradcheck, modules as drop-ins, and the
+configurations torch rejects."""
+import itertools
+
+import numpy as np
+import pytest
+import torch
+
+import fastnn.functional as F
+import fastnn.nn as nn
+from fastnn import ops
+
+TF = torch.nn.functional
+MAX_SWEEP = [c for c in itertools.product([1, 2, 3], [1, 2, 3], [0, 1], [1, 2], [False, True])
+             if c[2] * 2 <= (c[0] - 1) * c[3] + 1]
+SIZES = [(7, 8), (5, 5), (12, 9), (2, 3)]
+
+
+def special_input(h, w, seed):
+    x = torch.randn(2, 3, h, w, dtype=torch.float64, generator=torch.Generator().manual_seed(seed))
+    x[0, 0, 0, 0] = float("nan")
+    x[1, 2, min(1, h - 1), :] = 3.0        # ties: the first maximum wins
+    x[0, 1] = -float("inf")                 # a plane of -inf
+    return x
+
+
+@pytest.mark.parametrize("k,s,p,d,ceil", MAX_SWEEP)
+def test_max_pool_matches_torch(k, s, p, d, ceil):
+    for h, w in SIZES:
+        x = special_input(h, w, k * 100 + s * 10 + p)
+        try:
+            want, want_idx = TF.max_pool2d(x, k, s, p, d, ceil, True)
+        except RuntimeError:
+            with pytest.raises(RuntimeError):
+                ops.max_pool2d(x, k, s, p, d, ceil)
+            continue
+        got, idx = ops.max_pool2d(x, k, s, p, d, ceil, return_indices=True)
+        torch.testing.assert_close(got, want, rtol=0, atol=0, equal_nan=True)
+        assert torch.equal(idx, want_idx)
+        g = torch.randn(want.shape, dtype=torch.float64)
+        xr = x.clone().requires_grad_()
+        TF.max_pool2d(xr, k, s, p, d, ceil).backward(g)
+        torch.testing.assert_close(ops.max_pool2d_backward(g, x, k, s, p, d, ceil), xr.grad, rtol=1e-14, atol=0)
+
+
+AVG_SWEEP = [c for c in itertools.product([1, 2, 3], [1, 2, 3], [0, 1], [False, True], [True, False], [None, 3])
+             if c[2] * 2 <= c[0]]
+
+
+@pytest.mark.parametrize("k,s,p,ceil,cip,div", AVG_SWEEP)
+def test_avg_pool_matches_torch(k, s, p, ceil, cip, div):
+    for h, w in SIZES:
+        x = torch.randn(2, 3, h, w, dtype=torch.float64)
+        try:
+            want = TF.avg_pool2d(x, k, s, p, ceil, cip, div)
+        except RuntimeError:
+            with pytest.raises(RuntimeError):
+                ops.avg_pool2d(x, k, s, p, ceil, cip, div)
+            continue
+        torch.testing.assert_close(ops.avg_pool2d(x, k, s, p, ceil, cip, div), want, rtol=1e-14, atol=1e-15)
+        g = torch.randn(want.shape, dtype=torch.float64)
+        xr = x.clone().requires_grad_()
+        TF.avg_pool2d(xr, k, s, p, ceil, cip, div).backward(g)
+        torch.testing.assert_close(ops.avg_pool2d_backward(g, x, k, s, p, ceil, cip, div), xr.grad,
+                                   rtol=1e-14, atol=1e-15)
+
+
+def test_seed_shapes_float32_numpy_and_unbatched():
+    x = torch.randn(64, 32, 28, 28)
+    torch.testing.assert_close(ops.max_pool2d(x, 2), TF.max_pool2d(x, 2), rtol=0, atol=0)
+    torch.testing.assert_close(ops.avg_pool2d(x, 2), TF.avg_pool2d(x, 2), rtol=1e-6, atol=1e-6)
+    xn = np.random.default_rng(0).standard_normal((3, 9, 9)).astype(np.float32)
+    y, idx = ops.max_pool2d(xn, 3, 2, 1, return_indices=True)
+    want, want_idx = TF.max_pool2d(torch.from_numpy(xn), 3, 2, 1, return_indices=True)
+    assert isinstance(y, np.ndarray) and idx.dtype == np.int64
+    np.testing.assert_array_equal(y, want.numpy())
+    np.testing.assert_array_equal(idx, want_idx.numpy())
+    xc = torch.randn(2, 4, 6, 6).to(memory_format=torch.channels_last)
+    torch.testing.assert_close(ops.avg_pool2d(xc, 2), TF.avg_pool2d(xc, 2), rtol=1e-6, atol=1e-6)
+
+
+BAD = [
+    (lambda: ops.max_pool2d(torch.ones(1, 1, 4, 4), 2, 2, 2), RuntimeError, "half of effective kernel"),
+    (lambda: ops.max_pool2d(torch.ones(1, 1, 2, 2), 3), RuntimeError, "too small"),
+    (lambda: ops.max_pool2d(torch.ones(1, 1, 4, 4), 2, 0), RuntimeError, "stride"),
+    (lambda: ops.max_pool2d(torch.ones(1, 1, 4, 4), 2, 2, -1), RuntimeError, "non-negative"),
+    (lambda: ops.max_pool2d(torch.ones(4, 4), 2), RuntimeError, "3-d"),
+    (lambda: ops.avg_pool2d(torch.ones(1, 1, 4, 4), 2, divisor_override=0), RuntimeError, "divisor"),
+    (lambda: ops.avg_pool2d(torch.ones(1, 1, 4, 4, dtype=torch.int32), 2), TypeError, "dtype"),
+    (lambda: ops.max_pool2d_backward(torch.ones(1, 1, 3, 3), torch.ones(1, 1, 4, 4), 2), RuntimeError, "shape"),
+]
+
+
+@pytest.mark.parametrize("fn,exc,msg", BAD)
+def test_invalid_configurations_raise_like_torch(fn, exc, msg):
+    with pytest.raises(exc, match=msg):
+        fn()
+    torch_kinds = {0: lambda: TF.max_pool2d(torch.ones(1, 1, 4, 4), 2, 2, 2),
+                   1: lambda: TF.max_pool2d(torch.ones(1, 1, 2, 2), 3),
+                   5: lambda: TF.avg_pool2d(torch.ones(1, 1, 4, 4), 2, divisor_override=0)}
+    for i, f in torch_kinds.items():
+        if BAD[i][0] is fn:
+            with pytest.raises(exc):
+                f()
+
+
+def test_gradcheck_and_gradgradcheck_float64():
+    x = torch.randperm(2 * 3 * 7 * 6, dtype=torch.float64).reshape(2, 3, 7, 6).requires_grad_()  # no ties
+    assert torch.autograd.gradcheck(lambda t: F.max_pool2d(t, 3, 2, 1, ceil_mode=True), (x,))
+    assert torch.autograd.gradgradcheck(lambda t: F.max_pool2d(t, 2), (x,))
+    assert torch.autograd.gradcheck(lambda t: F.avg_pool2d(t, 3, 2, 1, True, False), (x,))
+    assert torch.autograd.gradgradcheck(lambda t: F.avg_pool2d(t, 2, divisor_override=3), (x,))
+    y, idx = F.max_pool2d(x, 2, return_indices=True)
+    assert not idx.requires_grad and torch.equal(idx, TF.max_pool2d(x, 2, return_indices=True)[1])
+
+
+def test_custom_op_route_and_meta():
+    x = torch.randperm(75, dtype=torch.float64).reshape(1, 3, 5, 5).requires_grad_()
+    params = [2, 2, 2, 2, 0, 0, 1, 1, 1, 1, 0]
+    assert torch.autograd.gradcheck(lambda t: torch.ops.fastnn.max_pool2d(t, params), (x,))
+    assert torch.autograd.gradcheck(lambda t: torch.ops.fastnn.avg_pool2d(t, params), (x,))
+    torch.library.opcheck(torch.ops.fastnn.max_pool2d.default, (x.detach(), params))
+    torch.library.opcheck(torch.ops.fastnn.avg_pool2d.default, (x.detach(), params))
+    y = F.max_pool2d(torch.empty(4, 3, 9, 9, device="meta"), 2, ceil_mode=True)
+    assert y.device.type == "meta" and y.shape == (4, 3, 5, 5)
+
+
+def test_modules_are_drop_ins():
+    for ours, theirs in [(nn.MaxPool2d(3, 2, 1, ceil_mode=True), torch.nn.MaxPool2d(3, 2, 1, ceil_mode=True)),
+                         (nn.MaxPool2d(2, return_indices=True), torch.nn.MaxPool2d(2, return_indices=True)),
+                         (nn.AvgPool2d(3, 1, 1, count_include_pad=False), torch.nn.AvgPool2d(3, 1, 1, count_include_pad=False)),
+                         (nn.AvgPool2d(2, divisor_override=3), torch.nn.AvgPool2d(2, divisor_override=3))]:
+        assert isinstance(ours, type(theirs)) and repr(ours) == repr(theirs)
+        assert ours.state_dict().keys() == theirs.state_dict().keys()
+        x = torch.randn(2, 3, 9, 8, requires_grad=True)
+        a, b = ours(x), theirs(x)
+        if isinstance(a, tuple):
+            assert torch.equal(a[1], b[1])
+            a, b = a[0], b[0]
+        torch.testing.assert_close(a, b, rtol=1e-6, atol=1e-6)
+        (ga,) = torch.autograd.grad(a.sum(), x)
+        (gb,) = torch.autograd.grad(b.sum(), x)
+        torch.testing.assert_close(ga, gb, rtol=1e-6, atol=1e-6)
