@@ -6,7 +6,13 @@ writes the input gradient. Memory-bound: rated in GB/s against the copy ceiling.
 """
 from __future__ import annotations
 
+import fastnn
+
 from .harness import Case
+
+
+def _max_backward_variant():
+    return "portable + " + fastnn._C.selected_kernel("max_pool2x2_backward_f32")
 
 SHAPES = [(64, 32, 28, 28), (64, 64, 14, 14)]
 
@@ -50,6 +56,6 @@ def cases() -> list[Case]:
                      napkin="read 4 floats, write 1 per output", devices=("cpu",), variant=lambda: "portable"),
                 Case("pool", f"nn.{kind.capitalize()}Pool2d 2x2 fwd+bwd", label, n, step, bytes=fwd_bytes + bwd_bytes,
                      napkin="forward, then read grad (+ input for max), write input grad", devices=("cpu",),
-                     variant=lambda: "portable"),
+                     variant=_max_backward_variant if kind == "max" else (lambda: "portable")),
             ]
     return out

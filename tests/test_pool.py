@@ -7,11 +7,15 @@ import numpy as np
 import pytest
 import torch
 
+import fastnn
 import fastnn.functional as F
 import fastnn.nn as nn
 from fastnn import ops
+from helpers import skip_unless_usable
 
 TF = torch.nn.functional
+FAMILIES = ("max_pool2x2_backward_f32",)  # see test_registry.py
+KERNELS = [k["name"] for k in fastnn.list_kernels() if k["family"] in FAMILIES]
 MAX_SWEEP = [c for c in itertools.product([1, 2, 3], [1, 2, 3], [0, 1], [1, 2], [False, True])
              if c[2] * 2 <= (c[0] - 1) * c[3] + 1]
 SIZES = [(7, 8), (5, 5), (12, 9), (2, 3)]
@@ -142,3 +146,28 @@ def test_modules_are_drop_ins():
         (ga,) = torch.autograd.grad(a.sum(), x)
         (gb,) = torch.autograd.grad(b.sum(), x)
         torch.testing.assert_close(ga, gb, rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize("kernel", KERNELS)
+def test_every_2x2_backward_kernel_matches_torch(kernel):
+    """Row widths below, at and past a vector of windows (with the overlapping last step), odd input sizes
+    (rows and columns no window covers), NaN, ties and -inf windows."""
+    skip_unless_usable(kernel)
+    for h, w in [(2, 2), (4, 14), (28, 28), (6, 16), (5, 17), (3, 35), (14, 14)]:
+        x = torch.randn(2, 3, h, w)
+        x[0, 0, 0, :3] = float("nan")
+        x[0, 1, :2, :4] = 1.5
+        x[1, 2] = -float("inf")
+        g = torch.randn(2, 3, h // 2, w // 2)
+        xr = x.clone().requires_grad_()
+        TF.max_pool2d(xr, 2).backward(g)
+        got = ops.max_pool2d_backward(g, x, 2, kernel=kernel)
+        torch.testing.assert_close(got, xr.grad, rtol=0, atol=0)
+
+
+def test_2x2_kernel_choice_is_refused_where_it_does_not_apply():
+    with pytest.raises(ValueError, match="float32 2x2"):
+        ops.max_pool2d_backward(torch.ones(1, 1, 2, 2), torch.ones(1, 1, 6, 6), 2, 2, 0, 2, kernel=KERNELS[-1])
+    with pytest.raises(ValueError, match="float32 2x2"):
+        ops.max_pool2d_backward(torch.ones(1, 1, 3, 3, dtype=torch.float64), torch.ones(1, 1, 6, 6, dtype=torch.float64),
+                                2, kernel=KERNELS[-1])

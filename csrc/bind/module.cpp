@@ -114,10 +114,9 @@ PYBIND11_MODULE(_C, m) {
   }, py::arg("input"), py::arg("out"), py::arg("indices"), py::arg("params"), py::arg("kernel") = "");
   m.def("max_pool2d_backward", [pool_params](py::handle gy, py::handle x, py::handle gx,
                                              const std::vector<int64_t>& params, const std::string& kernel) {
-    if (!kernel.empty()) fastnn::fail(fastnn::ErrorKind::Value, "max_pool2d has no kernel variants to force");
     const BoundArray gya(gy), xa(x), gxa(gx);
     const auto p = pool_params(params);
-    without_gil([&] { fastnn::max_pool2d_backward(gya.view(), xa.view(), gxa.view(), p); });
+    without_gil([&] { fastnn::max_pool2d_backward(gya.view(), xa.view(), gxa.view(), p, kernel); });
   }, py::arg("grad_output"), py::arg("input"), py::arg("grad_input"), py::arg("params"), py::arg("kernel") = "");
   m.def("avg_pool2d", [pool_params](py::handle x, py::handle out, const std::vector<int64_t>& params,
                                     const std::string& kernel) {

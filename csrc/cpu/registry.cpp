@@ -3,6 +3,7 @@
 
 #include "cpu/fma_peak.h"
 #include "cpu/gemm.h"
+#include "cpu/pool.h"
 #include "cpu/relu.h"
 
 namespace fastnn {
@@ -17,6 +18,7 @@ std::vector<KernelInfo> kernel_catalog() {
   describe_kernels("gemm_f32", gemm_f32_kernels(), all);
   describe_kernels("gemm_f64", gemm_f64_kernels(), all);
   describe_kernels("gemm_dot_f32", gemm_dot_f32_kernels(), all);
+  describe_kernels("max_pool2x2_backward_f32", max_pool2x2_backward_f32_kernels(), all);
   return all;
 }
 

@@ -7,10 +7,13 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <string>
+#include <type_traits>
 #include <vector>
 
 #include "core/error.h"
 #include "core/thread_pool.h"
+#include "cpu/pool.h"
 
 namespace fastnn {
 namespace {
@@ -96,32 +99,15 @@ void max_forward_2x2(const Planes& s, const T* plane, T* out) {
   }
 }
 
-// Each input of a 2x2 window gets the window's gradient if it is the argmax (torch's order), else 0:
-// every input element is written once, so no zero-fill pass (except rows/columns no window covers).
+// Each input of a 2x2 window gets the window's gradient if it is the argmax, else 0 (cpu/pool.h): every
+// input element is written once, so no zero-fill pass (except rows/columns no window covers).
 template <class T>
-void max_backward_2x2(const Planes& s, const T* plane, const T* g, T* d) {
+void max_backward_2x2(const Planes& s, const T* plane, const T* g, T* d, MaxPool2x2BackwardFn row) {
   if (2 * s.OH != s.H || 2 * s.OW != s.W) std::fill(d, d + s.H * s.W, T(0));
   for (int64_t oh = 0; oh < s.OH; ++oh) {
     const T* r0 = plane + 2 * oh * s.W;
-    const T* r1 = r0 + s.W;
     T* d0 = d + 2 * oh * s.W;
-    T* d1 = d0 + s.W;
-    const T* go = g + oh * s.OW;
-    for (int64_t ow = 0; ow < s.OW; ++ow) {
-      // Selects, not branches: which input wins is data (random for trained activations), and
-      // mispredicted branches cost ~6 ns per window.
-      const T a0 = r0[2 * ow], a1 = r0[2 * ow + 1], a2 = r1[2 * ow], a3 = r1[2 * ow + 1];
-      const bool s1 = a1 > a0 || a1 != a1;
-      const T b1 = s1 ? a1 : a0;
-      const bool s2 = a2 > b1 || a2 != a2;
-      const T b2 = s2 ? a2 : b1;
-      const bool s3 = a3 > b2 || a3 != a3;
-      const T gv = go[ow];
-      d0[2 * ow] = !s1 & !s2 & !s3 ? gv : T(0);
-      d0[2 * ow + 1] = s1 & !s2 & !s3 ? gv : T(0);
-      d1[2 * ow] = s2 & !s3 ? gv : T(0);
-      d1[2 * ow + 1] = s3 ? gv : T(0);
-    }
+    row(r0, r0 + s.W, g + oh * s.OW, d0, d0 + s.W, s.OW);
   }
 }
 
@@ -150,13 +136,20 @@ void max_forward(const Planes& s, const Pool2dParams& p, const T* x, T* y, int64
 }
 
 template <class T>
-void max_backward(const Planes& s, const Pool2dParams& p, const T* gy, const T* x, T* gx) {
-  const bool fast = is_plain_2x2(s, p);
+void max_backward(const Planes& s, const Pool2dParams& p, const T* gy, const T* x, T* gx, const std::string& kernel) {
+  // the 2x2 row kernels are float32; float64 (gradcheck) takes the general loop
+  const bool fast = std::is_same_v<T, float> && is_plain_2x2(s, p);
+  MaxPool2x2BackwardFn row = nullptr;
+  if (fast) row = pick_kernel(max_pool2x2_backward_f32_kernels(), "max_pool2x2_backward_f32", kernel).fn;
+  else if (!kernel.empty())
+    fail(ErrorKind::Value, "max_pool2d_backward: kernel ", kernel, " runs only float32 2x2 stride-2 pooling");
   parallel_for(s.planes, 1, [&](int64_t b, int64_t e) {
     for (int64_t pl = b; pl < e; ++pl) {
-      if (fast) {
-        max_backward_2x2(s, x + pl * s.H * s.W, gy + pl * s.OH * s.OW, gx + pl * s.H * s.W);
-        continue;
+      if constexpr (std::is_same_v<T, float>) {
+        if (fast) {
+          max_backward_2x2(s, x + pl * s.H * s.W, gy + pl * s.OH * s.OW, gx + pl * s.H * s.W, row);
+          continue;
+        }
       }
       const T* plane = x + pl * s.H * s.W;
       const T* g = gy + pl * s.OH * s.OW;
@@ -187,12 +180,44 @@ inline void avg_window(const Planes& s, const Pool2dParams& p, int64_t oh, int64
   divisor = p.divisor_override ? p.divisor_override : p.count_include_pad ? with_pad : (h1 - h0) * (w1 - w0);
 }
 
+// 2x2, stride 2, no padding: four adds in torch's order and a divide per output; no compares, so the
+// compiler vectorizes it as it is.
+template <class T>
+void avg_forward_2x2(const Planes& s, const T* plane, T* out, T div) {
+  for (int64_t oh = 0; oh < s.OH; ++oh) {
+    const T* r0 = plane + 2 * oh * s.W;
+    const T* r1 = r0 + s.W;
+    T* o = out + oh * s.OW;
+    for (int64_t ow = 0; ow < s.OW; ++ow) o[ow] = (((r0[2 * ow] + r0[2 * ow + 1]) + r1[2 * ow]) + r1[2 * ow + 1]) / div;
+  }
+}
+
+template <class T>
+void avg_backward_2x2(const Planes& s, const T* g, T* d, T div) {
+  if (2 * s.OH != s.H || 2 * s.OW != s.W) std::fill(d, d + s.H * s.W, T(0));
+  for (int64_t oh = 0; oh < s.OH; ++oh) {
+    T* d0 = d + 2 * oh * s.W;
+    T* d1 = d0 + s.W;
+    const T* go = g + oh * s.OW;
+    for (int64_t ow = 0; ow < s.OW; ++ow) {
+      const T share = go[ow] / div;
+      d0[2 * ow] = d0[2 * ow + 1] = d1[2 * ow] = d1[2 * ow + 1] = share;
+    }
+  }
+}
+
 template <class T>
 void avg_forward(const Planes& s, const Pool2dParams& p, const T* x, T* y) {
+  const bool fast = is_plain_2x2(s, p);  // then every window is whole: the divisor is 4 or the override
+  const T div = T(p.divisor_override ? p.divisor_override : 4);
   parallel_for(s.planes, 1, [&](int64_t b, int64_t e) {
     for (int64_t pl = b; pl < e; ++pl) {
       const T* plane = x + pl * s.H * s.W;
       T* out = y + pl * s.OH * s.OW;
+      if (fast) {
+        avg_forward_2x2(s, plane, out, div);
+        continue;
+      }
       for (int64_t oh = 0; oh < s.OH; ++oh) {
         for (int64_t ow = 0; ow < s.OW; ++ow) {
           int64_t h0, h1, w0, w1, div;
@@ -209,10 +234,16 @@ void avg_forward(const Planes& s, const Pool2dParams& p, const T* x, T* y) {
 
 template <class T>
 void avg_backward(const Planes& s, const Pool2dParams& p, const T* gy, T* gx) {
+  const bool fast = is_plain_2x2(s, p);
+  const T div = T(p.divisor_override ? p.divisor_override : 4);
   parallel_for(s.planes, 1, [&](int64_t b, int64_t e) {
     for (int64_t pl = b; pl < e; ++pl) {
       const T* g = gy + pl * s.OH * s.OW;
       T* d = gx + pl * s.H * s.W;
+      if (fast) {
+        avg_backward_2x2(s, g, d, div);
+        continue;
+      }
       std::fill(d, d + s.H * s.W, T(0));
       for (int64_t oh = 0; oh < s.OH; ++oh) {
         for (int64_t ow = 0; ow < s.OW; ++ow) {
@@ -269,7 +300,8 @@ void max_pool2d(const ArrayView& x, const ArrayView& y, int64_t* indices, const 
   else max_forward(s, p, x.as<const double>(), y.as<double>(), indices);
 }
 
-void max_pool2d_backward(const ArrayView& gy, const ArrayView& x, const ArrayView& gx, const Pool2dParams& p) {
+void max_pool2d_backward(const ArrayView& gy, const ArrayView& x, const ArrayView& gx, const Pool2dParams& p,
+                         const std::string& kernel) {
   const char* op = "max_pool2d_backward";
   check_params(p, op);
   check_cpu_contiguous(x, op, "input");
@@ -279,8 +311,8 @@ void max_pool2d_backward(const ArrayView& gy, const ArrayView& x, const ArrayVie
   check_writable(gx, op, "grad_input");
   check_disjoint(gx, "grad_input", gy, "grad_output", op);
   check_disjoint(gx, "grad_input", x, "input", op);
-  if (x.dtype == DType::Float32) max_backward(s, p, gy.as<const float>(), x.as<const float>(), gx.as<float>());
-  else max_backward(s, p, gy.as<const double>(), x.as<const double>(), gx.as<double>());
+  if (x.dtype == DType::Float32) max_backward(s, p, gy.as<const float>(), x.as<const float>(), gx.as<float>(), kernel);
+  else max_backward(s, p, gy.as<const double>(), x.as<const double>(), gx.as<double>(), kernel);
 }
 
 void avg_pool2d(const ArrayView& x, const ArrayView& y, const Pool2dParams& p) {

@@ -66,15 +66,17 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     return (out, idx) if return_indices else out
 
 
-def max_pool2d_backward(grad_output, input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False):
-    """Gradient of :func:`max_pool2d` w.r.t. its input: each output's gradient goes to its window's argmax."""
+def max_pool2d_backward(grad_output, input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, *,
+                        kernel: str | None = None):
+    """Gradient of :func:`max_pool2d` w.r.t. its input: each output's gradient goes to its window's argmax.
+    ``kernel=`` forces a ``max_pool2x2_backward_f32`` variant (float32 2x2 stride-2 windows only)."""
     op = "fastnn.ops.max_pool2d_backward"
     x = _input(op, input)
     g = io.as_input(op, "grad_output", grad_output)
     io.check_compatible(op, "grad_output", g, x, "input")
     params = pool_params(op, kernel_size, stride, padding, dilation, ceil_mode)
     gx = io.empty(x, tuple(x.shape))
-    io.call(op, "max_pool2d_backward", (g, x, gx), None, (params,))
+    io.call(op, "max_pool2d_backward", (g, x, gx), kernel, (params,))
     return gx
 
 
