@@ -1,0 +1,66 @@
+"""Whole training steps of the seed networks: the same model built from fastnn.nn and from torch.nn
+(identical weights), one forward + backward + optimizer step per call, batch 64, torch's Adam for both.
+
+Napkin math: the sum of the layers' forward+backward FLOP (convolutions and Linear layers; the
+activations, pooling and the optimizer are memory-bound extras), rated against the FMA ceiling.
+"""
+from __future__ import annotations
+
+from .harness import Case
+
+
+def _mnist_cnn(nn):
+    """The seed MNIST CNN: conv 1->32, pool, conv 32->64, pool (28 -> 14 -> 7), fc 3136 -> 128 -> 10."""
+    return nn.Sequential(nn.Conv2d(1, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+                         nn.Conv2d(32, 64, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+                         nn.Flatten(), nn.Linear(64 * 7 * 7, 128), nn.ReLU(), nn.Linear(128, 10))
+
+
+# conv1 (no input gradient) 2x, conv2 3x, fc1 and fc2 3x their forward FLOP
+MNIST_FLOPS = 64 * (2 * 2 * 32 * 784 * 9 + 3 * 2 * 64 * 196 * 288 + 3 * 2 * 3136 * 128 + 3 * 2 * 128 * 10)
+
+
+def _cifar_mlp(nn):
+    return nn.Sequential(nn.Flatten(), nn.Linear(3072, 1000), nn.ReLU(), nn.Linear(1000, 500), nn.ReLU(),
+                         nn.Linear(500, 10))
+
+
+CIFAR_FLOPS = 64 * 2 * (3072 * 1000 * 2 + 1000 * 500 * 3 + 500 * 10 * 3)
+
+
+def _setup(build, x_shape):
+    def setup(device):
+        import torch
+
+        import fastnn.nn
+
+        torch.manual_seed(0)
+        ours = build(fastnn.nn).to(device)
+        theirs = build(torch.nn).to(device)
+        theirs.load_state_dict(ours.state_dict())
+        x = torch.randn(x_shape, device=device)
+        t = torch.randint(0, 10, (x_shape[0],), device=device)
+
+        def stepper(model):
+            opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+
+            def step():
+                opt.zero_grad()
+                torch.nn.functional.cross_entropy(model(x), t).backward()
+                opt.step()
+
+            return step
+
+        return {"fastnn": stepper(ours), "torch": stepper(theirs)}
+
+    return setup
+
+
+def cases() -> list[Case]:
+    return [
+        Case("models", "MNIST CNN train step", "batch 64", 64, _setup(_mnist_cnn, (64, 1, 28, 28)),
+             flops=MNIST_FLOPS, napkin="conv 1->32, pool, conv 32->64, pool, fc 3136->128->10; fwd+bwd+Adam",
+             devices=("cpu",)),
+        Case("models", "CIFAR MLP train step", "batch 64", 64, _setup(_cifar_mlp, (64, 3, 32, 32)),
+             flops=CIFAR_FLOPS, napkin="3072->1000->500->10; fwd+bwd+Adam", devices=("cpu",)),
+    ]
