@@ -17,6 +17,7 @@
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 #include "core/array_view.h"
@@ -26,7 +27,9 @@
 #include "cpu/gemm.h"
 #include "cpu/registry.h"
 #include "cpu/relu.h"
+#include "ops/conv.h"
 #include "ops/gemm.h"
+#include "ops/pool.h"
 #include "ops/relu.h"
 
 namespace {
@@ -276,6 +279,107 @@ void test_gemm_kernels() {
   std::printf("gemm: %d kernel/shape/layout combinations checked\n", checked);
 }
 
+fastnn::ArrayView view4d(void* p, fastnn::DType t, int64_t n, int64_t c, int64_t h, int64_t w) {
+  fastnn::ArrayView v;
+  v.data = p;
+  v.dtype = t;
+  v.shape = {n, c, h, w};
+  v.strides = {c * h * w, h * w, w, 1};
+  return v;
+}
+
+// conv2d forward and all three gradients on exact-size buffers against direct loops (double): im2col's
+// and col2im's edge intervals are where an off-by-one would read or write outside an image.
+void test_conv2d_exact_buffers() {
+  using fastnn::DType;
+  struct Case { int64_t N, C, H, W, O, KH, KW, sh, sw, pt, pb, pl, pr, dh, dw, G; };
+  const Case cases[] = {{2, 3, 7, 6, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1}, {1, 4, 9, 8, 6, 3, 2, 2, 3, 0, 1, 2, 0, 2, 1, 2},
+                        {2, 2, 5, 5, 2, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1}, {1, 6, 11, 7, 6, 5, 3, 3, 2, 2, 2, 1, 1, 1, 2, 6}};
+  int checked = 0;
+  for (const Case& c : cases) {
+    const fastnn::Conv2dParams p{c.sh, c.sw, c.pt, c.pb, c.pl, c.pr, c.dh, c.dw, c.G};
+    int64_t OH = 0, OW = 0;
+    fastnn::conv2d_output_size(c.H, c.W, c.KH, c.KW, p, OH, OW, "test");
+    const int64_t Cg = c.C / c.G, Og = c.O / c.G;
+    std::vector<double> x(size_t(c.N * c.C * c.H * c.W)), w(size_t(c.O * Cg * c.KH * c.KW)), b(size_t(c.O)),
+        y(size_t(c.N * c.O * OH * OW)), gy(y.size()), gx(x.size()), gw(w.size()), gb(b.size());
+    uint32_t seed = 7;
+    auto rnd = [&] { seed = seed * 1664525u + 1013904223u; return double(int(seed >> 9) % 2001 - 1000) / 500; };
+    for (auto* v : {&x, &w, &b, &gy})
+      for (auto& e : *v) e = rnd();
+    fastnn::conv2d(view4d(x.data(), DType::Float64, c.N, c.C, c.H, c.W), view4d(w.data(), DType::Float64, c.O, Cg, c.KH, c.KW),
+                   nullptr, view4d(y.data(), DType::Float64, c.N, c.O, OH, OW), p);
+    const auto gxv = view4d(gx.data(), DType::Float64, c.N, c.C, c.H, c.W);
+    const auto gwv = view4d(gw.data(), DType::Float64, c.O, Cg, c.KH, c.KW);
+    const auto gbv = view1d(gb.data(), DType::Float64, c.O);
+    fastnn::conv2d_backward(view4d(gy.data(), DType::Float64, c.N, c.O, OH, OW),
+                            view4d(x.data(), DType::Float64, c.N, c.C, c.H, c.W),
+                            view4d(w.data(), DType::Float64, c.O, Cg, c.KH, c.KW), &gxv, &gwv, &gbv, p);
+    std::vector<double> ry(y.size(), 0), rgx(x.size(), 0), rgw(w.size(), 0), rgb(b.size(), 0);
+    for (int64_t n = 0; n < c.N; ++n)
+      for (int64_t o = 0; o < c.O; ++o)
+        for (int64_t oh = 0; oh < OH; ++oh)
+          for (int64_t ow = 0; ow < OW; ++ow) {
+            const size_t yi = size_t(((n * c.O + o) * OH + oh) * OW + ow);
+            rgb[size_t(o)] += gy[yi];
+            for (int64_t ci = 0; ci < Cg; ++ci)
+              for (int64_t kh = 0; kh < c.KH; ++kh)
+                for (int64_t kw = 0; kw < c.KW; ++kw) {
+                  const int64_t ih = oh * c.sh - c.pt + kh * c.dh, iw = ow * c.sw - c.pl + kw * c.dw;
+                  if (ih < 0 || ih >= c.H || iw < 0 || iw >= c.W) continue;
+                  const size_t xi = size_t(((n * c.C + (o / Og) * Cg + ci) * c.H + ih) * c.W + iw);
+                  const size_t wi = size_t(((o * Cg + ci) * c.KH + kh) * c.KW + kw);
+                  ry[yi] += x[xi] * w[wi];
+                  rgx[xi] += gy[yi] * w[wi];
+                  rgw[wi] += gy[yi] * x[xi];
+                }
+          }
+    auto close = [](const std::vector<double>& a, const std::vector<double>& r) {
+      for (size_t i = 0; i < a.size(); ++i)
+        if (std::fabs(a[i] - r[i]) > 1e-9 * (1 + std::fabs(r[i]))) return false;
+      return true;
+    };
+    CHECK(close(y, ry) && close(gx, rgx) && close(gw, rgw) && close(gb, rgb), "conv2d case ", checked);
+    ++checked;
+  }
+  std::printf("conv2d: %d cases checked\n", checked);
+}
+
+// Pooling on exact-size buffers (windows clipped at every edge, ceil mode) against direct loops.
+void test_pool2d_exact_buffers() {
+  using fastnn::DType;
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  for (const auto& [H, W, k, s, pad, ceil] : {std::tuple{7, 9, 3, 2, 1, true}, std::tuple{28, 28, 2, 2, 0, false},
+                                               std::tuple{14, 14, 2, 2, 0, false}, std::tuple{5, 6, 2, 3, 1, true}}) {
+    fastnn::Pool2dParams p;
+    p.kernel_h = p.kernel_w = k;
+    p.stride_h = p.stride_w = s;
+    p.pad_h = p.pad_w = pad;
+    p.ceil_mode = ceil;
+    const int64_t OH = fastnn::pool_output_size(H, k, s, pad, 1, ceil, "test");
+    const int64_t OW = fastnn::pool_output_size(W, k, s, pad, 1, ceil, "test");
+    std::vector<float> x(size_t(2 * H * W)), y(size_t(2 * OH * OW)), gy(y.size(), 1.f), gx(x.size()), ya(y.size());
+    for (size_t i = 0; i < x.size(); ++i) x[i] = float((i * 37) % 101) - 50.f;
+    x[3] = nan;
+    std::vector<int64_t> idx(y.size());
+    fastnn::max_pool2d(view4d(x.data(), DType::Float32, 1, 2, H, W), view4d(y.data(), DType::Float32, 1, 2, OH, OW),
+                       idx.data(), p);
+    fastnn::max_pool2d_backward(view4d(gy.data(), DType::Float32, 1, 2, OH, OW), view4d(x.data(), DType::Float32, 1, 2, H, W),
+                                view4d(gx.data(), DType::Float32, 1, 2, H, W), p);
+    fastnn::avg_pool2d(view4d(x.data(), DType::Float32, 1, 2, H, W), view4d(ya.data(), DType::Float32, 1, 2, OH, OW), p);
+    double total = 0;
+    for (float g : gx) total += g;
+    CHECK(total == double(y.size()), "max_pool2d_backward must route each output's gradient once: ", total);
+    for (size_t o = 0; o < y.size(); ++o) {
+      const int64_t plane = int64_t(o) / (OH * OW);
+      const float at = x[size_t(plane * H * W + idx[o])];
+      CHECK((std::isnan(y[o]) && std::isnan(at)) || y[o] == at, "max_pool2d index/value mismatch at ", o);
+      CHECK(std::isnan(ya[o]) || std::fabs(ya[o]) <= 100.f, "avg_pool2d out of range at ", o);
+    }
+  }
+  std::printf("pool2d: checked\n");
+}
+
 void run_parallel_tests() {
   test_parallel_for_covers_each_index_once();
   test_parallel_for_from_many_threads_and_nested();
@@ -322,6 +426,8 @@ int main() {
   check_binary_family<double>("relu_backward_f64", fastnn::relu_backward_f64_kernels());
   test_relu_op_validates_views();
   test_gemm_kernels();
+  test_conv2d_exact_buffers();
+  test_pool2d_exact_buffers();
 #if defined(__SANITIZE_THREAD__)
   std::printf("libgomp-team tests skipped under ThreadSanitizer (it cannot see libgomp's barriers)\n");
 #else
