@@ -224,3 +224,25 @@ def test_compile_traces_conv_without_graph_breaks():
     x = torch.randn(2, 1, 8, 8)
     torch.testing.assert_close(compiled(x), model(x))
     assert len(graphs) == 1 and "fastnn.conv2d" in graphs[0].code, graphs[0].code
+
+
+def test_fastnn_own_pool_runs_nested_gemms_without_hanging():
+    """Without torch's OpenMP team (fastnn's own pool), conv2d's per-image GEMMs nest inside a parallel
+    loop; with one thread that used to deadlock on the pool's lock."""
+    from helpers import run_python
+
+    r = run_python("""
+import numpy as np, fastnn
+assert fastnn.cpu_info()["thread_backend"] == "fastnn pool"
+x = np.random.default_rng(0).standard_normal((4, 3, 9, 9)).astype(np.float32)
+w = np.ones((5, 3, 3, 3), np.float32)
+outs = []
+for threads in (1, 2):
+    fastnn.set_num_threads(threads)
+    y = fastnn.ops.conv2d(x, w, None, 1, 1)
+    gx, gw, gb = fastnn.ops.conv2d_backward(np.ones_like(y), x, w, 1, 1)
+    outs.append((y, gw))
+assert np.array_equal(outs[0][0], outs[1][0])
+print("ok")
+""", env={"FASTNN_OWN_POOL": "1"}, timeout=60)
+    assert r.returncode == 0 and r.stdout.strip() == "ok", r.stderr

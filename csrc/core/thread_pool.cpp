@@ -275,10 +275,14 @@ void parallel_for(int64_t n, int64_t grain, const std::function<void(int64_t, in
   std::shared_ptr<ThreadPool> pool;
   {
     std::lock_guard<std::mutex> lk(s.mu);
-    if (s.nthreads == 1) return fn(0, n);
-    if (!s.pool) s.pool = std::make_shared<ThreadPool>(s.nthreads);
-    pool = s.pool;
+    if (s.nthreads > 1) {
+      if (!s.pool) s.pool = std::make_shared<ThreadPool>(s.nthreads);
+      pool = s.pool;
+    }
   }
+  // fn never runs under s.mu: it may itself ask for the thread count or nest a parallel_for (the GEMM
+  // inside conv2d does; with one thread that deadlocked here).
+  if (!pool) return fn(0, n);
   std::unique_lock<std::mutex> busy(pool->run_mutex(), std::try_to_lock);
   if (!busy.owns_lock()) return fn(0, n);  // another Python thread is using the pool
   const int64_t chunk = chunk_size(n, grain, pool->size());

@@ -380,11 +380,30 @@ void test_pool2d_exact_buffers() {
   std::printf("pool2d: checked\n");
 }
 
+// A parallel_for body that asks for the thread count and nests another parallel_for (conv2d's GEMMs do),
+// with one thread and with two, on fastnn's own pool: it must neither deadlock nor miss indices.
+void test_nested_parallel_for_and_thread_count() {
+  const int before = fastnn::get_num_threads();
+  for (int threads : {1, 2}) {
+    fastnn::set_num_threads(threads);
+    std::atomic<int64_t> sum{0};
+    fastnn::parallel_for(64, 1, [&](int64_t b, int64_t e) {
+      for (int64_t i = b; i < e; ++i) {
+        CHECK(fastnn::get_num_threads() == threads, "thread count inside a job");
+        fastnn::parallel_for(1000, 10, [&](int64_t b2, int64_t e2) { sum += e2 - b2; });
+      }
+    });
+    CHECK(sum == 64 * 1000, "nested parallel_for with ", threads, " threads: ", sum.load());
+  }
+  fastnn::set_num_threads(before);
+}
+
 void run_parallel_tests() {
   test_parallel_for_covers_each_index_once();
   test_parallel_for_from_many_threads_and_nested();
   test_exceptions_propagate_and_pool_survives();
   test_resize_while_in_use();
+  test_nested_parallel_for_and_thread_count();
   fastnn::set_num_threads(2);
   check_unary_family<float>("relu_f32", fastnn::relu_f32_kernels());
   check_binary_family<float>("relu_backward_f32", fastnn::relu_backward_f32_kernels());
