@@ -294,7 +294,9 @@ void test_conv2d_exact_buffers() {
   using fastnn::DType;
   struct Case { int64_t N, C, H, W, O, KH, KW, sh, sw, pt, pb, pl, pr, dh, dw, G; };
   const Case cases[] = {{2, 3, 7, 6, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1}, {1, 4, 9, 8, 6, 3, 2, 2, 3, 0, 1, 2, 0, 2, 1, 2},
-                        {2, 2, 5, 5, 2, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1}, {1, 6, 11, 7, 6, 5, 3, 3, 2, 2, 2, 1, 1, 1, 2, 6}};
+                        {2, 2, 5, 5, 2, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1}, {1, 6, 11, 7, 6, 5, 3, 3, 2, 2, 2, 1, 1, 1, 2, 6},
+                        // 9 images: blocks of several images per GEMM, the last one partial
+                        {9, 4, 6, 5, 6, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 2}};
   int checked = 0;
   for (const Case& c : cases) {
     const fastnn::Conv2dParams p{c.sh, c.sw, c.pt, c.pb, c.pl, c.pr, c.dh, c.dw, c.G};

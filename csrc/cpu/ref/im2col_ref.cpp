@@ -20,10 +20,10 @@ void live_columns(const ConvGeometry& g, int64_t kw, int64_t& lo, int64_t& hi) {
 }  // namespace
 
 template <class T>
-void im2col(const ConvGeometry& g, const T* x, int64_t x_cs, T* col) {
+void im2col(const ConvGeometry& g, const T* x, int64_t x_cs, T* col, int64_t ld) {
   for (int64_t c = 0; c < g.C; ++c) {
     for (int64_t kh = 0; kh < g.KH; ++kh) {
-      for (int64_t kw = 0; kw < g.KW; ++kw, col += g.cols()) {
+      for (int64_t kw = 0; kw < g.KW; ++kw, col += ld) {
         int64_t lo, hi;
         live_columns(g, kw, lo, hi);
         const int64_t off = kw * g.DW - g.PL;
@@ -46,10 +46,10 @@ void im2col(const ConvGeometry& g, const T* x, int64_t x_cs, T* col) {
 }
 
 template <class T>
-void col2im_add(const ConvGeometry& g, const T* col, T* x, int64_t x_cs) {
+void col2im_add(const ConvGeometry& g, const T* col, int64_t ld, T* x, int64_t x_cs) {
   for (int64_t c = 0; c < g.C; ++c) {
     for (int64_t kh = 0; kh < g.KH; ++kh) {
-      for (int64_t kw = 0; kw < g.KW; ++kw, col += g.cols()) {
+      for (int64_t kw = 0; kw < g.KW; ++kw, col += ld) {
         int64_t lo, hi;
         live_columns(g, kw, lo, hi);
         const int64_t off = kw * g.DW - g.PL;
@@ -65,9 +65,9 @@ void col2im_add(const ConvGeometry& g, const T* col, T* x, int64_t x_cs) {
   }
 }
 
-template void im2col<float>(const ConvGeometry&, const float*, int64_t, float*);
-template void im2col<double>(const ConvGeometry&, const double*, int64_t, double*);
-template void col2im_add<float>(const ConvGeometry&, const float*, float*, int64_t);
-template void col2im_add<double>(const ConvGeometry&, const double*, double*, int64_t);
+template void im2col<float>(const ConvGeometry&, const float*, int64_t, float*, int64_t);
+template void im2col<double>(const ConvGeometry&, const double*, int64_t, double*, int64_t);
+template void col2im_add<float>(const ConvGeometry&, const float*, int64_t, float*, int64_t);
+template void col2im_add<double>(const ConvGeometry&, const double*, int64_t, double*, int64_t);
 
 }  // namespace fastnn
