@@ -34,6 +34,22 @@ class EmulatedCudaModule:
         self.calls.append(("linear_backward", stream))
         emu.linear_backward(*map(self._host, (gy, x, w, gx, gw, gb)), 0)
 
+    def max_pool2d(self, x, out, indices, params, stream):
+        self.calls.append(("max_pool2d", stream))
+        emu.max_pool2d(self._host(x), self._host(out), indices, params, 0)
+
+    def max_pool2d_backward(self, gy, x, gx, params, stream):
+        self.calls.append(("max_pool2d_backward", stream))
+        emu.max_pool2d_backward(*map(self._host, (gy, x, gx)), params, 0)
+
+    def avg_pool2d(self, x, out, params, stream):
+        self.calls.append(("avg_pool2d", stream))
+        emu.avg_pool2d(self._host(x), self._host(out), params, 0)
+
+    def avg_pool2d_backward(self, gy, gx, params, stream):
+        self.calls.append(("avg_pool2d_backward", stream))
+        emu.avg_pool2d_backward(self._host(gy), self._host(gx), params, 0)
+
     def sum_rows(self, x, out, accumulate, stream):
         self.calls.append(("sum_rows", stream))
         emu.sum_rows(self._host(x), self._host(out), accumulate, 0)
@@ -108,3 +124,17 @@ def test_linear_forward_and_backward_run_on_the_cuda_module(gpu):
     torch.testing.assert_close(torch.Tensor(gw), g.t() @ x, rtol=1e-5, atol=1e-5)
     torch.testing.assert_close(torch.Tensor(gb), g.sum(0), rtol=1e-5, atol=1e-5)
     assert gpu.calls == [("matmul", STREAM), ("linear_backward", STREAM)]
+
+
+def test_pooling_runs_on_the_cuda_module(gpu):
+    cpu = torch.randn(2, 3, 8, 8)
+    x = on_fake_gpu(cpu.clone())
+    y = fastnn.ops.max_pool2d(x, 2)  # (indices are tested on the emulator directly: test_cuda_emu.py)
+    torch.testing.assert_close(torch.Tensor(y), torch.nn.functional.max_pool2d(cpu, 2), rtol=0, atol=0)
+    g = on_fake_gpu(torch.randn(2, 3, 4, 4))
+    gx = fastnn.ops.max_pool2d_backward(g, x, 2)
+    torch.testing.assert_close(torch.Tensor(gx), fastnn.ops.max_pool2d_backward(torch.Tensor(g), cpu, 2), rtol=0, atol=0)
+    a = fastnn.ops.avg_pool2d(x, 2)
+    torch.testing.assert_close(torch.Tensor(a), torch.nn.functional.avg_pool2d(cpu, 2), rtol=1e-6, atol=1e-6)
+    fastnn.ops.avg_pool2d_backward(g, x, 2)
+    assert [c for c, _ in gpu.calls] == ["max_pool2d", "max_pool2d_backward", "avg_pool2d", "avg_pool2d_backward"]

@@ -161,3 +161,52 @@ def test_gemm_refuses_operands_without_a_unit_stride():
     a = np.ones((8, 8), np.float32)[::2, ::2]
     with pytest.raises(ValueError, match="unit stride"):
         emu.matmul(a, a, np.empty((4, 4), np.float32), None, None, False, False, 1.0, 0.0, False, 0)
+
+
+# ---------------------------------------------------------------- pooling (cuda/pool.cu)
+
+POOL_CASES = [  # (kernel, stride, padding, dilation, ceil_mode, count_include_pad, divisor_override, H, W)
+    (2, 2, 0, 1, False, True, 0, 28, 28), (3, 2, 1, 1, True, False, 0, 7, 9), (3, 1, 1, 2, False, True, 0, 9, 8),
+    (2, 3, 1, 1, True, True, 3, 5, 6), (1, 1, 0, 1, False, True, 0, 3, 4),
+]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("case", POOL_CASES)
+def test_pooling_matches_the_cpu_kernels(dtype, case):
+    """The emulated CUDA pooling against fastnn's CPU pooling (itself tested against torch): max values and
+    indices and gradients bit for bit (gradients only where windows do not overlap: atomics add in any
+    order), averages to rounding."""
+    k, s, p, d, ceil, cip, div, h, w = case
+    rng = np.random.default_rng(k * 10 + s)
+    x = rng.standard_normal((2, 3, h, w)).astype(dtype)
+    x[0, 0, 0, 0] = np.nan
+    x[1, 1, 1, :] = 2.0
+    params = [k, k, s, s, p, p, d, d, int(ceil), int(cip), div]
+    want, want_idx = fastnn.ops.max_pool2d(x, k, s, p, d, ceil, return_indices=True)
+    out, idx = np.empty_like(want), np.empty(want.shape, np.int64)
+    emu.max_pool2d(x, out, idx.ctypes.data, params, 0)
+    np.testing.assert_array_equal(out, want)
+    np.testing.assert_array_equal(idx, want_idx)
+    g = rng.standard_normal(want.shape).astype(dtype)
+    gx = np.empty_like(x)
+    emu.max_pool2d_backward(g, x, gx, params, 0)
+    want_gx = fastnn.ops.max_pool2d_backward(g, x, k, s, p, d, ceil)
+    np.testing.assert_allclose(gx, want_gx, rtol=0 if k <= s else 1e-6, atol=0 if k <= s else 1e-6)
+    if d == 1:
+        a = np.empty_like(want)
+        xa = np.nan_to_num(x)
+        emu.avg_pool2d(xa, a, params, 0)
+        np.testing.assert_allclose(a, fastnn.ops.avg_pool2d(xa, k, s, p, ceil, cip, div or None), rtol=1e-6, atol=1e-6)
+        ga = np.empty_like(x)
+        emu.avg_pool2d_backward(g, ga, params, 0)
+        np.testing.assert_allclose(ga, fastnn.ops.avg_pool2d_backward(g, xa, k, s, p, ceil, cip, div or None),
+                                   rtol=1e-6, atol=1e-6)
+
+
+def test_pooling_bad_input_is_refused():
+    x = np.ones((1, 1, 4, 4), np.float32)
+    with pytest.raises(RuntimeError, match="too small"):
+        emu.max_pool2d(x, np.empty((1, 1, 1, 1), np.float32), 0, [5, 5, 1, 1, 0, 0, 1, 1, 0, 1, 0], 0)
+    with pytest.raises(RuntimeError, match="wrong shape"):
+        emu.avg_pool2d(x, np.empty((1, 1, 3, 3), np.float32), [2, 2, 2, 2, 0, 0, 1, 1, 0, 1, 0], 0)

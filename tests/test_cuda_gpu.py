@@ -73,3 +73,20 @@ def test_linear_module_forward_backward_matches_torch():
     torch.testing.assert_close(ours(x), theirs(x), rtol=1e-5, atol=1e-4)
     for p, q in zip(ours.parameters(), theirs.parameters()):
         torch.testing.assert_close(p.grad, q.grad, rtol=1e-4, atol=1e-3)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_pooling_matches_torch(dtype):
+    for k, s, p, d, ceil in [(2, 2, 0, 1, False), (3, 2, 1, 1, True), (3, 1, 1, 2, False)]:
+        x = torch.randn(8, 16, 29, 30, device="cuda", dtype=dtype)
+        y, idx = fastnn.ops.max_pool2d(x, k, s, p, d, ceil, return_indices=True)
+        want, want_idx = torch.nn.functional.max_pool2d(x, k, s, p, d, ceil, return_indices=True)
+        torch.testing.assert_close(y, want, rtol=0, atol=0)
+        assert torch.equal(idx, want_idx)
+        xr = x.clone().requires_grad_()
+        g = torch.randn_like(want)
+        torch.nn.functional.max_pool2d(xr, k, s, p, d, ceil).backward(g)
+        torch.testing.assert_close(fastnn.ops.max_pool2d_backward(g, x, k, s, p, d, ceil), xr.grad)
+        if d == 1:
+            torch.testing.assert_close(fastnn.ops.avg_pool2d(x, k, s, p, ceil),
+                                       torch.nn.functional.avg_pool2d(x, k, s, p, ceil))

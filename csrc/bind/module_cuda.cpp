@@ -4,10 +4,12 @@
 //                       (a test module, never a user device)
 // `stream` is the integer handle of torch.cuda.current_stream().cuda_stream (0: the legacy default).
 #include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
 
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "bind/common.h"
 #include "cuda/ops_cuda.h"
@@ -74,6 +76,36 @@ PYBIND11_MODULE(FASTNN_CUDA_MODULE, m) {
     });
   }, py::arg("grad_output"), py::arg("input"), py::arg("weight"), py::arg("grad_input"), py::arg("grad_weight"),
      py::arg("grad_bias"), py::arg("stream") = 0);
+
+  auto pool_params = [](const std::vector<int64_t>& v) {
+    if (v.size() != 11) fastnn::fail(fastnn::ErrorKind::Value, "pool2d: 11 parameters expected, got ", v.size());
+    return fastnn::Pool2dParams{v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8] != 0, v[9] != 0, v[10]};
+  };
+  m.def("max_pool2d", [pool_params](py::handle x, py::handle out, uintptr_t indices, const std::vector<int64_t>& params,
+                                    uintptr_t stream) {
+    const BoundArray xa(x), oa(out);
+    const auto p = pool_params(params);
+    without_gil([&] {
+      fastnn::cuda::max_pool2d(xa.view(), oa.view(), reinterpret_cast<int64_t*>(indices), p, as_stream(stream));
+    });
+  }, py::arg("input"), py::arg("out"), py::arg("indices"), py::arg("params"), py::arg("stream") = 0);
+  m.def("max_pool2d_backward", [pool_params](py::handle gy, py::handle x, py::handle gx,
+                                             const std::vector<int64_t>& params, uintptr_t stream) {
+    const BoundArray gya(gy), xa(x), gxa(gx);
+    const auto p = pool_params(params);
+    without_gil([&] { fastnn::cuda::max_pool2d_backward(gya.view(), xa.view(), gxa.view(), p, as_stream(stream)); });
+  }, py::arg("grad_output"), py::arg("input"), py::arg("grad_input"), py::arg("params"), py::arg("stream") = 0);
+  m.def("avg_pool2d", [pool_params](py::handle x, py::handle out, const std::vector<int64_t>& params, uintptr_t stream) {
+    const BoundArray xa(x), oa(out);
+    const auto p = pool_params(params);
+    without_gil([&] { fastnn::cuda::avg_pool2d(xa.view(), oa.view(), p, as_stream(stream)); });
+  }, py::arg("input"), py::arg("out"), py::arg("params"), py::arg("stream") = 0);
+  m.def("avg_pool2d_backward", [pool_params](py::handle gy, py::handle gx, const std::vector<int64_t>& params,
+                                             uintptr_t stream) {
+    const BoundArray gya(gy), gxa(gx);
+    const auto p = pool_params(params);
+    without_gil([&] { fastnn::cuda::avg_pool2d_backward(gya.view(), gxa.view(), p, as_stream(stream)); });
+  }, py::arg("grad_output"), py::arg("grad_input"), py::arg("params"), py::arg("stream") = 0);
 
   m.def("sum_rows", [](py::handle x, py::handle out, bool accumulate, uintptr_t stream) {
     const BoundArray xa(x), oa(out);

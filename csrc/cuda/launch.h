@@ -4,6 +4,7 @@
 //   FASTNN_DYNAMIC_SHARED(type, name)                                   extern __shared__ type name[]
 //   FASTNN_CUDA_CHECK(expr)                                             a CUDA error becomes an exception
 #pragma once
+#include <cstdint>
 #include <stdexcept>
 #include <string>
 
@@ -20,6 +21,16 @@
 #endif
 
 namespace fastnn {
+namespace cuda {
+// Grid-stride kernels over `items` elements: blocks of kGridStrideBlock threads, at most 65535 blocks.
+// (Shared here: the emulator build compiles every .cu file into one translation unit.)
+constexpr int kGridStrideBlock = 256;
+inline int grid_stride_blocks(int64_t items) {
+  const int64_t blocks = (items + kGridStrideBlock - 1) / kGridStrideBlock;
+  return int(blocks < 65535 ? blocks : 65535);
+}
+}  // namespace cuda
+
 class CudaError : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;

@@ -5,6 +5,7 @@
 #include "core/array_view.h"
 #include "cuda/launch.h"
 #include "ops/gemm.h"
+#include "ops/pool.h"
 
 namespace fastnn {
 namespace cuda {
@@ -20,6 +21,12 @@ void relu(const ArrayView& x, const ArrayView& y, cudaStream_t stream);
 void matmul(const ArrayView& a, const ArrayView& b, const ArrayView& c, const ArrayView* bias_m,
             const ArrayView* bias_n, const MatmulOptions& opt, cudaStream_t stream);
 void sum_rows(const ArrayView& x, const ArrayView& out, bool accumulate, cudaStream_t stream);
+// As the CPU's ops/pool.h entry points, on device arrays (indices: device int64 array of out's shape, or null).
+void max_pool2d(const ArrayView& x, const ArrayView& y, int64_t* indices, const Pool2dParams& p, cudaStream_t stream);
+void max_pool2d_backward(const ArrayView& gy, const ArrayView& x, const ArrayView& gx, const Pool2dParams& p,
+                         cudaStream_t stream);
+void avg_pool2d(const ArrayView& x, const ArrayView& y, const Pool2dParams& p, cudaStream_t stream);
+void avg_pool2d_backward(const ArrayView& gy, const ArrayView& gx, const Pool2dParams& p, cudaStream_t stream);
 void relu_backward(const ArrayView& dy, const ArrayView& y, const ArrayView& dx, cudaStream_t stream);
 
 }  // namespace cuda

@@ -15,10 +15,6 @@ namespace fastnn {
 namespace cuda {
 namespace {
 
-constexpr int kBlock = 256;
-
-int grid_for(int64_t items) { return int(std::min<int64_t>((items + kBlock - 1) / kBlock, 65535)); }
-
 bool aligned16(const void* p) { return reinterpret_cast<uintptr_t>(p) % 16 == 0; }
 
 template <class T>
@@ -64,15 +60,15 @@ void relu_f32(const float* x, float* y, int64_t n, cudaStream_t stream) {
   if (n <= 0) return;
   const int64_t n4 = aligned16(x) && aligned16(y) ? n / 4 : 0;
   if (n4 > 0)
-    FASTNN_LAUNCH(relu_f32x4_kernel, grid_for(n4), kBlock, 0, stream, reinterpret_cast<const float4*>(x),
+    FASTNN_LAUNCH(relu_f32x4_kernel, grid_stride_blocks(n4), kGridStrideBlock, 0, stream, reinterpret_cast<const float4*>(x),
                   reinterpret_cast<float4*>(y), n4);
-  if (n > 4 * n4) FASTNN_LAUNCH(relu_kernel<float>, grid_for(n - 4 * n4), kBlock, 0, stream, x + 4 * n4, y + 4 * n4, n - 4 * n4);
+  if (n > 4 * n4) FASTNN_LAUNCH(relu_kernel<float>, grid_stride_blocks(n - 4 * n4), kGridStrideBlock, 0, stream, x + 4 * n4, y + 4 * n4, n - 4 * n4);
   FASTNN_CUDA_CHECK(cudaGetLastError());
 }
 
 void relu_f64(const double* x, double* y, int64_t n, cudaStream_t stream) {
   if (n <= 0) return;
-  FASTNN_LAUNCH(relu_kernel<double>, grid_for(n), kBlock, 0, stream, x, y, n);
+  FASTNN_LAUNCH(relu_kernel<double>, grid_stride_blocks(n), kGridStrideBlock, 0, stream, x, y, n);
   FASTNN_CUDA_CHECK(cudaGetLastError());
 }
 
@@ -80,17 +76,17 @@ void relu_backward_f32(const float* dy, const float* y, float* dx, int64_t n, cu
   if (n <= 0) return;
   const int64_t n4 = aligned16(dy) && aligned16(y) && aligned16(dx) ? n / 4 : 0;
   if (n4 > 0)
-    FASTNN_LAUNCH(relu_backward_f32x4_kernel, grid_for(n4), kBlock, 0, stream, reinterpret_cast<const float4*>(dy),
+    FASTNN_LAUNCH(relu_backward_f32x4_kernel, grid_stride_blocks(n4), kGridStrideBlock, 0, stream, reinterpret_cast<const float4*>(dy),
                   reinterpret_cast<const float4*>(y), reinterpret_cast<float4*>(dx), n4);
   if (n > 4 * n4)
-    FASTNN_LAUNCH(relu_backward_kernel<float>, grid_for(n - 4 * n4), kBlock, 0, stream, dy + 4 * n4, y + 4 * n4,
+    FASTNN_LAUNCH(relu_backward_kernel<float>, grid_stride_blocks(n - 4 * n4), kGridStrideBlock, 0, stream, dy + 4 * n4, y + 4 * n4,
                   dx + 4 * n4, n - 4 * n4);
   FASTNN_CUDA_CHECK(cudaGetLastError());
 }
 
 void relu_backward_f64(const double* dy, const double* y, double* dx, int64_t n, cudaStream_t stream) {
   if (n <= 0) return;
-  FASTNN_LAUNCH(relu_backward_kernel<double>, grid_for(n), kBlock, 0, stream, dy, y, dx, n);
+  FASTNN_LAUNCH(relu_backward_kernel<double>, grid_stride_blocks(n), kGridStrideBlock, 0, stream, dy, y, dx, n);
   FASTNN_CUDA_CHECK(cudaGetLastError());
 }
 

@@ -42,8 +42,8 @@ std::vector<int64_t> out_shape(const ArrayView& x, const Planes& s) {
 }
 
 void check_like(const ArrayView& v, const ArrayView& x, const std::vector<int64_t>& shape, const char* op,
-                const char* arg) {
-  check_cpu_contiguous(v, op, arg);
+                const char* arg, DeviceType device = DeviceType::CPU) {
+  check_contiguous_on(v, device, op, arg);
   if (v.dtype != x.dtype) fail(ErrorKind::Type, op, ": '", arg, "' has dtype ", dtype_name(v.dtype), ", expected ", dtype_name(x.dtype));
   if (v.shape != shape) fail(ErrorKind::Runtime, op, ": '", arg, "' has the wrong shape: ", v.describe());
 }
@@ -288,53 +288,60 @@ int64_t pool_output_size(int64_t in, int64_t kernel, int64_t stride, int64_t pad
   return out;
 }
 
-void max_pool2d(const ArrayView& x, const ArrayView& y, int64_t* indices, const Pool2dParams& p) {
-  const char* op = "max_pool2d";
+Pool2dShape check_pool2d_forward(const ArrayView& x, const ArrayView& y, const Pool2dParams& p, DeviceType device,
+                                 const char* op) {
   check_params(p, op);
-  check_cpu_contiguous(x, op, "input");
+  check_contiguous_on(x, device, op, "input");
   const Planes s = planes_of(x, p, op);
-  check_like(y, x, out_shape(x, s), op, "out");
+  check_like(y, x, out_shape(x, s), op, "out", device);
+  check_same_device(x, "input", y, "out", op);
   check_writable(y, op, "out");
   check_disjoint(y, "out", x, "input", op);
+  return {s.planes, s.H, s.W, s.OH, s.OW};
+}
+
+Pool2dShape check_pool2d_backward(const ArrayView& gy, const ArrayView& x, const ArrayView& gx, const Pool2dParams& p,
+                                  DeviceType device, const char* op) {
+  check_params(p, op);
+  check_contiguous_on(x, device, op, "input");
+  const Planes s = planes_of(x, p, op);
+  check_like(gy, x, out_shape(x, s), op, "grad_output", device);
+  check_like(gx, x, x.shape, op, "grad_input", device);
+  check_same_device(x, "input", gy, "grad_output", op);
+  check_same_device(x, "input", gx, "grad_input", op);
+  check_writable(gx, op, "grad_input");
+  check_disjoint(gx, "grad_input", gy, "grad_output", op);
+  if (gx.data != x.data) check_disjoint(gx, "grad_input", x, "input", op);
+  return {s.planes, s.H, s.W, s.OH, s.OW};
+}
+
+namespace {
+Planes planes(const Pool2dShape& sh) { return Planes{sh.planes, sh.H, sh.W, sh.OH, sh.OW}; }
+}  // namespace
+
+void max_pool2d(const ArrayView& x, const ArrayView& y, int64_t* indices, const Pool2dParams& p) {
+  const Planes s = planes(check_pool2d_forward(x, y, p, DeviceType::CPU, "max_pool2d"));
   if (x.dtype == DType::Float32) max_forward(s, p, x.as<const float>(), y.as<float>(), indices);
   else max_forward(s, p, x.as<const double>(), y.as<double>(), indices);
 }
 
 void max_pool2d_backward(const ArrayView& gy, const ArrayView& x, const ArrayView& gx, const Pool2dParams& p,
                          const std::string& kernel) {
-  const char* op = "max_pool2d_backward";
-  check_params(p, op);
-  check_cpu_contiguous(x, op, "input");
-  const Planes s = planes_of(x, p, op);
-  check_like(gy, x, out_shape(x, s), op, "grad_output");
-  check_like(gx, x, x.shape, op, "grad_input");
-  check_writable(gx, op, "grad_input");
-  check_disjoint(gx, "grad_input", gy, "grad_output", op);
-  check_disjoint(gx, "grad_input", x, "input", op);
+  const Planes s = planes(check_pool2d_backward(gy, x, gx, p, DeviceType::CPU, "max_pool2d_backward"));
+  if (gx.data == x.data) fail(ErrorKind::Value, "max_pool2d_backward: 'grad_input' overlaps 'input' in memory");
   if (x.dtype == DType::Float32) max_backward(s, p, gy.as<const float>(), x.as<const float>(), gx.as<float>(), kernel);
   else max_backward(s, p, gy.as<const double>(), x.as<const double>(), gx.as<double>(), kernel);
 }
 
 void avg_pool2d(const ArrayView& x, const ArrayView& y, const Pool2dParams& p) {
-  const char* op = "avg_pool2d";
-  check_params(p, op);
-  check_cpu_contiguous(x, op, "input");
-  const Planes s = planes_of(x, p, op);
-  check_like(y, x, out_shape(x, s), op, "out");
-  check_writable(y, op, "out");
-  check_disjoint(y, "out", x, "input", op);
+  const Planes s = planes(check_pool2d_forward(x, y, p, DeviceType::CPU, "avg_pool2d"));
   if (x.dtype == DType::Float32) avg_forward(s, p, x.as<const float>(), y.as<float>());
   else avg_forward(s, p, x.as<const double>(), y.as<double>());
 }
 
+// The input gradient gx stands for the input (its shape): avg pooling's backward does not read x.
 void avg_pool2d_backward(const ArrayView& gy, const ArrayView& gx, const Pool2dParams& p) {
-  const char* op = "avg_pool2d_backward";
-  check_params(p, op);
-  check_cpu_contiguous(gx, op, "grad_input");
-  const Planes s = planes_of(gx, p, op);
-  check_like(gy, gx, out_shape(gx, s), op, "grad_output");
-  check_writable(gx, op, "grad_input");
-  check_disjoint(gx, "grad_input", gy, "grad_output", op);
+  const Planes s = planes(check_pool2d_backward(gy, gx, gx, p, DeviceType::CPU, "avg_pool2d_backward"));
   if (gx.dtype == DType::Float32) avg_backward(s, p, gy.as<const float>(), gx.as<float>());
   else avg_backward(s, p, gy.as<const double>(), gx.as<double>());
 }

@@ -22,6 +22,16 @@ struct Pool2dParams {
 int64_t pool_output_size(int64_t in, int64_t kernel, int64_t stride, int64_t pad, int64_t dilation, bool ceil_mode,
                          const char* op);
 
+// Shape of a pooling call, checked for arrays on `device` (the CUDA ops share the checks).
+struct Pool2dShape {
+  int64_t planes, H, W, OH, OW;
+};
+// max/avg forward: x and y (and the parameters); backward: x (or the input gradient) and gy.
+Pool2dShape check_pool2d_forward(const ArrayView& x, const ArrayView& y, const Pool2dParams& p, DeviceType device,
+                                 const char* op);
+Pool2dShape check_pool2d_backward(const ArrayView& gy, const ArrayView& x, const ArrayView& gx, const Pool2dParams& p,
+                                  DeviceType device, const char* op);
+
 // x: (N, C, H, W) or (C, H, W), contiguous; y: (..., OH, OW). indices (int64 flat h * W + w per plane, as
 // torch's return_indices) is optional; the backward recomputes each window's argmax from x instead of
 // reading stored indices (the first maximum wins; a NaN wins over numbers, the last NaN over earlier ones).

@@ -1,9 +1,9 @@
 """Autograd for fastnn's max and average pooling (CPU).
 
 Routes as for conv2d (see _conv.py): an eager ``autograd.Function`` on plain CPU tensors, torch custom ops
-(``fastnn::max_pool2d``, ``fastnn::avg_pool2d`` and their backwards) for torch.compile and meta tensors;
-tensors on other devices run torch's pooling (fastnn has no CUDA pooling yet). Double backward
-differentiates torch's pooling, recomputed.
+(``fastnn::max_pool2d``, ``fastnn::avg_pool2d`` and their backwards) for torch.compile, meta and CUDA
+tensors (fastnn's CUDA kernels when ``fastnn.cuda.is_available()``, torch's pooling on other devices).
+Double backward differentiates torch's pooling, recomputed.
 """
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from typing import Optional
 
 import torch
 
-from .. import ops
+from .. import cuda, ops
 from ..ops.pool import pool_params
 from ._activation import _direct
 
@@ -131,6 +131,13 @@ _max_pool_op.register_autograd(_max_grad, setup_context=_setup)
 _avg_pool_op.register_autograd(_avg_grad, setup_context=_setup)
 
 
+def _foreign(input) -> bool:
+    """A device fastnn has no kernels for (or a CUDA tensor without a usable fastnn CUDA module)."""
+    if input.is_cpu or input.device.type == "meta":
+        return False
+    return not (input.device.type == "cuda" and cuda.is_available())
+
+
 def _check(fn, input):
     if not isinstance(input, torch.Tensor):
         raise TypeError(f"fastnn.functional.{fn}: argument 'input' must be a torch.Tensor, got {type(input).__name__}")
@@ -138,9 +145,9 @@ def _check(fn, input):
 
 def max_pool2d(input: torch.Tensor, kernel_size, stride=None, padding=0, dilation=1, ceil_mode: bool = False,
                return_indices: bool = False):
-    """torch.nn.functional.max_pool2d on fastnn's kernels (CPU; other devices run torch's)."""
+    """torch.nn.functional.max_pool2d on fastnn's kernels (CPU, CUDA; other devices run torch's)."""
     _check("max_pool2d", input)
-    if not input.is_cpu and input.device.type != "meta":
+    if _foreign(input):
         return TF.max_pool2d(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
     params = pool_params("fastnn.functional.max_pool2d", kernel_size, stride, padding, dilation, ceil_mode)
     if not _direct(input):
@@ -154,9 +161,9 @@ def max_pool2d(input: torch.Tensor, kernel_size, stride=None, padding=0, dilatio
 
 def avg_pool2d(input: torch.Tensor, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
                count_include_pad: bool = True, divisor_override: Optional[int] = None) -> torch.Tensor:
-    """torch.nn.functional.avg_pool2d on fastnn's kernels (CPU; other devices run torch's)."""
+    """torch.nn.functional.avg_pool2d on fastnn's kernels (CPU, CUDA; other devices run torch's)."""
     _check("avg_pool2d", input)
-    if not input.is_cpu and input.device.type != "meta":
+    if _foreign(input):
         return TF.avg_pool2d(input, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override)
     params = pool_params("fastnn.functional.avg_pool2d", kernel_size, stride, padding, 1, ceil_mode,
                          count_include_pad, divisor_override)

@@ -1,9 +1,10 @@
 """2-d max and average pooling on arrays (NCHW, or CHW unbatched): forward and explicit backward, with
 torch's arguments and semantics (ceil_mode, padding, dilation for max; count_include_pad and
-divisor_override for average; NaN wins a max window, as in torch). CPU only so far.
+divisor_override for average; NaN wins a max window, as in torch).
 
 The max backward recomputes each window's argmax from the input instead of reading stored indices;
-``return_indices=True`` still returns torch's int64 flat indices for callers that want them.
+``return_indices=True`` still returns torch's int64 flat indices for callers that want them. CPU, and
+CUDA tensors when ``fastnn.cuda.is_available()``.
 """
 from __future__ import annotations
 
@@ -32,8 +33,6 @@ def pool_params(op, kernel_size, stride, padding, dilation, ceil_mode, count_inc
 
 def _input(op, input):
     x = io.as_input(op, "input", input)
-    if not isinstance(x, np.ndarray) and not x.is_cpu:
-        raise NotImplementedError(f"{op}: fastnn has no CUDA pooling yet (arrays on {x.device})")
     if x.ndim not in (3, 4):
         raise RuntimeError(f"{op}: expected a 3-d (unbatched) or 4-d (batched) input, got shape {tuple(x.shape)}")
     return x
@@ -50,7 +49,7 @@ def _indices_like(x, shape):
     if isinstance(x, np.ndarray):
         idx = np.empty(shape, np.int64)
         return idx, idx.ctypes.data
-    idx = sys.modules["torch"].empty(shape, dtype=sys.modules["torch"].int64)
+    idx = sys.modules["torch"].empty(shape, dtype=sys.modules["torch"].int64, device=x.device)
     return idx, idx.data_ptr()
 
 
