@@ -50,6 +50,14 @@ class EmulatedCudaModule:
         self.calls.append(("avg_pool2d_backward", stream))
         emu.avg_pool2d_backward(self._host(gy), self._host(gx), params, 0)
 
+    def conv2d(self, x, w, b, out, params, stream):
+        self.calls.append(("conv2d", stream))
+        emu.conv2d(*map(self._host, (x, w, b, out)), params, 0)
+
+    def conv2d_backward(self, gy, x, w, gx, gw, gb, params, stream):
+        self.calls.append(("conv2d_backward", stream))
+        emu.conv2d_backward(*map(self._host, (gy, x, w, gx, gw, gb)), params, 0)
+
     def sum_rows(self, x, out, accumulate, stream):
         self.calls.append(("sum_rows", stream))
         emu.sum_rows(self._host(x), self._host(out), accumulate, 0)
@@ -138,3 +146,16 @@ def test_pooling_runs_on_the_cuda_module(gpu):
     torch.testing.assert_close(torch.Tensor(a), torch.nn.functional.avg_pool2d(cpu, 2), rtol=1e-6, atol=1e-6)
     fastnn.ops.avg_pool2d_backward(g, x, 2)
     assert [c for c, _ in gpu.calls] == ["max_pool2d", "max_pool2d_backward", "avg_pool2d", "avg_pool2d_backward"]
+
+
+def test_conv2d_runs_on_the_cuda_module(gpu):
+    x, w, b = torch.randn(2, 3, 8, 8), torch.randn(4, 3, 3, 3), torch.randn(4)
+    y = fastnn.ops.conv2d(on_fake_gpu(x), on_fake_gpu(w), on_fake_gpu(b), 1, 1)
+    assert y.device == torch.device("cuda", 0)
+    torch.testing.assert_close(torch.Tensor(y), torch.nn.functional.conv2d(x, w, b, 1, 1), rtol=1e-5, atol=1e-5)
+    g = torch.randn(2, 4, 8, 8)
+    gx, gw, gb = fastnn.ops.conv2d_backward(on_fake_gpu(g), on_fake_gpu(x), on_fake_gpu(w), 1, 1)
+    want = fastnn.ops.conv2d_backward(g, x, w, 1, 1)
+    for got, ref in zip((gx, gw, gb), want):
+        torch.testing.assert_close(torch.Tensor(got), ref, rtol=1e-5, atol=1e-5)
+    assert [c for c, _ in gpu.calls] == ["conv2d", "conv2d_backward"]

@@ -210,3 +210,46 @@ def test_pooling_bad_input_is_refused():
         emu.max_pool2d(x, np.empty((1, 1, 1, 1), np.float32), 0, [5, 5, 1, 1, 0, 0, 1, 1, 0, 1, 0], 0)
     with pytest.raises(RuntimeError, match="wrong shape"):
         emu.avg_pool2d(x, np.empty((1, 1, 3, 3), np.float32), [2, 2, 2, 2, 0, 0, 1, 1, 0, 1, 0], 0)
+
+
+# ---------------------------------------------------------------- conv2d (cuda/conv.cu)
+
+CONV_CASES = [  # (N, C, H, W, O, KH, KW, stride, pad (t, b, l, r), dilation, groups)
+    (2, 3, 7, 6, 4, 3, 3, 1, (1, 1, 1, 1), 1, 1), (1, 4, 9, 8, 6, 3, 2, 2, (0, 1, 2, 0), 2, 2),
+    (2, 2, 5, 5, 2, 1, 1, 1, (0, 0, 0, 0), 1, 1), (3, 6, 8, 7, 6, 3, 3, 3, (2, 2, 1, 1), 1, 6),
+]
+
+
+@pytest.mark.parametrize("case", CONV_CASES)
+def test_conv2d_matches_the_cpu_path(case):
+    """The emulated CUDA convolution (im2col + CUDA GEMM + col2im gather + channel sums) against fastnn's
+    CPU convolution (itself tested against torch), float64 so that only summation order differs."""
+    n, c, h, w, o, kh, kw, s, (pt, pb, pl, pr), d, g = case
+    rng = np.random.default_rng(n * 100 + c)
+    x = rng.standard_normal((n, c, h, w))
+    wt = rng.standard_normal((o, c // g, kh, kw))
+    b = rng.standard_normal(o)
+    params = [s, s, pt, pb, pl, pr, d, d, g]
+    oh, ow = fastnn._C.conv2d_output_size(h, w, kh, kw, params)
+    y, want = np.empty((n, o, oh, ow)), np.empty((n, o, oh, ow))
+    emu.conv2d(x, wt, b, y, params, 0)
+    fastnn._C.conv2d(x, wt, b, want, params, "")
+    np.testing.assert_allclose(y, want, rtol=1e-12, atol=1e-12)
+    gy = rng.standard_normal(y.shape)
+    got = [np.empty_like(x), np.empty_like(wt), np.empty_like(b)]
+    ref = [np.empty_like(x), np.empty_like(wt), np.empty_like(b)]
+    emu.conv2d_backward(gy, x, wt, *got, params, 0)
+    fastnn._C.conv2d_backward(gy, x, wt, *ref, params, "")
+    for a, r in zip(got, ref):
+        np.testing.assert_allclose(a, r, rtol=1e-12, atol=1e-12)
+    only_w = np.empty_like(wt)
+    emu.conv2d_backward(gy, x, wt, None, only_w, None, params, 0)
+    np.testing.assert_allclose(only_w, ref[1], rtol=1e-12, atol=1e-12)
+
+
+def test_conv2d_through_fastnn_ops_on_a_float32_image():
+    rng = np.random.default_rng(3)
+    x, wt = rng.standard_normal((2, 1, 12, 12)).astype(np.float32), rng.standard_normal((4, 1, 3, 3)).astype(np.float32)
+    y = np.empty((2, 4, 12, 12), np.float32)
+    emu.conv2d(x, wt, None, y, [1, 1, 1, 1, 1, 1, 1, 1, 1], 0)
+    np.testing.assert_allclose(y, fastnn.ops.conv2d(x, wt, None, 1, 1), rtol=1e-5, atol=1e-5)

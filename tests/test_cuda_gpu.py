@@ -90,3 +90,23 @@ def test_pooling_matches_torch(dtype):
         if d == 1:
             torch.testing.assert_close(fastnn.ops.avg_pool2d(x, k, s, p, ceil),
                                        torch.nn.functional.avg_pool2d(x, k, s, p, ceil))
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_conv2d_matches_torch(dtype):
+    torch.backends.cudnn.allow_tf32 = False
+    for n, c, o, hw, k, s, p, d, g in [(8, 1, 32, 28, 3, 1, 1, 1, 1), (8, 32, 64, 14, 3, 1, 1, 1, 1),
+                                       (4, 6, 6, 11, 5, 2, 2, 1, 3), (2, 4, 8, 9, 3, 1, "same", 2, 2)]:
+        x = torch.randn(n, c, hw, hw, device="cuda", dtype=dtype)
+        w = torch.randn(o, c // g, k, k, device="cuda", dtype=dtype)
+        b = torch.randn(o, device="cuda", dtype=dtype)
+        xr, wr, br = (t.clone().requires_grad_() for t in (x, w, b))
+        want = torch.nn.functional.conv2d(xr, wr, br, s, p, d, g)
+        tol = dict(rtol=1e-4, atol=1e-4) if dtype == torch.float32 else {}
+        torch.testing.assert_close(F.conv2d(x, w, b, s, p, d, g), want, **tol)
+        gy = torch.randn_like(want)
+        want.backward(gy)
+        if p != "same":
+            gx, gw, gb = fastnn.ops.conv2d_backward(gy, x, w, s, p, d, g)
+            for got, ref in zip((gx, gw, gb), (xr.grad, wr.grad, br.grad)):
+                torch.testing.assert_close(got, ref, **(dict(rtol=1e-3, atol=1e-3) if dtype == torch.float32 else {}))

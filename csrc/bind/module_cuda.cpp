@@ -107,6 +107,29 @@ PYBIND11_MODULE(FASTNN_CUDA_MODULE, m) {
     without_gil([&] { fastnn::cuda::avg_pool2d_backward(gya.view(), gxa.view(), p, as_stream(stream)); });
   }, py::arg("grad_output"), py::arg("grad_input"), py::arg("params"), py::arg("stream") = 0);
 
+  auto conv_params = [](const std::vector<int64_t>& v) {
+    if (v.size() != 9) fastnn::fail(fastnn::ErrorKind::Value, "conv2d: 9 parameters expected, got ", v.size());
+    return fastnn::Conv2dParams{v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8]};
+  };
+  m.def("conv2d", [conv_params](py::handle x, py::handle w, py::handle bias, py::handle out,
+                                const std::vector<int64_t>& params, uintptr_t stream) {
+    const BoundArray xa(x), wa(w), oa(out);
+    const auto ba = optional_array(bias);
+    const auto p = conv_params(params);
+    without_gil([&] { fastnn::cuda::conv2d(xa.view(), wa.view(), view_or_null(ba), oa.view(), p, as_stream(stream)); });
+  }, py::arg("input"), py::arg("weight"), py::arg("bias"), py::arg("out"), py::arg("params"), py::arg("stream") = 0);
+  m.def("conv2d_backward", [conv_params](py::handle gy, py::handle x, py::handle w, py::handle gx, py::handle gw,
+                                         py::handle gb, const std::vector<int64_t>& params, uintptr_t stream) {
+    const BoundArray gya(gy), xa(x), wa(w);
+    const auto gxa = optional_array(gx), gwa = optional_array(gw), gba = optional_array(gb);
+    const auto p = conv_params(params);
+    without_gil([&] {
+      fastnn::cuda::conv2d_backward(gya.view(), xa.view(), wa.view(), view_or_null(gxa), view_or_null(gwa),
+                                    view_or_null(gba), p, as_stream(stream));
+    });
+  }, py::arg("grad_output"), py::arg("input"), py::arg("weight"), py::arg("grad_input"), py::arg("grad_weight"),
+     py::arg("grad_bias"), py::arg("params"), py::arg("stream") = 0);
+
   m.def("sum_rows", [](py::handle x, py::handle out, bool accumulate, uintptr_t stream) {
     const BoundArray xa(x), oa(out);
     without_gil([&] { fastnn::cuda::sum_rows(xa.view(), oa.view(), accumulate, as_stream(stream)); });

@@ -4,6 +4,7 @@
 #pragma once
 #include "core/array_view.h"
 #include "cuda/launch.h"
+#include "ops/conv.h"
 #include "ops/gemm.h"
 #include "ops/pool.h"
 
@@ -27,6 +28,11 @@ void max_pool2d_backward(const ArrayView& gy, const ArrayView& x, const ArrayVie
                          cudaStream_t stream);
 void avg_pool2d(const ArrayView& x, const ArrayView& y, const Pool2dParams& p, cudaStream_t stream);
 void avg_pool2d_backward(const ArrayView& gy, const ArrayView& gx, const Pool2dParams& p, cudaStream_t stream);
+// As the CPU's ops/conv.h entry points, on device arrays.
+void conv2d(const ArrayView& x, const ArrayView& w, const ArrayView* bias, const ArrayView& y, const Conv2dParams& p,
+            cudaStream_t stream);
+void conv2d_backward(const ArrayView& gy, const ArrayView& x, const ArrayView& w, const ArrayView* gx,
+                     const ArrayView* gw, const ArrayView* gb, const Conv2dParams& p, cudaStream_t stream);
 void relu_backward(const ArrayView& dy, const ArrayView& y, const ArrayView& dx, cudaStream_t stream);
 
 }  // namespace cuda

@@ -46,18 +46,13 @@ T row_sum(const T* x, int64_t n) {
   return sum;
 }
 
-struct Shapes {
-  int64_t N, Cin, H, W, Cout, Cg, Og, KH, KW, OH, OW, K, P;
-  ConvGeometry geo;
-  bool direct;  // 1x1, stride 1, no padding: col is the image itself
-};
 
-Shapes shapes_of(const ArrayView& x, const ArrayView& w, const Conv2dParams& p, const char* op) {
+Conv2dShape shapes_of(const ArrayView& x, const ArrayView& w, const Conv2dParams& p, const char* op) {
   if (x.shape.size() != 4) fail(ErrorKind::Runtime, op, ": input must be 4-d (N, C, H, W), got ", x.describe());
   if (w.shape.size() != 4)
     fail(ErrorKind::Runtime, op, ": weight must be 4-d (C_out, C_in / groups, KH, KW), got ", w.describe());
   if (p.groups < 1) fail(ErrorKind::Runtime, op, ": non-positive groups is not supported");
-  Shapes s;
+  Conv2dShape s;
   s.N = x.shape[0], s.Cin = x.shape[1], s.H = x.shape[2], s.W = x.shape[3];
   s.Cout = w.shape[0], s.Cg = w.shape[1], s.KH = w.shape[2], s.KW = w.shape[3];
   if (s.Cin != s.Cg * p.groups)
@@ -76,8 +71,9 @@ Shapes shapes_of(const ArrayView& x, const ArrayView& w, const Conv2dParams& p, 
   return s;
 }
 
-void check_tensor(const ArrayView& v, DType dtype, const std::vector<int64_t>& shape, const char* op, const char* arg) {
-  check_cpu_contiguous(v, op, arg);
+void check_tensor(const ArrayView& v, DType dtype, const std::vector<int64_t>& shape, const char* op, const char* arg,
+                  DeviceType device) {
+  check_contiguous_on(v, device, op, arg);
   if (v.dtype != dtype) fail(ErrorKind::Type, op, ": '", arg, "' has dtype ", dtype_name(v.dtype), ", expected ", dtype_name(dtype));
   if (v.shape != shape) {
     std::string want;
@@ -93,7 +89,7 @@ GemmProblem<T> problem(int64_t M, int64_t N, int64_t K, const T* a, int64_t a_rs
 }
 
 // Images per block (see the top of this file).
-int64_t images_per_block(const Shapes& s, int threads) {
+int64_t images_per_block(const Conv2dShape& s, int threads) {
   // Wide outputs already fill the register tiles (and the weight gradient's inner products are long):
   // blocking would only add the gather/scatter copies (measured: MNIST conv1, P = 784, 0.20 -> 0.27 ms).
   if (s.direct || s.P >= 512) return 1;
@@ -104,7 +100,7 @@ int64_t images_per_block(const Shapes& s, int threads) {
 }
 
 template <class T>
-void forward(const Shapes& s, const Conv2dParams& p, const T* x, const T* w, const T* bias, T* y) {
+void forward(const Conv2dShape& s, const Conv2dParams& p, const T* x, const T* w, const T* bias, T* y) {
   const int64_t G = p.groups, B = images_per_block(s, get_num_threads());
   const int64_t blocks = (s.N + B - 1) / B;
   parallel_for(blocks * G, 1, [&](int64_t u0, int64_t u1) {
@@ -127,7 +123,7 @@ void forward(const Shapes& s, const Conv2dParams& p, const T* x, const T* w, con
 }
 
 template <class T>
-void backward(const Shapes& s, const Conv2dParams& p, const T* gy, const T* x, const T* w, T* gx, T* gw, T* gb) {
+void backward(const Conv2dShape& s, const Conv2dParams& p, const T* gy, const T* x, const T* w, T* gx, T* gw, T* gb) {
   const int64_t G = p.groups;
   if (s.N == 0 || s.Cout == 0) {  // nothing flows back: zero gradients
     if (gx) std::fill(gx, gx + s.N * s.Cin * s.H * s.W, T(0));
@@ -207,18 +203,27 @@ void conv2d_output_size(int64_t H, int64_t W, int64_t KH, int64_t KW, const Conv
   OW = (pw - ew) / p.stride_w + 1;
 }
 
-void conv2d(const ArrayView& x, const ArrayView& w, const ArrayView* bias, const ArrayView& y, const Conv2dParams& p) {
+Conv2dShape check_conv2d_forward(const ArrayView& x, const ArrayView& w, const ArrayView* bias, const ArrayView& y,
+                                 const Conv2dParams& p, DeviceType device) {
   const char* op = "conv2d";
-  check_cpu_contiguous(x, op, "input");
-  check_cpu_contiguous(w, op, "weight");
-  const Shapes s = shapes_of(x, w, p, op);
+  check_contiguous_on(x, device, op, "input");
+  check_contiguous_on(w, device, op, "weight");
+  const Conv2dShape s = shapes_of(x, w, p, op);
   if (w.dtype != x.dtype) fail(ErrorKind::Type, op, ": weight has dtype ", dtype_name(w.dtype), " but input has ", dtype_name(x.dtype));
-  if (bias) check_tensor(*bias, x.dtype, {s.Cout}, op, "bias");
-  check_tensor(y, x.dtype, {s.N, s.Cout, s.OH, s.OW}, op, "out");
+  if (bias) check_tensor(*bias, x.dtype, {s.Cout}, op, "bias", device);
+  check_tensor(y, x.dtype, {s.N, s.Cout, s.OH, s.OW}, op, "out", device);
+  check_same_device(x, "input", w, "weight", op);
+  check_same_device(x, "input", y, "out", op);
+  if (bias) check_same_device(x, "input", *bias, "bias", op);
   check_writable(y, op, "out");
   check_disjoint(y, "out", x, "input", op);
   check_disjoint(y, "out", w, "weight", op);
   if (bias) check_disjoint(y, "out", *bias, "bias", op);
+  return s;
+}
+
+void conv2d(const ArrayView& x, const ArrayView& w, const ArrayView* bias, const ArrayView& y, const Conv2dParams& p) {
+  const Conv2dShape s = check_conv2d_forward(x, w, bias, y, p, DeviceType::CPU);
   if (s.N == 0 || s.Cout == 0) return;
   if (x.dtype == DType::Float32)
     forward<float>(s, p, x.as<const float>(), w.as<const float>(), bias ? bias->as<const float>() : nullptr, y.as<float>());
@@ -226,24 +231,33 @@ void conv2d(const ArrayView& x, const ArrayView& w, const ArrayView* bias, const
     forward<double>(s, p, x.as<const double>(), w.as<const double>(), bias ? bias->as<const double>() : nullptr, y.as<double>());
 }
 
-void conv2d_backward(const ArrayView& gy, const ArrayView& x, const ArrayView& w, const ArrayView* gx,
-                     const ArrayView* gw, const ArrayView* gb, const Conv2dParams& p) {
+Conv2dShape check_conv2d_backward(const ArrayView& gy, const ArrayView& x, const ArrayView& w, const ArrayView* gx,
+                                  const ArrayView* gw, const ArrayView* gb, const Conv2dParams& p, DeviceType device) {
   const char* op = "conv2d_backward";
-  check_cpu_contiguous(x, op, "input");
-  check_cpu_contiguous(w, op, "weight");
-  const Shapes s = shapes_of(x, w, p, op);
+  check_contiguous_on(x, device, op, "input");
+  check_contiguous_on(w, device, op, "weight");
+  const Conv2dShape s = shapes_of(x, w, p, op);
   if (w.dtype != x.dtype) fail(ErrorKind::Type, op, ": weight has dtype ", dtype_name(w.dtype), " but input has ", dtype_name(x.dtype));
-  check_tensor(gy, x.dtype, {s.N, s.Cout, s.OH, s.OW}, op, "grad_output");
-  if (gx) check_tensor(*gx, x.dtype, x.shape, op, "grad_input");
-  if (gw) check_tensor(*gw, x.dtype, w.shape, op, "grad_weight");
-  if (gb) check_tensor(*gb, x.dtype, {s.Cout}, op, "grad_bias");
+  check_tensor(gy, x.dtype, {s.N, s.Cout, s.OH, s.OW}, op, "grad_output", device);
+  if (gx) check_tensor(*gx, x.dtype, x.shape, op, "grad_input", device);
+  if (gw) check_tensor(*gw, x.dtype, w.shape, op, "grad_weight", device);
+  if (gb) check_tensor(*gb, x.dtype, {s.Cout}, op, "grad_bias", device);
+  check_same_device(x, "input", w, "weight", op);
+  check_same_device(x, "input", gy, "grad_output", op);
   for (const ArrayView* out : {gx, gw, gb}) {
     if (!out) continue;
+    check_same_device(x, "input", *out, "a gradient output", op);
     check_writable(*out, op, "a gradient output");
     check_disjoint(*out, "a gradient output", gy, "grad_output", op);
     check_disjoint(*out, "a gradient output", x, "input", op);
     check_disjoint(*out, "a gradient output", w, "weight", op);
   }
+  return s;
+}
+
+void conv2d_backward(const ArrayView& gy, const ArrayView& x, const ArrayView& w, const ArrayView* gx,
+                     const ArrayView* gw, const ArrayView* gb, const Conv2dParams& p) {
+  const Conv2dShape s = check_conv2d_backward(gy, x, w, gx, gw, gb, p, DeviceType::CPU);
   if (x.dtype == DType::Float32)
     backward<float>(s, p, gy.as<const float>(), x.as<const float>(), w.as<const float>(), gx ? gx->as<float>() : nullptr,
                     gw ? gw->as<float>() : nullptr, gb ? gb->as<float>() : nullptr);

@@ -3,6 +3,7 @@
 #include <cstdint>
 
 #include "core/array_view.h"
+#include "cpu/im2col.h"
 
 namespace fastnn {
 
@@ -18,6 +19,18 @@ struct Conv2dParams {
 // padded input (torch's error kinds).
 void conv2d_output_size(int64_t H, int64_t W, int64_t KH, int64_t KW, const Conv2dParams& p, int64_t& OH,
                         int64_t& OW, const char* op);
+
+// A checked convolution's sizes (Og = Cout / groups, K = Cg * KH * KW, P = OH * OW).
+struct Conv2dShape {
+  int64_t N, Cin, H, W, Cout, Cg, Og, KH, KW, OH, OW, K, P;
+  ConvGeometry geo;  // one image's channels of one group
+  bool direct;       // 1x1, stride 1, no padding: the image is its own col
+};
+// The checks of conv2d / conv2d_backward for arrays on `device` (the CUDA ops share them).
+Conv2dShape check_conv2d_forward(const ArrayView& x, const ArrayView& w, const ArrayView* bias, const ArrayView& y,
+                                 const Conv2dParams& p, DeviceType device);
+Conv2dShape check_conv2d_backward(const ArrayView& gy, const ArrayView& x, const ArrayView& w, const ArrayView* gx,
+                                  const ArrayView* gw, const ArrayView* gb, const Conv2dParams& p, DeviceType device);
 
 // y = conv2d(x, w) + bias. x: (N, Cin, H, W), w: (Cout, Cin / groups, KH, KW), bias: (Cout) or null,
 // y: (N, Cout, OH, OW); all C-contiguous, one dtype.

@@ -1,8 +1,8 @@
 """Autograd for fastnn's conv2d (im2col + GEMM on the CPU).
 
 Routes as for linear (see _linear.py): an eager ``autograd.Function`` on plain CPU tensors, and the torch
-custom ops ``fastnn::conv2d`` / ``fastnn::conv2d_backward`` for torch.compile, meta and subclass tensors.
-Tensors on other devices run torch's own convolution: fastnn has no CUDA convolution yet.
+custom ops ``fastnn::conv2d`` / ``fastnn::conv2d_backward`` for torch.compile, meta, subclass and CUDA
+tensors (fastnn's CUDA kernels when ``fastnn.cuda.is_available()``; other devices run torch's convolution).
 Double backward (``create_graph=True``) differentiates torch's convolution, recomputed from the saved inputs.
 """
 from __future__ import annotations
@@ -11,7 +11,7 @@ from typing import Optional
 
 import torch
 
-from .. import ops
+from .. import cuda, ops
 from ..ops.conv import conv_params
 from ._activation import _direct
 
@@ -124,11 +124,11 @@ _conv2d_op.register_autograd(_conv_grad, setup_context=_conv_setup)
 
 def conv2d(input: torch.Tensor, weight: torch.Tensor, bias: Optional[torch.Tensor] = None, stride=1, padding=0,
            dilation=1, groups: int = 1) -> torch.Tensor:
-    """torch.nn.functional.conv2d on fastnn's kernels (CPU; other devices run torch's convolution)."""
+    """torch.nn.functional.conv2d on fastnn's kernels (CPU, CUDA; other devices run torch's convolution)."""
     for name, t in (("input", input), ("weight", weight), ("bias", bias)):
         if t is not None and not isinstance(t, torch.Tensor):
             raise TypeError(f"{_OP}: argument '{name}' must be a torch.Tensor, got {type(t).__name__}")
-    if not input.is_cpu and input.device.type != "meta":
+    if not (input.is_cpu or input.device.type == "meta" or (input.device.type == "cuda" and cuda.is_available())):
         return torch.nn.functional.conv2d(input, weight, bias, stride, padding, dilation, groups)
     if weight.dim() != 4:
         raise RuntimeError(f"{_OP}: weight must be 4-d (out_channels, in_channels / groups, kH, kW), got shape "

@@ -2,12 +2,10 @@
 
 Same arguments as ``torch.nn.functional.conv2d``: ``stride``, ``padding`` (int, pair, ``'valid'`` or
 ``'same'``), ``dilation`` and ``groups``. Inputs are made C-contiguous (copied if needed: channels_last
-tensors, sliced views); a 3-d input ``(C, H, W)`` is one unbatched image. CPU only so far (CUDA tensors
-raise ``NotImplementedError``).
+tensors, sliced views); a 3-d input ``(C, H, W)`` is one unbatched image. CPU, and CUDA tensors when
+``fastnn.cuda.is_available()`` (im2col + the CUDA GEMM, one image at a time).
 """
 from __future__ import annotations
-
-import numpy as np
 
 from .. import _C
 from . import _interop as io
@@ -49,8 +47,6 @@ def _operands(op, input, weight):
     x = io.as_input(op, "input", input)
     w = io.as_input(op, "weight", weight)
     io.check_compatible(op, "weight", w, x, "input")
-    if not isinstance(x, np.ndarray) and not x.is_cpu:
-        raise NotImplementedError(f"{op}: fastnn has no CUDA convolution yet (arrays on {x.device})")
     if x.ndim not in (3, 4):
         raise RuntimeError(f"{op}: expected a 3-d (unbatched) or 4-d (batched) input, got shape {tuple(x.shape)}")
     if w.ndim != 4:
