@@ -62,9 +62,9 @@ def cases() -> list[Case]:
         quick = label in ("MNIST conv1", "MNIST conv2")
         out += [
             Case("conv", "conv2d fwd", shape, n, fwd, flops=fwd_flops, napkin="2*N*Cout*OH*OW*Cin*KH*KW FLOP",
-                 quick=quick, devices=("cpu",), variant=_variant),
+                 quick=quick, variant=_variant),
             Case("conv", "nn.Conv2d fwd+bwd (autograd)", shape, n, step, flops=fwd_flops * (2 if first else 3),
                  napkin=f"forward x {2 if first else 3} ({'no input gradient' if first else 'with input gradient'})",
-                 quick=quick, devices=("cpu",), variant=_variant),
+                 quick=quick, variant=_variant),
         ]
     return out

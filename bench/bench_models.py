@@ -59,8 +59,7 @@ def _setup(build, x_shape):
 def cases() -> list[Case]:
     return [
         Case("models", "MNIST CNN train step", "batch 64", 64, _setup(_mnist_cnn, (64, 1, 28, 28)),
-             flops=MNIST_FLOPS, napkin="conv 1->32, pool, conv 32->64, pool, fc 3136->128->10; fwd+bwd+Adam",
-             devices=("cpu",)),
+             flops=MNIST_FLOPS, napkin="conv 1->32, pool, conv 32->64, pool, fc 3136->128->10; fwd+bwd+Adam"),
         Case("models", "CIFAR MLP train step", "batch 64", 64, _setup(_cifar_mlp, (64, 3, 32, 32)),
-             flops=CIFAR_FLOPS, napkin="3072->1000->500->10; fwd+bwd+Adam", devices=("cpu",)),
+             flops=CIFAR_FLOPS, napkin="3072->1000->500->10; fwd+bwd+Adam"),
     ]

@@ -53,9 +53,9 @@ def cases() -> list[Case]:
             bwd_bytes = 4 * n * (1 / 4 + (1 if kind == "max" else 0) + 1)
             out += [
                 Case("pool", f"{kind}_pool2d 2x2 fwd", label, n, fwd, bytes=fwd_bytes,
-                     napkin="read 4 floats, write 1 per output", devices=("cpu",), variant=lambda: "portable"),
+                     napkin="read 4 floats, write 1 per output", variant=lambda: "portable"),
                 Case("pool", f"nn.{kind.capitalize()}Pool2d 2x2 fwd+bwd", label, n, step, bytes=fwd_bytes + bwd_bytes,
-                     napkin="forward, then read grad (+ input for max), write input grad", devices=("cpu",),
+                     napkin="forward, then read grad (+ input for max), write input grad",
                      variant=_max_backward_variant if kind == "max" else (lambda: "portable")),
             ]
     return out
