@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import torch
 
+import fastnn
 import fastnn.functional as F
 import fastnn.nn as nn
 from fastnn import ops
@@ -248,3 +249,28 @@ assert np.array_equal(outs[0][0], outs[1][0])
 print("ok")
 """, env={"FASTNN_OWN_POOL": "1"}, timeout=60)
     assert r.returncode == 0 and r.stdout.strip() == "ok", r.stderr
+
+
+@pytest.mark.parametrize("isa", ["generic", "avx2"])
+def test_conv_and_pooling_on_each_isa_level(isa):
+    """The whole MNIST CNN's forward and backward with the GEMM and pooling kernels of a lower ISA level."""
+    from helpers import run_python
+
+    if isa == "avx2" and fastnn.cpu_info()["best_isa"] == "generic":
+        pytest.skip("this CPU has no AVX2")
+    r = run_python("""
+import torch, fastnn, fastnn.nn as nn
+torch.manual_seed(0)
+def build(nn):
+    return nn.Sequential(nn.Conv2d(1, 8, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(8, 16, 3, padding=1),
+                         nn.ReLU(), nn.AvgPool2d(2), nn.Flatten(), nn.Linear(16 * 7 * 7, 10))
+ours = build(nn); theirs = build(torch.nn); theirs.load_state_dict(ours.state_dict())
+x = torch.randn(6, 1, 28, 28)
+for m in (ours, theirs):
+    torch.nn.functional.cross_entropy(m(x), torch.arange(6)).backward()
+for (n, a), b in zip(ours.named_parameters(), theirs.parameters()):
+    torch.testing.assert_close(a.grad, b.grad, rtol=1e-4, atol=1e-5, msg=n)
+print(fastnn.cpu_info()["isa"], fastnn._C.selected_kernel("gemm_f32"))
+""", env={"FASTNN_ISA": isa})
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split()[0] == isa
