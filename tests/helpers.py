@@ -71,3 +71,37 @@ class FakeCudaTensor(torch.Tensor):
 
 def on_fake_gpu(t: torch.Tensor) -> torch.Tensor:
     return torch.Tensor._make_subclass(FakeCudaTensor, t)
+
+
+def train_side_by_side(ours, theirs, batch, steps: int, lr: float, rtol: float, atol: float):
+    """`steps` SGD-momentum steps of two models (same initial state) on the same batches, batch(gen) ->
+    (input, class targets), cross-entropy; then their state_dicts must agree to rtol/atol, key by key."""
+    opts = [torch.optim.SGD(m.parameters(), lr=lr, momentum=0.9) for m in (ours, theirs)]
+    gen = torch.Generator().manual_seed(1)
+    for _ in range(steps):
+        x, t = batch(gen)
+        for model, opt in zip((ours, theirs), opts):
+            opt.zero_grad()
+            torch.nn.functional.cross_entropy(model(x), t).backward()
+            opt.step()
+    for (na, pa), (nb, pb) in zip(ours.state_dict().items(), theirs.state_dict().items()):
+        assert na == nb
+        torch.testing.assert_close(pa, pb, rtol=rtol, atol=atol, msg=na)
+
+
+def compiled_graph_code(model, x) -> str:
+    """torch.compile(fullgraph=True) of a copy of `model`, run on x and checked against eager; the code of
+    its one captured graph (for asserting which fastnn ops it calls)."""
+    import copy
+
+    graphs = []
+
+    def capture(gm, example_inputs):
+        graphs.append(gm)
+        return gm.forward
+
+    torch._dynamo.reset()
+    compiled = torch.compile(copy.deepcopy(model), backend=capture, fullgraph=True)
+    torch.testing.assert_close(compiled(x), model(x))
+    assert len(graphs) == 1, f"{len(graphs)} graphs: graph breaks"
+    return graphs[0].code

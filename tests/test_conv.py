@@ -2,8 +2,6 @@
 a parameter sweep forward and backward in float64 (the arithmetic is the same as torch's up to summation
 order, so the bound is tight), float32 at the seed networks' shapes, gradcheck, the custom-op route,
 nn.Conv2d as a drop-in, and the invalid configurations torch rejects."""
-import copy
-
 import numpy as np
 import pytest
 import torch
@@ -12,6 +10,7 @@ import fastnn
 import fastnn.functional as F
 import fastnn.nn as nn
 from fastnn import ops
+from helpers import compiled_graph_code, run_python, train_side_by_side
 
 TF = torch.nn.functional
 
@@ -200,40 +199,21 @@ def mnist_cnn(conv):
 def test_mnist_cnn_training_steps_match_torch():
     ours, theirs = mnist_cnn(nn.Conv2d), mnist_cnn(torch.nn.Conv2d)
     theirs.load_state_dict(ours.state_dict())
-    opt_a = torch.optim.SGD(ours.parameters(), lr=0.01, momentum=0.9)
-    opt_b = torch.optim.SGD(theirs.parameters(), lr=0.01, momentum=0.9)
-    gen = torch.Generator().manual_seed(1)
-    for _ in range(3):
-        x, t = torch.randn(8, 1, 28, 28, generator=gen), torch.randint(0, 10, (8,), generator=gen)
-        for model, opt in ((ours, opt_a), (theirs, opt_b)):
-            opt.zero_grad()
-            TF.cross_entropy(model(x), t).backward()
-            opt.step()
-    for (na, pa), (nb, pb) in zip(ours.state_dict().items(), theirs.state_dict().items()):
-        assert na == nb
-        torch.testing.assert_close(pa, pb, rtol=1e-4, atol=1e-5)
+    train_side_by_side(ours, theirs, lambda gen: (torch.randn(8, 1, 28, 28, generator=gen),
+                                                  torch.randint(0, 10, (8,), generator=gen)),
+                       steps=3, lr=0.01, rtol=1e-4, atol=1e-5)
 
 
 def test_compile_traces_conv_without_graph_breaks():
     model = torch.nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.ReLU(), nn.Conv2d(4, 2, 3))
-    graphs = []
-
-    def capture(gm, example_inputs):
-        graphs.append(gm)
-        return gm.forward
-
-    torch._dynamo.reset()
-    compiled = torch.compile(copy.deepcopy(model), backend=capture, fullgraph=True)
-    x = torch.randn(2, 1, 8, 8)
-    torch.testing.assert_close(compiled(x), model(x))
-    assert len(graphs) == 1 and "fastnn.conv2d" in graphs[0].code, graphs[0].code
+    code = compiled_graph_code(model, torch.randn(2, 1, 8, 8))
+    assert "fastnn.conv2d" in code, code
 
 
 def test_fastnn_own_pool_runs_nested_gemms_without_hanging():
     """Without torch's OpenMP team (fastnn's own pool), conv2d's per-image GEMMs nest inside a parallel
     loop; with one thread that used to deadlock on the pool's lock."""
-    from helpers import run_python
-
+    
     r = run_python("""
 import numpy as np, fastnn
 assert fastnn.cpu_info()["thread_backend"] == "fastnn pool"
@@ -254,8 +234,7 @@ print("ok")
 @pytest.mark.parametrize("isa", ["generic", "avx2"])
 def test_conv_and_pooling_on_each_isa_level(isa):
     """The whole MNIST CNN's forward and backward with the GEMM and pooling kernels of a lower ISA level."""
-    from helpers import run_python
-
+    
     if isa == "avx2" and fastnn.cpu_info()["best_isa"] == "generic":
         pytest.skip("this CPU has no AVX2")
     r = run_python("""

@@ -7,6 +7,7 @@ import torch
 
 import fastnn.functional as F
 import fastnn.nn as nn
+from helpers import compiled_graph_code, train_side_by_side
 
 SHAPES = [(), (0,), (1,), (17,), (3, 5), (4, 3, 7, 9)]
 
@@ -149,18 +150,9 @@ def mlp(act):
 def test_training_steps_match_torch():
     ours, theirs = mlp(nn.ReLU), mlp(torch.nn.ReLU)
     ours.load_state_dict(theirs.state_dict())
-    opt_a = torch.optim.SGD(ours.parameters(), lr=0.1, momentum=0.9)
-    opt_b = torch.optim.SGD(theirs.parameters(), lr=0.1, momentum=0.9)
-    gen = torch.Generator().manual_seed(1)
-    for _ in range(10):
-        x, t = torch.randn(32, 20, generator=gen), torch.randint(0, 4, (32,), generator=gen)
-        for model, opt in ((ours, opt_a), (theirs, opt_b)):
-            opt.zero_grad()
-            torch.nn.functional.cross_entropy(model(x), t).backward()
-            opt.step()
-    for (na, pa), (nb, pb) in zip(ours.state_dict().items(), theirs.state_dict().items()):
-        assert na == nb
-        torch.testing.assert_close(pa, pb, rtol=0, atol=0)
+    train_side_by_side(ours, theirs, lambda gen: (torch.randn(32, 20, generator=gen),
+                                                  torch.randint(0, 4, (32,), generator=gen)),
+                       steps=10, lr=0.1, rtol=0, atol=0)
 
 
 def test_module_pickles_with_torch_save(tmp_path):
@@ -175,19 +167,7 @@ def test_module_pickles_with_torch_save(tmp_path):
 # ---------------------------------------------------------------- torch.compile
 
 def test_compile_traces_fastnn_ops_without_graph_breaks():
-    model = mlp(nn.ReLU)
-    graphs = []
-
-    def capture(gm, example_inputs):
-        graphs.append(gm)
-        return gm.forward
-
-    torch._dynamo.reset()
-    compiled = torch.compile(copy.deepcopy(model), backend=capture, fullgraph=True)
-    x = torch.randn(8, 20)
-    torch.testing.assert_close(compiled(x), model(x))
-    assert len(graphs) == 1
-    code = graphs[0].code
+    code = compiled_graph_code(mlp(nn.ReLU), torch.randn(8, 20))
     assert "torch.ops.fastnn.relu" in code or "fastnn_relu" in code, code
 
 

@@ -1,8 +1,6 @@
 """fastnn.ops.matmul / linear / linear_backward, fastnn.functional.linear and fastnn.nn.Linear against
 torch: values and gradients on numpy and torch, views, the seed MLP shapes, float64 gradcheck, the
 custom-op route torch.compile takes, nn.Linear as a drop-in (init, state_dict, repr), and bad input."""
-import copy
-
 import numpy as np
 import pytest
 import torch
@@ -11,6 +9,7 @@ import fastnn
 import fastnn.functional as F
 import fastnn.nn as nn
 from fastnn import ops
+from helpers import compiled_graph_code, train_side_by_side
 
 
 def tol(k, dtype=torch.float32):
@@ -226,30 +225,12 @@ def test_cifar_mlp_training_steps_match_torch():
     ours.load_state_dict(theirs.state_dict())
     # SGD, not Adam: Adam's g / sqrt(v) turns a rounding-level difference of a near-zero gradient into a
     # full lr-sized step, so it would compare rounding noise, not the layers.
-    opt_a = torch.optim.SGD(ours.parameters(), lr=0.05, momentum=0.9)
-    opt_b = torch.optim.SGD(theirs.parameters(), lr=0.05, momentum=0.9)
-    gen = torch.Generator().manual_seed(1)
-    for _ in range(3):
-        x, t = torch.randn(16, 3072, generator=gen), torch.randint(0, 10, (16,), generator=gen)
-        for model, opt in ((ours, opt_a), (theirs, opt_b)):
-            opt.zero_grad()
-            torch.nn.functional.cross_entropy(model(x), t).backward()
-            opt.step()
-    for (na, pa), (nb, pb) in zip(ours.state_dict().items(), theirs.state_dict().items()):
-        assert na == nb
-        torch.testing.assert_close(pa, pb, rtol=1e-4, atol=1e-5)
+    train_side_by_side(ours, theirs, lambda gen: (torch.randn(16, 3072, generator=gen),
+                                                  torch.randint(0, 10, (16,), generator=gen)),
+                       steps=3, lr=0.05, rtol=1e-4, atol=1e-5)
 
 
 def test_compile_traces_linear_without_graph_breaks():
     model = torch.nn.Sequential(nn.Linear(20, 16), nn.ReLU(), nn.Linear(16, 4))
-    graphs = []
-
-    def capture(gm, example_inputs):
-        graphs.append(gm)
-        return gm.forward
-
-    torch._dynamo.reset()
-    compiled = torch.compile(copy.deepcopy(model), backend=capture, fullgraph=True)
-    x = torch.randn(8, 20)
-    torch.testing.assert_close(compiled(x), model(x))
-    assert len(graphs) == 1 and "fastnn.linear" in graphs[0].code, graphs[0].code
+    code = compiled_graph_code(model, torch.randn(8, 20))
+    assert "fastnn.linear" in code, code

@@ -75,6 +75,10 @@ constexpr int64_t kGemmDotTile = 4;
 // code shared by every ISA's dot kernel: a few flops per k-pass, not worth an ISA variant.
 void gemm_store_dot_tile_f32(const float (&r)[4][4], float* c, int64_t ldc, int64_t m, int64_t n,
                              const GemmTile<float>& tile);
+// The 4 row pointers of a dot tile's A and B operands; rows past m (n) repeat the last live row, so that
+// every kernel reads whole vectors from valid memory (their sums are dropped).
+void gemm_dot_rows_f32(const float* a, int64_t lda, const float* b, int64_t ldb, int64_t m, int64_t n,
+                       const float* (&ar)[4], const float* (&br)[4]);
 void gemm_dot_f32__ref(int64_t kc, const float* a, int64_t lda, const float* b, int64_t ldb, float* c, int64_t ldc,
                        int64_t m, int64_t n, const GemmTile<float>& tile);
 #ifdef FASTNN_X86_KERNELS

@@ -105,10 +105,7 @@ void conv2d_forward(const Conv2dShape& s, const Conv2dParams& p, const T* x, con
   for (int64_t n = 0; n < s.N; ++n) {
     for (int64_t g = 0; g < G; ++g) {
       const T* xg = x + (n * s.Cin + g * s.Cg) * s.H * s.W;
-      if (!s.direct) {
-        FASTNN_LAUNCH(im2col_kernel<T>, grid_stride_blocks(s.K * s.P), kGridStrideBlock, 0, stream, s.geo, xg, col.p);
-        FASTNN_CUDA_CHECK(cudaGetLastError());
-      }
+      if (!s.direct) launch_grid_stride(im2col_kernel<T>, s.K * s.P, stream, s.geo, xg, col.p);
       gemm_on<T>(product<T>(s.Og, s.P, s.K, w + g * s.Og * s.K, s.K, 1, s.direct ? xg : col.p, s.P, 1,
                             y + (n * s.Cout + g * s.Og) * s.P, s.P, T(0), bias ? bias + g * s.Og : nullptr),
                  stream);
@@ -137,10 +134,7 @@ void conv2d_backward(const Conv2dShape& s, const Conv2dParams& p, const T* gy, c
       const T* gyg = gy + (n * s.Cout + g * s.Og) * s.P;
       const T* wg = w + g * s.Og * s.K;
       if (gw) {
-        if (!s.direct) {
-          FASTNN_LAUNCH(im2col_kernel<T>, grid_stride_blocks(s.K * s.P), kGridStrideBlock, 0, stream, s.geo, xg, col.p);
-          FASTNN_CUDA_CHECK(cudaGetLastError());
-        }
+        if (!s.direct) launch_grid_stride(im2col_kernel<T>, s.K * s.P, stream, s.geo, xg, col.p);
         // dW_g (+)= dy_g (Og x P) · colᵀ: op(B)(q, k) = col[k * P + q]
         gemm_on<T>(product<T>(s.Og, s.K, s.P, gyg, s.P, 1, s.direct ? xg : col.p, 1, s.P, gw + g * s.Og * s.K, s.K,
                               n == 0 ? T(0) : T(1), nullptr),
@@ -151,11 +145,7 @@ void conv2d_backward(const Conv2dShape& s, const Conv2dParams& p, const T* gy, c
         // dcol (K x P) = W_gᵀ · dy_g: op(A)(k, o) = w_g[o * K + k]
         gemm_on<T>(product<T>(s.K, s.P, s.Og, wg, 1, s.K, gyg, s.P, 1, s.direct ? gxg : dcol.p, s.P, T(0), nullptr),
                    stream);
-        if (!s.direct) {
-          FASTNN_LAUNCH(col2im_kernel<T>, grid_stride_blocks(s.Cg * s.H * s.W), kGridStrideBlock, 0, stream, s.geo,
-                        dcol.p, gxg);
-          FASTNN_CUDA_CHECK(cudaGetLastError());
-        }
+        if (!s.direct) launch_grid_stride(col2im_kernel<T>, s.Cg * s.H * s.W, stream, s.geo, dcol.p, gxg);
       }
     }
   }

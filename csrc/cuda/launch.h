@@ -44,3 +44,17 @@ class CudaError : public std::runtime_error {
       throw ::fastnn::CudaError(std::string(#expr) + " failed at " __FILE__ ":" + std::to_string(__LINE__) + \
                                 ": " + cudaGetErrorString(fastnn_err_));                               \
   } while (0)
+
+#if defined(__CUDACC__) || defined(FASTNN_SIMT)  // kernel sources only: host .cpp files cannot launch
+namespace fastnn {
+namespace cuda {
+// A grid-stride kernel over `items` elements on `stream`: nothing for none, the launch checked.
+template <class... KArgs, class... Args>
+void launch_grid_stride(void (*kernel)(KArgs...), int64_t items, cudaStream_t stream, Args... args) {
+  if (items <= 0) return;
+  FASTNN_LAUNCH(kernel, grid_stride_blocks(items), kGridStrideBlock, 0, stream, args...);
+  FASTNN_CUDA_CHECK(cudaGetLastError());
+}
+}  // namespace cuda
+}  // namespace fastnn
+#endif

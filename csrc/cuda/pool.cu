@@ -146,38 +146,24 @@ __global__ void avg_backward_kernel(Geometry g, const T* gy, T* gx) {
 template <class T>
 void max_pool2d_forward(const Pool2dShape& s, const Pool2dParams& p, const T* x, T* y, int64_t* indices,
                         cudaStream_t stream) {
-  const int64_t total = s.planes * s.OH * s.OW;
-  if (total <= 0) return;
-  FASTNN_LAUNCH(max_forward_kernel<T>, grid_stride_blocks(total), kGridStrideBlock, 0, stream, geometry(s, p), x, y, indices);
-  FASTNN_CUDA_CHECK(cudaGetLastError());
+  launch_grid_stride(max_forward_kernel<T>, s.planes * s.OH * s.OW, stream, geometry(s, p), x, y, indices);
 }
 
 template <class T>
 void max_pool2d_backward(const Pool2dShape& s, const Pool2dParams& p, const T* gy, const T* x, T* gx,
                          cudaStream_t stream) {
-  const int64_t in = s.planes * s.H * s.W, total = s.planes * s.OH * s.OW;
-  if (in <= 0) return;
-  FASTNN_LAUNCH(fill_zero_kernel<T>, grid_stride_blocks(in), kGridStrideBlock, 0, stream, gx, in);
-  FASTNN_CUDA_CHECK(cudaGetLastError());
-  if (total <= 0) return;
-  FASTNN_LAUNCH(max_backward_kernel<T>, grid_stride_blocks(total), kGridStrideBlock, 0, stream, geometry(s, p), gy, x, gx);
-  FASTNN_CUDA_CHECK(cudaGetLastError());
+  launch_grid_stride(fill_zero_kernel<T>, s.planes * s.H * s.W, stream, gx, s.planes * s.H * s.W);
+  launch_grid_stride(max_backward_kernel<T>, s.planes * s.OH * s.OW, stream, geometry(s, p), gy, x, gx);
 }
 
 template <class T>
 void avg_pool2d_forward(const Pool2dShape& s, const Pool2dParams& p, const T* x, T* y, cudaStream_t stream) {
-  const int64_t total = s.planes * s.OH * s.OW;
-  if (total <= 0) return;
-  FASTNN_LAUNCH(avg_forward_kernel<T>, grid_stride_blocks(total), kGridStrideBlock, 0, stream, geometry(s, p), x, y);
-  FASTNN_CUDA_CHECK(cudaGetLastError());
+  launch_grid_stride(avg_forward_kernel<T>, s.planes * s.OH * s.OW, stream, geometry(s, p), x, y);
 }
 
 template <class T>
 void avg_pool2d_backward(const Pool2dShape& s, const Pool2dParams& p, const T* gy, T* gx, cudaStream_t stream) {
-  const int64_t in = s.planes * s.H * s.W;
-  if (in <= 0) return;
-  FASTNN_LAUNCH(avg_backward_kernel<T>, grid_stride_blocks(in), kGridStrideBlock, 0, stream, geometry(s, p), gy, gx);
-  FASTNN_CUDA_CHECK(cudaGetLastError());
+  launch_grid_stride(avg_backward_kernel<T>, s.planes * s.H * s.W, stream, geometry(s, p), gy, gx);
 }
 
 #define FASTNN_POOL_INSTANCES(T)                                                                                 \

@@ -57,37 +57,25 @@ __global__ void relu_backward_f32x4_kernel(const float4* dy, const float4* y, fl
 }  // namespace
 
 void relu_f32(const float* x, float* y, int64_t n, cudaStream_t stream) {
-  if (n <= 0) return;
-  const int64_t n4 = aligned16(x) && aligned16(y) ? n / 4 : 0;
-  if (n4 > 0)
-    FASTNN_LAUNCH(relu_f32x4_kernel, grid_stride_blocks(n4), kGridStrideBlock, 0, stream, reinterpret_cast<const float4*>(x),
-                  reinterpret_cast<float4*>(y), n4);
-  if (n > 4 * n4) FASTNN_LAUNCH(relu_kernel<float>, grid_stride_blocks(n - 4 * n4), kGridStrideBlock, 0, stream, x + 4 * n4, y + 4 * n4, n - 4 * n4);
-  FASTNN_CUDA_CHECK(cudaGetLastError());
+  const int64_t n4 = n > 0 && aligned16(x) && aligned16(y) ? n / 4 : 0;
+  launch_grid_stride(relu_f32x4_kernel, n4, stream, reinterpret_cast<const float4*>(x), reinterpret_cast<float4*>(y),
+                     n4);
+  launch_grid_stride(relu_kernel<float>, n - 4 * n4, stream, x + 4 * n4, y + 4 * n4, n - 4 * n4);
 }
 
 void relu_f64(const double* x, double* y, int64_t n, cudaStream_t stream) {
-  if (n <= 0) return;
-  FASTNN_LAUNCH(relu_kernel<double>, grid_stride_blocks(n), kGridStrideBlock, 0, stream, x, y, n);
-  FASTNN_CUDA_CHECK(cudaGetLastError());
+  launch_grid_stride(relu_kernel<double>, n, stream, x, y, n);
 }
 
 void relu_backward_f32(const float* dy, const float* y, float* dx, int64_t n, cudaStream_t stream) {
-  if (n <= 0) return;
-  const int64_t n4 = aligned16(dy) && aligned16(y) && aligned16(dx) ? n / 4 : 0;
-  if (n4 > 0)
-    FASTNN_LAUNCH(relu_backward_f32x4_kernel, grid_stride_blocks(n4), kGridStrideBlock, 0, stream, reinterpret_cast<const float4*>(dy),
-                  reinterpret_cast<const float4*>(y), reinterpret_cast<float4*>(dx), n4);
-  if (n > 4 * n4)
-    FASTNN_LAUNCH(relu_backward_kernel<float>, grid_stride_blocks(n - 4 * n4), kGridStrideBlock, 0, stream, dy + 4 * n4, y + 4 * n4,
-                  dx + 4 * n4, n - 4 * n4);
-  FASTNN_CUDA_CHECK(cudaGetLastError());
+  const int64_t n4 = n > 0 && aligned16(dy) && aligned16(y) && aligned16(dx) ? n / 4 : 0;
+  launch_grid_stride(relu_backward_f32x4_kernel, n4, stream, reinterpret_cast<const float4*>(dy),
+                     reinterpret_cast<const float4*>(y), reinterpret_cast<float4*>(dx), n4);
+  launch_grid_stride(relu_backward_kernel<float>, n - 4 * n4, stream, dy + 4 * n4, y + 4 * n4, dx + 4 * n4, n - 4 * n4);
 }
 
 void relu_backward_f64(const double* dy, const double* y, double* dx, int64_t n, cudaStream_t stream) {
-  if (n <= 0) return;
-  FASTNN_LAUNCH(relu_backward_kernel<double>, grid_stride_blocks(n), kGridStrideBlock, 0, stream, dy, y, dx, n);
-  FASTNN_CUDA_CHECK(cudaGetLastError());
+  launch_grid_stride(relu_backward_kernel<double>, n, stream, dy, y, dx, n);
 }
 
 }  // namespace cuda

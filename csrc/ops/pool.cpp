@@ -111,27 +111,33 @@ void max_backward_2x2(const Planes& s, const T* plane, const T* g, T* d, MaxPool
   }
 }
 
+// fn(plane) for every (n, c) plane, planes shared out among the threads.
+template <class F>
+void for_each_plane(const Planes& s, F&& fn) {
+  parallel_for(s.planes, 1, [&](int64_t b, int64_t e) {
+    for (int64_t pl = b; pl < e; ++pl) fn(pl);
+  });
+}
+
+// fn(oh, ow, o) for every output position of a plane, o = oh * OW + ow.
+template <class F>
+void for_each_output(const Planes& s, F&& fn) {
+  for (int64_t oh = 0; oh < s.OH; ++oh)
+    for (int64_t ow = 0; ow < s.OW; ++ow) fn(oh, ow, oh * s.OW + ow);
+}
+
 template <class T>
 void max_forward(const Planes& s, const Pool2dParams& p, const T* x, T* y, int64_t* indices) {
   const bool fast = !indices && is_plain_2x2(s, p);
-  parallel_for(s.planes, 1, [&](int64_t b, int64_t e) {
-    for (int64_t pl = b; pl < e; ++pl) {
-      if (fast) {
-        max_forward_2x2(s, x + pl * s.H * s.W, y + pl * s.OH * s.OW);
-        continue;
-      }
-      const T* plane = x + pl * s.H * s.W;
-      T* out = y + pl * s.OH * s.OW;
-      int64_t* ind = indices ? indices + pl * s.OH * s.OW : nullptr;
-      for (int64_t oh = 0; oh < s.OH; ++oh) {
-        for (int64_t ow = 0; ow < s.OW; ++ow) {
-          T best;
-          const int64_t arg = window_argmax(plane, s, p, oh, ow, best);
-          out[oh * s.OW + ow] = best;
-          if (ind) ind[oh * s.OW + ow] = arg;
-        }
-      }
-    }
+  for_each_plane(s, [&](int64_t pl) {
+    const T* plane = x + pl * s.H * s.W;
+    T* out = y + pl * s.OH * s.OW;
+    if (fast) return max_forward_2x2(s, plane, out);
+    int64_t* ind = indices ? indices + pl * s.OH * s.OW : nullptr;
+    for_each_output(s, [&](int64_t oh, int64_t ow, int64_t o) {
+      const int64_t arg = window_argmax(plane, s, p, oh, ow, out[o]);
+      if (ind) ind[o] = arg;
+    });
   });
 }
 
@@ -143,25 +149,18 @@ void max_backward(const Planes& s, const Pool2dParams& p, const T* gy, const T* 
   if (fast) row = pick_kernel(max_pool2x2_backward_f32_kernels(), "max_pool2x2_backward_f32", kernel).fn;
   else if (!kernel.empty())
     fail(ErrorKind::Value, "max_pool2d_backward: kernel ", kernel, " runs only float32 2x2 stride-2 pooling");
-  parallel_for(s.planes, 1, [&](int64_t b, int64_t e) {
-    for (int64_t pl = b; pl < e; ++pl) {
-      if constexpr (std::is_same_v<T, float>) {
-        if (fast) {
-          max_backward_2x2(s, x + pl * s.H * s.W, gy + pl * s.OH * s.OW, gx + pl * s.H * s.W, row);
-          continue;
-        }
-      }
-      const T* plane = x + pl * s.H * s.W;
-      const T* g = gy + pl * s.OH * s.OW;
-      T* d = gx + pl * s.H * s.W;
-      std::fill(d, d + s.H * s.W, T(0));
-      for (int64_t oh = 0; oh < s.OH; ++oh) {
-        for (int64_t ow = 0; ow < s.OW; ++ow) {
-          T best;
-          d[window_argmax(plane, s, p, oh, ow, best)] += g[oh * s.OW + ow];
-        }
-      }
+  for_each_plane(s, [&](int64_t pl) {
+    const T* plane = x + pl * s.H * s.W;
+    const T* g = gy + pl * s.OH * s.OW;
+    T* d = gx + pl * s.H * s.W;
+    if constexpr (std::is_same_v<T, float>) {
+      if (fast) return max_backward_2x2(s, plane, g, d, row);
     }
+    std::fill(d, d + s.H * s.W, T(0));
+    for_each_output(s, [&](int64_t oh, int64_t ow, int64_t o) {
+      T best;
+      d[window_argmax(plane, s, p, oh, ow, best)] += g[o];
+    });
   });
 }
 
@@ -209,52 +208,36 @@ void avg_backward_2x2(const Planes& s, const T* g, T* d, T div) {
 template <class T>
 void avg_forward(const Planes& s, const Pool2dParams& p, const T* x, T* y) {
   const bool fast = is_plain_2x2(s, p);  // then every window is whole: the divisor is 4 or the override
-  const T div = T(p.divisor_override ? p.divisor_override : 4);
-  parallel_for(s.planes, 1, [&](int64_t b, int64_t e) {
-    for (int64_t pl = b; pl < e; ++pl) {
-      const T* plane = x + pl * s.H * s.W;
-      T* out = y + pl * s.OH * s.OW;
-      if (fast) {
-        avg_forward_2x2(s, plane, out, div);
-        continue;
-      }
-      for (int64_t oh = 0; oh < s.OH; ++oh) {
-        for (int64_t ow = 0; ow < s.OW; ++ow) {
-          int64_t h0, h1, w0, w1, div;
-          avg_window(s, p, oh, ow, h0, h1, w0, w1, div);
-          T sum = 0;
-          for (int64_t h = h0; h < h1; ++h)
-            for (int64_t w = w0; w < w1; ++w) sum += plane[h * s.W + w];
-          out[oh * s.OW + ow] = sum / T(div);
-        }
-      }
-    }
+  for_each_plane(s, [&](int64_t pl) {
+    const T* plane = x + pl * s.H * s.W;
+    T* out = y + pl * s.OH * s.OW;
+    if (fast) return avg_forward_2x2(s, plane, out, T(p.divisor_override ? p.divisor_override : 4));
+    for_each_output(s, [&](int64_t oh, int64_t ow, int64_t o) {
+      int64_t h0, h1, w0, w1, div;
+      avg_window(s, p, oh, ow, h0, h1, w0, w1, div);
+      T sum = 0;
+      for (int64_t h = h0; h < h1; ++h)
+        for (int64_t w = w0; w < w1; ++w) sum += plane[h * s.W + w];
+      out[o] = sum / T(div);
+    });
   });
 }
 
 template <class T>
 void avg_backward(const Planes& s, const Pool2dParams& p, const T* gy, T* gx) {
   const bool fast = is_plain_2x2(s, p);
-  const T div = T(p.divisor_override ? p.divisor_override : 4);
-  parallel_for(s.planes, 1, [&](int64_t b, int64_t e) {
-    for (int64_t pl = b; pl < e; ++pl) {
-      const T* g = gy + pl * s.OH * s.OW;
-      T* d = gx + pl * s.H * s.W;
-      if (fast) {
-        avg_backward_2x2(s, g, d, div);
-        continue;
-      }
-      std::fill(d, d + s.H * s.W, T(0));
-      for (int64_t oh = 0; oh < s.OH; ++oh) {
-        for (int64_t ow = 0; ow < s.OW; ++ow) {
-          int64_t h0, h1, w0, w1, div;
-          avg_window(s, p, oh, ow, h0, h1, w0, w1, div);
-          const T share = g[oh * s.OW + ow] / T(div);
-          for (int64_t h = h0; h < h1; ++h)
-            for (int64_t w = w0; w < w1; ++w) d[h * s.W + w] += share;
-        }
-      }
-    }
+  for_each_plane(s, [&](int64_t pl) {
+    const T* g = gy + pl * s.OH * s.OW;
+    T* d = gx + pl * s.H * s.W;
+    if (fast) return avg_backward_2x2(s, g, d, T(p.divisor_override ? p.divisor_override : 4));
+    std::fill(d, d + s.H * s.W, T(0));
+    for_each_output(s, [&](int64_t oh, int64_t ow, int64_t o) {
+      int64_t h0, h1, w0, w1, div;
+      avg_window(s, p, oh, ow, h0, h1, w0, w1, div);
+      const T share = g[o] / T(div);
+      for (int64_t h = h0; h < h1; ++h)
+        for (int64_t w = w0; w < w1; ++w) d[h * s.W + w] += share;
+    });
   });
 }
 

@@ -30,23 +30,33 @@ def _grads_differentiable(grad, x, w, has_bias, params, need):
     return tuple(next(got) if n and (i < 2 or has_bias) else None for i, n in enumerate(need))
 
 
+def _save(ctx, x, w, b, params):
+    ctx.save_for_backward(x, w)
+    ctx.params, ctx.has_bias = params, b is not None
+
+
+def _grads(ctx, grad, backward):
+    """Both routes' backward: differentiable torch ops under create_graph, else `backward` (fastnn's
+    kernels, eager or through the custom op) for the gradients autograd asks for."""
+    x, w = ctx.saved_tensors
+    need_x, need_w, need_b, _ = ctx.needs_input_grad
+    need = (need_x, need_w, need_b and ctx.has_bias)
+    if torch.is_grad_enabled():
+        return (*_grads_differentiable(grad, x, w, ctx.has_bias, ctx.params, need), None)
+    return (*backward(grad, x, w, ctx.params, *need), None)
+
+
 class _Conv2d(torch.autograd.Function):
     """The eager route: fastnn.ops.conv2d forward, fastnn.ops.conv2d_backward backward."""
 
     @staticmethod
     def forward(ctx, x, w, b, params):
-        ctx.save_for_backward(x, w)
-        ctx.params, ctx.has_bias = params, b is not None
+        _save(ctx, x, w, b, params)
         return _forward(x, w, b, params)
 
     @staticmethod
     def backward(ctx, grad):
-        x, w = ctx.saved_tensors
-        need_x, need_w, need_b, _ = ctx.needs_input_grad
-        need_b = need_b and ctx.has_bias
-        if torch.is_grad_enabled():
-            return (*_grads_differentiable(grad, x, w, ctx.has_bias, ctx.params, (need_x, need_w, need_b)), None)
-        return (*_backward(grad, x, w, ctx.params, need_x, need_w, need_b), None)
+        return _grads(ctx, grad, _backward)
 
 
 def _explicit(params):
@@ -104,19 +114,16 @@ def _(grad, x, w, params, need_bias):
 
 
 def _conv_setup(ctx, inputs, output):
-    x, w, b, params = inputs
-    ctx.save_for_backward(x, w)
-    ctx.params, ctx.has_bias = params, b is not None
+    _save(ctx, *inputs)
+
+
+def _backward_through_op(grad, x, w, params, need_x, need_w, need_b):
+    gx, gw, gb = _conv2d_backward_op(grad.contiguous(), x, w, params, need_b)
+    return gx if need_x else None, gw if need_w else None, gb if need_b else None
 
 
 def _conv_grad(ctx, grad):
-    x, w = ctx.saved_tensors
-    need_x, need_w, need_b, _ = ctx.needs_input_grad
-    need_b = need_b and ctx.has_bias
-    if torch.is_grad_enabled():
-        return (*_grads_differentiable(grad, x, w, ctx.has_bias, ctx.params, (need_x, need_w, need_b)), None)
-    gx, gw, gb = _conv2d_backward_op(grad.contiguous(), x, w, ctx.params, need_b)
-    return gx if need_x else None, gw if need_w else None, gb if need_b else None, None
+    return _grads(ctx, grad, _backward_through_op)
 
 
 _conv2d_op.register_autograd(_conv_grad, setup_context=_conv_setup)

@@ -37,11 +37,23 @@ def _twice_differentiable(fn, x, grad):
     return gx
 
 
+def _save(ctx, x, params):
+    ctx.save_for_backward(x)
+    ctx.params = params
+
+
+def _grad(ctx, grad, torch_pool, args, backward):
+    """Both routes' backward: through torch's pooling under create_graph, else `backward(grad, x)`."""
+    (x,) = ctx.saved_tensors
+    if torch.is_grad_enabled():
+        return _twice_differentiable(lambda t: torch_pool(t, *args(ctx.params)), x, grad)
+    return backward(grad, x)
+
+
 class _MaxPool(torch.autograd.Function):
     @staticmethod
     def forward(ctx, x, params, return_indices):
-        ctx.save_for_backward(x)
-        ctx.params = params
+        _save(ctx, x, params)
         if return_indices:
             y, idx = ops.max_pool2d(x, *_max_args(params), return_indices=True)
             ctx.mark_non_differentiable(idx)
@@ -50,25 +62,20 @@ class _MaxPool(torch.autograd.Function):
 
     @staticmethod
     def backward(ctx, grad, *unused):
-        (x,) = ctx.saved_tensors
-        if torch.is_grad_enabled():
-            return _twice_differentiable(lambda t: TF.max_pool2d(t, *_max_args(ctx.params)), x, grad), None, None
-        return ops.max_pool2d_backward(grad, x, *_max_args(ctx.params)), None, None
+        eager = lambda g, x: ops.max_pool2d_backward(g, x, *_max_args(ctx.params))  # noqa: E731
+        return _grad(ctx, grad, TF.max_pool2d, _max_args, eager), None, None
 
 
 class _AvgPool(torch.autograd.Function):
     @staticmethod
     def forward(ctx, x, params):
-        ctx.save_for_backward(x)
-        ctx.params = params
+        _save(ctx, x, params)
         return ops.avg_pool2d(x, *_avg_args(params))
 
     @staticmethod
     def backward(ctx, grad):
-        (x,) = ctx.saved_tensors
-        if torch.is_grad_enabled():
-            return _twice_differentiable(lambda t: TF.avg_pool2d(t, *_avg_args(ctx.params)), x, grad), None
-        return ops.avg_pool2d_backward(grad, x, *_avg_args(ctx.params)), None
+        eager = lambda g, x: ops.avg_pool2d_backward(g, x, *_avg_args(ctx.params))  # noqa: E731
+        return _grad(ctx, grad, TF.avg_pool2d, _avg_args, eager), None
 
 
 @torch.library.custom_op("fastnn::max_pool2d", mutates_args=())
@@ -109,22 +116,17 @@ for _op in (_max_pool_backward_op, _avg_pool_backward_op):
 
 
 def _setup(ctx, inputs, output):
-    ctx.save_for_backward(inputs[0])
-    ctx.params = inputs[1]
+    _save(ctx, *inputs)
 
 
 def _max_grad(ctx, grad):
-    (x,) = ctx.saved_tensors
-    if torch.is_grad_enabled():
-        return _twice_differentiable(lambda t: TF.max_pool2d(t, *_max_args(ctx.params)), x, grad), None
-    return _max_pool_backward_op(grad.contiguous(), x, ctx.params), None
+    op = lambda g, x: _max_pool_backward_op(g.contiguous(), x, ctx.params)  # noqa: E731
+    return _grad(ctx, grad, TF.max_pool2d, _max_args, op), None
 
 
 def _avg_grad(ctx, grad):
-    (x,) = ctx.saved_tensors
-    if torch.is_grad_enabled():
-        return _twice_differentiable(lambda t: TF.avg_pool2d(t, *_avg_args(ctx.params)), x, grad), None
-    return _avg_pool_backward_op(grad.contiguous(), x, ctx.params), None
+    op = lambda g, x: _avg_pool_backward_op(g.contiguous(), x, ctx.params)  # noqa: E731
+    return _grad(ctx, grad, TF.avg_pool2d, _avg_args, op), None
 
 
 _max_pool_op.register_autograd(_max_grad, setup_context=_setup)

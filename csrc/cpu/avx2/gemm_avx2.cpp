@@ -103,15 +103,12 @@ inline __m256i lane_mask(int64_t n) {
 }  // namespace
 
 // 4 rows of A x 4 rows of B, 8 k per vector, computed as two 2x4 halves (8 accumulators + 2 + 1 of the
-// 16 ymm registers); the k tail is scalar. Rows past m or n re-read the last live row (sums dropped).
+// 16 ymm registers); the k tail is scalar.
 void gemm_dot_f32__avx2(int64_t kc, const float* a, int64_t lda, const float* b, int64_t ldb, float* c, int64_t ldc,
                         int64_t m, int64_t n, const GemmTile<float>& t) {
   const float* ar[4];
   const float* br[4];
-  for (int64_t r = 0; r < 4; ++r) {
-    ar[r] = a + (r < m ? r : m - 1) * lda;
-    br[r] = b + (r < n ? r : n - 1) * ldb;
-  }
+  gemm_dot_rows_f32(a, lda, b, ldb, m, n, ar, br);
   const int64_t kv = kc / 8 * 8;
   float r[4][4];
   for (int half = 0; half < 4; half += 2) {

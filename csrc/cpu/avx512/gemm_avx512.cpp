@@ -68,15 +68,12 @@ void ukernel(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, 
 }  // namespace
 
 // 4 rows of A x 4 rows of B, 16 k per vector: 16 accumulators, 8 loads per 16 FMAs; the last partial
-// vector of k is a masked load. Rows past m or n re-read the last live row (their sums are dropped).
+// vector of k is a masked load.
 void gemm_dot_f32__avx512(int64_t kc, const float* a, int64_t lda, const float* b, int64_t ldb, float* c,
                           int64_t ldc, int64_t m, int64_t n, const GemmTile<float>& t) {
   const float* ar[4];
   const float* br[4];
-  for (int64_t r = 0; r < 4; ++r) {
-    ar[r] = a + (r < m ? r : m - 1) * lda;
-    br[r] = b + (r < n ? r : n - 1) * ldb;
-  }
+  gemm_dot_rows_f32(a, lda, b, ldb, m, n, ar, br);
   __m512 acc[4][4];
 #pragma GCC unroll 4
   for (int i = 0; i < 4; ++i)

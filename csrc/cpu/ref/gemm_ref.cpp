@@ -44,6 +44,14 @@ void ukernel_ref(int64_t kc, const T* a, const T* b, T* c, int64_t ldc, int64_t 
 
 }  // namespace
 
+void gemm_dot_rows_f32(const float* a, int64_t lda, const float* b, int64_t ldb, int64_t m, int64_t n,
+                       const float* (&ar)[4], const float* (&br)[4]) {
+  for (int64_t r = 0; r < 4; ++r) {
+    ar[r] = a + (r < m ? r : m - 1) * lda;
+    br[r] = b + (r < n ? r : n - 1) * ldb;
+  }
+}
+
 void gemm_store_dot_tile_f32(const float (&r)[4][4], float* c, int64_t ldc, int64_t m, int64_t n,
                              const GemmTile<float>& t) {
   for (int64_t i = 0; i < m; ++i) {
