@@ -10,9 +10,12 @@ import fastnn
 import fastnn.functional as F
 import fastnn.nn as nn
 from fastnn import ops
-from helpers import compiled_graph_code, run_python, train_side_by_side
+from helpers import compiled_graph_code, run_python, skip_unless_usable, train_side_by_side
 
 TF = torch.nn.functional
+
+FAMILIES = ("conv_direct_f32",)  # see test_registry.py
+DIRECT = [k["name"] for k in fastnn.list_kernels() if k["family"] in FAMILIES]
 
 
 def torch_conv_grads(x, w, b, gy, *args):
@@ -81,6 +84,83 @@ def test_seed_network_shapes_float32(n, cin, cout, hw, k, pad):
     for got, want, length in zip((y, gx, gw, gb), ref, (kk, cout * k * k, n * hw * hw, n * hw * hw)):
         scale = want.abs().max().item() + 1
         torch.testing.assert_close(got.double(), want, rtol=0, atol=4e-7 * length ** 0.5 * scale)
+
+
+# Shapes where the direct route applies (stride 1, output rows as wide as the input's), at its edges:
+# (kernel, padding, dilation, groups, C_in, C_out, H, W, batch)
+DIRECT_SHAPES = [
+    (3, 1, 1, 1, 1, 32, 28, 28, 2),           # MNIST conv1: one input channel, P = 784 (49 vectors)
+    (3, 1, 1, 1, 32, 64, 14, 14, 3),          # MNIST conv2: P = 196, 12.25 vectors of 16
+    (3, 1, 1, 1, 3, 5, 7, 9, 2),              # 5 output channels (< one tile of 8), P = 63
+    (5, 2, 1, 1, 4, 9, 6, 5, 1),              # 25 taps (wgrad tiles of 9, 9, 3, 3, 1), 9 channels (8 + 1)
+    (3, "same", 2, 2, 4, 18, 10, 9, 2),       # dilation 2, 2 groups of 9 output channels
+    (4, "same", 1, 1, 2, 3, 6, 5, 1),         # even kernel: padding left 1, right 2 (torch's 'same')
+    ((3, 1), 0, 1, 1, 3, 8, 9, 4, 2),         # no vertical padding: OH = H - 2
+    ((1, 3), (2, 1), 1, 1, 3, 8, 5, 6, 1),    # padding beyond the kernel: OH = H + 4
+    (7, 3, 1, 1, 2, 3, 3, 3, 1),              # kernel larger than the image
+    (3, 1, 1, 16, 16, 16, 8, 8, 2),           # depthwise: one channel in and out per group
+    (3, 1, 1, 1, 8, 24, 1, 1, 2),             # 1x1 images: every tap but the centre is padding
+    (3, 1, 1, 1, 3, 16, 17, 33, 1),           # P = 561: tiles of 3 vectors, then 2 + 2
+    (3, 1, 1, 1, 16, 8, 4, 4, 5),             # P = 16: exactly one vector
+    (3, 1, 1, 1, 8, 72, 5, 6, 2),             # 72 output channels: wgrad blocks of 64 + 8 (AVX-512 tiles)
+]
+
+
+def _direct_case(k, p, d, g, cin, cout, h, w, n, seed=0):
+    gen = torch.Generator().manual_seed(seed)
+    kh, kw = (k, k) if isinstance(k, int) else k
+    x = torch.randn(n, cin, h, w, generator=gen)
+    wt = torch.randn(cout, cin // g, kh, kw, generator=gen) / (kh * kw) ** 0.5
+    b = torch.randn(cout, generator=gen)
+    return x, wt, b, kh * kw
+
+
+@SAME_EVEN
+@pytest.mark.parametrize("kernel", DIRECT + ["im2col"])
+@pytest.mark.parametrize("k,p,d,g,cin,cout,h,w,n", DIRECT_SHAPES)
+def test_every_direct_kernel_matches_torch(kernel, k, p, d, g, cin, cout, h, w, n):
+    """Each conv_direct_f32 variant (forward, input and weight gradients), and im2col + GEMM forced on the
+    same shapes, against torch in float64; float32 bounds grow with the length of each sum."""
+    if kernel != "im2col":
+        skip_unless_usable(kernel)
+    x, wt, b, taps = _direct_case(k, p, d, g, cin, cout, h, w, n)
+    y = ops.conv2d(x, wt, b, 1, p, d, g, kernel=kernel)
+    gy = torch.randn(y.shape, generator=torch.Generator().manual_seed(1))
+    gx, gw, gb = ops.conv2d_backward(gy, x, wt, 1, p, d, g, kernel=kernel)
+    ref = torch_conv_grads(x.double(), wt.double(), b.double(), gy.double(), 1, p, d, g)
+    lengths = (cin // g * taps, cout // g * taps, n * y.shape[2] * y.shape[3], n * y.shape[2] * y.shape[3])
+    for name, got, want, length in zip(("y", "grad_input", "grad_weight", "grad_bias"), (y, gx, gw, gb), ref, lengths):
+        scale = want.abs().max().item() + 1
+        torch.testing.assert_close(got.double(), want, rtol=0, atol=4e-7 * length ** 0.5 * scale, msg=name)
+
+
+@pytest.mark.parametrize("kernel", DIRECT)
+def test_direct_kernels_read_only_inside_the_image(kernel):
+    """A NaN in one input pixel (or output-gradient pixel) reaches exactly the outputs torch's does: the
+    lane masks never let a padded position read a neighbouring row, channel or image."""
+    skip_unless_usable(kernel)
+    x, wt, b, _ = _direct_case(3, 1, 1, 1, 8, 16, 7, 7, 3)
+    for i, j in ((0, 0), (0, 6), (3, 0), (6, 6), (2, 3)):
+        xn = x.clone()
+        xn[1, 2, i, j] = float("nan")
+        torch.testing.assert_close(ops.conv2d(xn, wt, b, 1, 1, kernel=kernel).isnan(),
+                                   TF.conv2d(xn, wt, b, 1, 1).isnan())
+        gy = torch.randn(3, 16, 7, 7)
+        gy[1, 5, i, j] = float("nan")
+        gx, _, _ = ops.conv2d_backward(gy, x, wt, 1, 1, weight_grad=False, bias_grad=False, kernel=kernel)
+        torch.testing.assert_close(gx.isnan(), torch_conv_grads(x, wt, None, gy, 1, 1)[1].isnan())
+
+
+def test_direct_kernel_choice_is_refused_where_it_does_not_apply():
+    x, w = torch.ones(1, 2, 8, 8), torch.ones(4, 2, 3, 3)
+    with pytest.raises(ValueError, match="stride 1"):
+        ops.conv2d(x, w, None, 2, 1, kernel=DIRECT[-1])  # stride 2
+    with pytest.raises(ValueError, match="float32"):
+        ops.conv2d(x.double(), w.double(), None, 1, 1, kernel=DIRECT[-1])
+    with pytest.raises(ValueError, match="stride 1"):
+        ops.conv2d_backward(torch.ones(1, 4, 6, 6), x, w, 1, 0, kernel=DIRECT[-1])  # 'valid': rows shrink
+    with pytest.raises(ValueError, match="no kernel named"):
+        ops.conv2d(x, w, None, 1, 1, kernel="conv_direct_f32__nonesuch")
 
 
 def test_numpy_unbatched_and_partial_gradients():

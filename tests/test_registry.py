@@ -2,12 +2,14 @@
 that runs each of its kernels against torch (that module's FAMILIES)."""
 import fastnn
 import test_ceilings
+import test_conv
 import test_gemm_kernels
 import test_pool
 import test_relu_kernels
 
 TESTED_FAMILIES = (set(test_relu_kernels.FAMILIES) | set(test_ceilings.FAMILIES)
-                  | set(test_gemm_kernels.FAMILIES) | set(test_pool.FAMILIES))
+                  | set(test_gemm_kernels.FAMILIES) | set(test_pool.FAMILIES)
+                  | set(test_conv.FAMILIES))
 
 
 def test_every_registered_family_has_kernel_tests():

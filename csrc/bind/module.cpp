@@ -73,21 +73,19 @@ PYBIND11_MODULE(_C, m) {
   };
   m.def("conv2d", [conv_params](py::handle x, py::handle w, py::handle bias, py::handle out,
                                 const std::vector<int64_t>& params, const std::string& kernel) {
-    if (!kernel.empty()) fastnn::fail(fastnn::ErrorKind::Value, "conv2d: kernel= is not supported (it runs the GEMM's choice)");
     const BoundArray xa(x), wa(w), oa(out);
     const auto ba = optional_array(bias);
     const fastnn::Conv2dParams p = conv_params(params);
-    without_gil([&] { fastnn::conv2d(xa.view(), wa.view(), view_or_null(ba), oa.view(), p); });
+    without_gil([&] { fastnn::conv2d(xa.view(), wa.view(), view_or_null(ba), oa.view(), p, kernel); });
   }, py::arg("input"), py::arg("weight"), py::arg("bias"), py::arg("out"), py::arg("params"), py::arg("kernel") = "");
   m.def("conv2d_backward", [conv_params](py::handle gy, py::handle x, py::handle w, py::handle gx, py::handle gw,
                                          py::handle gb, const std::vector<int64_t>& params, const std::string& kernel) {
-    if (!kernel.empty()) fastnn::fail(fastnn::ErrorKind::Value, "conv2d_backward: kernel= is not supported");
     const BoundArray gya(gy), xa(x), wa(w);
     const auto gxa = optional_array(gx), gwa = optional_array(gw), gba = optional_array(gb);
     const fastnn::Conv2dParams p = conv_params(params);
     without_gil([&] {
       fastnn::conv2d_backward(gya.view(), xa.view(), wa.view(), view_or_null(gxa), view_or_null(gwa),
-                              view_or_null(gba), p);
+                              view_or_null(gba), p, kernel);
     });
   }, py::arg("grad_output"), py::arg("input"), py::arg("weight"), py::arg("grad_input"), py::arg("grad_weight"),
      py::arg("grad_bias"), py::arg("params"), py::arg("kernel") = "");

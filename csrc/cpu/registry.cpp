@@ -1,6 +1,7 @@
 // registry.cpp — the list of kernel families, for list_kernels() and the tests that iterate over it.
 #include "cpu/registry.h"
 
+#include "cpu/conv_direct.h"
 #include "cpu/fma_peak.h"
 #include "cpu/gemm.h"
 #include "cpu/pool.h"
@@ -18,6 +19,7 @@ std::vector<KernelInfo> kernel_catalog() {
   describe_kernels("gemm_f32", gemm_f32_kernels(), all);
   describe_kernels("gemm_f64", gemm_f64_kernels(), all);
   describe_kernels("gemm_dot_f32", gemm_dot_f32_kernels(), all);
+  describe_kernels("conv_direct_f32", conv_direct_f32_kernels(), all);
   describe_kernels("max_pool2x2_backward_f32", max_pool2x2_backward_f32_kernels(), all);
   return all;
 }

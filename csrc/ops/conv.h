@@ -1,6 +1,7 @@
 // conv.h — 2-d convolution (NCHW) entry points: validate the views, then im2col + GEMM per image and group.
 #pragma once
 #include <cstdint>
+#include <string>
 
 #include "core/array_view.h"
 #include "cpu/im2col.h"
@@ -34,10 +35,15 @@ Conv2dShape check_conv2d_backward(const ArrayView& gy, const ArrayView& x, const
 
 // y = conv2d(x, w) + bias. x: (N, Cin, H, W), w: (Cout, Cin / groups, KH, KW), bias: (Cout) or null,
 // y: (N, Cout, OH, OW); all C-contiguous, one dtype.
-void conv2d(const ArrayView& x, const ArrayView& w, const ArrayView* bias, const ArrayView& y, const Conv2dParams& p);
+// Routes: float32 stride-1 convolutions whose output rows are as wide as the input's run the direct
+// kernels (cpu/conv_direct.h), the rest im2col + GEMM. `kernel` forces one: "im2col", or a conv_direct_f32
+// variant (a Value error where it does not apply).
+void conv2d(const ArrayView& x, const ArrayView& w, const ArrayView* bias, const ArrayView& y, const Conv2dParams& p,
+            const std::string& kernel = "");
 
 // Gradients of conv2d for grad_output gy: gx (x's shape), gw (w's shape), gb (Cout); each may be null.
+// `kernel` as for conv2d: the direct route computes the input gradient; weight and bias take the GEMM.
 void conv2d_backward(const ArrayView& gy, const ArrayView& x, const ArrayView& w, const ArrayView* gx,
-                     const ArrayView* gw, const ArrayView* gb, const Conv2dParams& p);
+                     const ArrayView* gw, const ArrayView* gb, const Conv2dParams& p, const std::string& kernel = "");
 
 }  // namespace fastnn

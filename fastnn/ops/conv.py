@@ -55,9 +55,12 @@ def _operands(op, input, weight):
     return x, w
 
 
-def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
-    """``torch.nn.functional.conv2d`` on fastnn's kernels (im2col + GEMM, bias fused into the GEMM's store).
-    input ``(N, C_in, H, W)`` or ``(C_in, H, W)``, weight ``(C_out, C_in / groups, kH, kW)``, bias ``(C_out,)``."""
+def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, *, kernel: str | None = None):
+    """``torch.nn.functional.conv2d`` on fastnn's kernels.
+    input ``(N, C_in, H, W)`` or ``(C_in, H, W)``, weight ``(C_out, C_in / groups, kH, kW)``, bias ``(C_out,)``.
+    float32 convolutions with stride 1 whose output rows are as wide as the input's (3x3 padding 1, ...) run
+    the direct kernels (``conv_direct_f32``), the rest im2col + GEMM (bias fused into the GEMM's store).
+    ``kernel=`` forces a route: ``"im2col"`` or a ``conv_direct_f32`` variant (tests, benchmarks)."""
     op = "fastnn.ops.conv2d"
     x, w = _operands(op, input, weight)
     unbatched = x.ndim == 3
@@ -72,14 +75,16 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
             raise RuntimeError(f"{op}: bias must have shape ({w.shape[0]},), got {tuple(b.shape)}")
     oh, ow = _C.conv2d_output_size(x.shape[2], x.shape[3], w.shape[2], w.shape[3], params)
     out = io.empty(x, (x.shape[0], w.shape[0], oh, ow))
-    io.call(op, "conv2d", (x, w, b, out), None, (params,))
+    io.call(op, "conv2d", (x, w, b, out), kernel, (params,))
     return out[0] if unbatched else out
 
 
 def conv2d_backward(grad_output, input, weight, stride=1, padding=0, dilation=1, groups=1, *,
-                    input_grad: bool = True, weight_grad: bool = True, bias_grad: bool = True):
+                    input_grad: bool = True, weight_grad: bool = True, bias_grad: bool = True,
+                    kernel: str | None = None):
     """Gradients of :func:`conv2d`: ``(grad_input, grad_weight, grad_bias)``, each None when not asked for.
-    Skipping ``input_grad`` (a network's first layer) saves an im2col-transposed GEMM and a col2im."""
+    Skipping ``input_grad`` (a network's first layer) saves a third of the work. ``kernel=`` as for
+    :func:`conv2d` (the direct route computes the input gradient; the others are GEMMs)."""
     op = "fastnn.ops.conv2d_backward"
     x, w = _operands(op, input, weight)
     g = io.as_input(op, "grad_output", grad_output)
@@ -91,7 +96,7 @@ def conv2d_backward(grad_output, input, weight, stride=1, padding=0, dilation=1,
     gx = io.empty(x, tuple(x.shape)) if input_grad else None
     gw = io.empty(x, tuple(w.shape)) if weight_grad else None
     gb = io.empty(x, (w.shape[0],)) if bias_grad else None
-    io.call(op, "conv2d_backward", (g, x, w, gx, gw, gb), None, (params,))
+    io.call(op, "conv2d_backward", (g, x, w, gx, gw, gb), kernel, (params,))
     if unbatched and gx is not None:
         gx = gx[0]
     return gx, gw, gb

@@ -27,6 +27,7 @@
 #include "cpu/gemm.h"
 #include "cpu/registry.h"
 #include "cpu/relu.h"
+#include "cpu/conv_direct.h"
 #include "ops/conv.h"
 #include "ops/gemm.h"
 #include "ops/pool.h"
@@ -296,7 +297,9 @@ void test_conv2d_exact_buffers() {
   const Case cases[] = {{2, 3, 7, 6, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1}, {1, 4, 9, 8, 6, 3, 2, 2, 3, 0, 1, 2, 0, 2, 1, 2},
                         {2, 2, 5, 5, 2, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1}, {1, 6, 11, 7, 6, 5, 3, 3, 2, 2, 2, 1, 1, 1, 2, 6},
                         // 9 images: blocks of several images per GEMM, the last one partial
-                        {9, 4, 6, 5, 6, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 2}};
+                        {9, 4, 6, 5, 6, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 2},
+                        // the direct route's AVX-512 weight-gradient tiles (72 rows, 64 + 6 output channels)
+                        {2, 8, 5, 6, 70, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1}};
   int checked = 0;
   for (const Case& c : cases) {
     const fastnn::Conv2dParams p{c.sh, c.sw, c.pt, c.pb, c.pl, c.pr, c.dh, c.dw, c.G};
@@ -343,8 +346,33 @@ void test_conv2d_exact_buffers() {
     };
     CHECK(close(y, ry) && close(gx, rgx) && close(gw, rgw) && close(gb, rgb), "conv2d case ", checked);
     ++checked;
+    const bool pointwise = c.KH == 1 && c.KW == 1 && c.pt == 0 && c.pl == 0 && OH == c.H;  // GEMM without im2col
+    if (c.sh != 1 || c.sw != 1 || OW != c.W || pointwise) continue;
+    // float32 through every usable direct kernel, forced, on exact-size buffers of their own
+    auto to_f = [](const std::vector<double>& v) { return std::vector<float>(v.begin(), v.end()); };
+    const std::vector<float> xf = to_f(x), wf = to_f(w), gyf = to_f(gy);
+    for (const auto& k : fastnn::conv_direct_f32_kernels()) {
+      if (!fastnn::may_use(k.isa)) continue;
+      std::vector<float> yf(y.size()), gxf(x.size()), gwf(w.size()), gbf(b.size());
+      const auto fx = view4d(const_cast<float*>(xf.data()), DType::Float32, c.N, c.C, c.H, c.W);
+      const auto fw = view4d(const_cast<float*>(wf.data()), DType::Float32, c.O, Cg, c.KH, c.KW);
+      const auto fgx = view4d(gxf.data(), DType::Float32, c.N, c.C, c.H, c.W);
+      const auto fgw = view4d(gwf.data(), DType::Float32, c.O, Cg, c.KH, c.KW);
+      const auto fgb = view1d(gbf.data(), DType::Float32, c.O);
+      fastnn::conv2d(fx, fw, nullptr, view4d(yf.data(), DType::Float32, c.N, c.O, OH, OW), p, k.name);
+      fastnn::conv2d_backward(view4d(const_cast<float*>(gyf.data()), DType::Float32, c.N, c.O, OH, OW), fx, fw, &fgx,
+                              &fgw, &fgb, p, k.name);
+      auto close_f = [](const std::vector<float>& a, const std::vector<double>& r) {
+        for (size_t i = 0; i < a.size(); ++i)
+          if (std::fabs(double(a[i]) - r[i]) > 1e-4 * (1 + std::fabs(r[i]))) return false;
+        return true;
+      };
+      CHECK(close_f(yf, ry) && close_f(gxf, rgx) && close_f(gwf, rgw) && close_f(gbf, rgb), "conv2d case ", checked - 1,
+            " with ", k.name);
+      ++checked;
+    }
   }
-  std::printf("conv2d: %d cases checked\n", checked);
+  std::printf("conv2d: %d cases checked (float64, and float32 through each usable direct kernel)\n", checked);
 }
 
 // Pooling on exact-size buffers (windows clipped at every edge, ceil mode) against direct loops.

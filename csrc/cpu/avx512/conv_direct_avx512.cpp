@@ -1,0 +1,249 @@
+// conv_direct_avx512.cpp — AVX-512 direct convolution (cpu/conv_direct.h). A register tile is 3 vectors
+// of 16 consecutive outputs x 8 output channels (24 accumulators). Per input channel and tap: 3 masked
+// loads of the input (the masks are the padding), 8 broadcast weights, 24 FMAs; the weights of one block
+// of 8 channels (taps * C * 8 floats) and the image's input planes stay in L1/L2 across the tiles.
+#include <immintrin.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <new>
+#include <vector>
+
+#include "cpu/conv_direct.h"
+
+namespace fastnn {
+namespace {
+
+constexpr int kO = int(kConvDirectOcBlock);
+constexpr int64_t kL = kConvDirectLanes;
+
+// Output vectors v0 .. v0+V-1 of channels o0 .. o0+7 (those below a.O are stored).
+// Every loop over the tile runs a constant count, fully unrolled: acc must be indexed by constants to
+// stay in registers (otherwise GCC keeps it on the stack and stores it every step).
+template <int V>
+inline void tile(const ConvDirectF32& a, int64_t nv, int64_t v0, int64_t o0) {
+  __m512 acc[V][kO];
+  #pragma GCC unroll 8
+  for (int o = 0; o < kO; ++o) {
+    const __m512 b = _mm512_set1_ps(a.bias && o0 + o < a.O ? a.bias[o0 + o] : 0.f);
+    #pragma GCC unroll 8
+    for (int i = 0; i < V; ++i) acc[i][o] = b;
+  }
+  for (int64_t t = 0; t < a.taps; ++t) {
+    __mmask16 m[V];
+    #pragma GCC unroll 8
+    for (int i = 0; i < V; ++i) m[i] = a.mask[t * nv + v0 + i];
+    // Lanes outside the image are masked off: never read, so x may point before the planes' start.
+    const float* x = a.x + (v0 * kL + a.shift[t]);
+    const float* w = a.w + t * a.C * a.ldw + o0;
+    for (int64_t c = 0; c < a.C; ++c, x += a.plane, w += a.ldw) {
+      __m512 xv[V];
+      #pragma GCC unroll 8
+      for (int i = 0; i < V; ++i) xv[i] = _mm512_maskz_loadu_ps(m[i], x + kL * i);
+      #pragma GCC unroll 8
+      for (int o = 0; o < kO; ++o) {
+        const __m512 wv = _mm512_set1_ps(w[o]);
+        #pragma GCC unroll 8
+        for (int i = 0; i < V; ++i) acc[i][o] = _mm512_fmadd_ps(xv[i], wv, acc[i][o]);
+      }
+    }
+  }
+  const int64_t os = a.O - o0 < kO ? a.O - o0 : kO;
+  #pragma GCC unroll 8
+  for (int i = 0; i < V; ++i) {
+    const int64_t q = (v0 + i) * kL, live = a.P - q;
+    const __mmask16 sm = live >= kL ? __mmask16(0xFFFF) : __mmask16((1u << live) - 1);
+    #pragma GCC unroll 8
+    for (int o = 0; o < kO; ++o)
+        if (o < os) _mm512_mask_storeu_ps(a.y + (o0 + o) * a.P + q, sm, acc[i][o]);
+  }
+}
+
+// ---- Weight gradient, few rows (c, t): the masked form of cpu/conv_direct.h, vectorized along q ----
+
+// The wgrad loop's view of the masks: per output vector v, per tap t, the offset of lane 0's input
+// (v * 16 + shift[t]) and the lane mask, side by side, so that the loop reads them at constant offsets.
+struct TapLanes {
+  int64_t offset;
+  int64_t mask;
+};
+
+// Weight gradient of output channels o0 .. o0+OT-1, input channel c, taps t0 .. t0+TT-1, over the run of
+// images: OT x TT accumulators of partial sums along q, reduced at the end. tab: nv x taps TapLanes.
+template <int OT, int TT>
+inline void wgrad_tile(const ConvDirectWgradF32& a, const TapLanes* tab, int64_t nv, int64_t o0, int64_t c,
+                       int64_t t0) {
+  __m512 acc[OT][TT];
+#pragma GCC unroll 8
+  for (int o = 0; o < OT; ++o)
+#pragma GCC unroll 16
+    for (int t = 0; t < TT; ++t) acc[o][t] = _mm512_setzero_ps();
+  const int64_t tail = a.P - (nv - 1) * kL;
+  const __mmask16 tail_mask = __mmask16((1u << tail) - 1);
+  for (int64_t n = 0; n < a.images; ++n) {
+    const float* gy = a.gy + n * a.gy_image + o0 * a.P;
+    const float* x = a.x + n * a.x_image + c * a.plane;
+    const TapLanes* tv = tab + t0;
+    for (int64_t v = 0; v < nv; ++v, tv += a.taps) {
+      const __mmask16 live = v + 1 < nv ? __mmask16(0xFFFF) : tail_mask;
+      __m512 g[OT];
+#pragma GCC unroll 8
+      for (int o = 0; o < OT; ++o) g[o] = _mm512_maskz_loadu_ps(live, gy + o * a.P + v * kL);
+#pragma GCC unroll 16
+      for (int t = 0; t < TT; ++t) {
+        // Lanes outside the image are masked off: never read, so the address may lie before the planes.
+        const __m512 xv = _mm512_maskz_loadu_ps(__mmask16(tv[t].mask), x + tv[t].offset);
+#pragma GCC unroll 8
+        for (int o = 0; o < OT; ++o) acc[o][t] = _mm512_fmadd_ps(g[o], xv, acc[o][t]);
+      }
+    }
+  }
+#pragma GCC unroll 8
+  for (int o = 0; o < OT; ++o)
+#pragma GCC unroll 16
+    for (int t = 0; t < TT; ++t) a.gw[((o0 + o) * a.C + c) * a.taps + t0 + t] += _mm512_reduce_add_ps(acc[o][t]);
+}
+
+template <int OT>
+void wgrad_channels(const ConvDirectWgradF32& a, const TapLanes* tab, int64_t nv, int64_t o0) {
+  for (int64_t c = 0; c < a.C; ++c) {
+    int64_t t0 = 0;
+    for (; a.taps - t0 >= 9; t0 += 9) wgrad_tile<OT, 9>(a, tab, nv, o0, c, t0);
+    for (; a.taps - t0 >= 3; t0 += 3) wgrad_tile<OT, 3>(a, tab, nv, o0, c, t0);
+    for (; t0 < a.taps; ++t0) wgrad_tile<OT, 1>(a, tab, nv, o0, c, t0);
+  }
+}
+
+void wgrad_masked(const ConvDirectWgradF32& a) {
+  const int64_t nv = (a.P + kL - 1) / kL;
+  if (nv == 0) return;
+  thread_local std::vector<TapLanes> tab;
+  tab.resize(size_t(nv * a.taps));
+  for (int64_t v = 0; v < nv; ++v)
+    for (int64_t t = 0; t < a.taps; ++t) tab[size_t(v * a.taps + t)] = {v * kL + a.shift[t], a.mask[t * nv + v]};
+  int64_t o0 = 0;
+  for (; a.O - o0 >= 3; o0 += 3) wgrad_channels<3>(a, tab.data(), nv, o0);
+  if (a.O - o0 == 2) wgrad_channels<2>(a, tab.data(), nv, o0);
+  if (a.O - o0 == 1) wgrad_channels<1>(a, tab.data(), nv, o0);
+}
+
+// ---- Weight gradient: GEMM-like tiles over a zero-bordered copy of x and a transposed copy of gy ----
+// gw[o, c, t] = sum over images n, outputs (oh, ow) of gyT[n][(oh, ow), o] * xpad[n][c, oh + kh*DH, ow + kw*DW]
+// (t = kh * KW + kw). A tile is 6 rows (c, t) x NV vectors of 16 output channels.
+
+constexpr int kMR = 6;
+
+template <int NV>
+void wgrad_tile(const float* const* rows, int64_t images, int64_t x_image, const float* gyt, int64_t ldo,
+                int64_t OH, int64_t OW, int64_t PW, float* out /* kMR x 16 * NV */) {
+  __m512 acc[kMR][NV];
+#pragma GCC unroll 8
+  for (int i = 0; i < kMR; ++i)
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; ++v) acc[i][v] = _mm512_setzero_ps();
+  for (int64_t n = 0; n < images; ++n)
+    for (int64_t oh = 0; oh < OH; ++oh) {
+      const float* p[kMR];
+#pragma GCC unroll 8
+      for (int i = 0; i < kMR; ++i) p[i] = rows[i] + n * x_image + oh * PW;
+      const float* b = gyt + (n * OH + oh) * OW * ldo;
+      for (int64_t ow = 0; ow < OW; ++ow, b += ldo) {
+        __m512 bv[NV];
+#pragma GCC unroll 4
+        for (int v = 0; v < NV; ++v) bv[v] = _mm512_load_ps(b + 16 * v);
+#pragma GCC unroll 8
+        for (int i = 0; i < kMR; ++i) {
+          const __m512 xi = _mm512_set1_ps(p[i][ow]);
+#pragma GCC unroll 4
+          for (int v = 0; v < NV; ++v) acc[i][v] = _mm512_fmadd_ps(xi, bv[v], acc[i][v]);
+        }
+      }
+    }
+#pragma GCC unroll 8
+  for (int i = 0; i < kMR; ++i)
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; ++v) _mm512_storeu_ps(out + i * 16 * NV + 16 * v, acc[i][v]);
+}
+
+// A thread's copies, kept between calls (64-byte aligned rows of gyT).
+struct WgradScratch {
+  std::vector<float> xpad;
+  float* gyt = nullptr;
+  size_t gyt_size = 0;
+  ~WgradScratch() { std::free(gyt); }
+  float* gyt_of(size_t n) {
+    if (n > gyt_size) {
+      std::free(gyt);
+      gyt = static_cast<float*>(std::aligned_alloc(64, (n * sizeof(float) + 63) / 64 * 64));
+      if (!gyt) throw std::bad_alloc();
+      gyt_size = n;
+    }
+    return gyt;
+  }
+};
+
+}  // namespace
+
+void conv_direct_wgrad_f32__avx512(const ConvDirectWgradF32& a) {
+  if (a.images == 0 || a.P == 0) return;
+  // Transposing gy costs as much per element as the masked form's arithmetic when gy has few uses
+  // (C * taps rows): measured, MNIST conv1 (9 rows) 190 vs 80 GFLOP/s masked vs tiles, CIFAR stem (27)
+  // 258 vs 192; MNIST conv2 (288) 215 vs 349, 16 -> 16 channels at 56x56 (144) 225 vs 260.
+  if (a.C * a.taps < 64) return wgrad_masked(a);
+  const int64_t OW = a.W, PH = a.OH + a.DH * (a.KH - 1), PW = a.W + a.DW * (a.KW - 1), pplane = PH * PW;
+  const int64_t x_image = a.C * pplane, M = a.C * a.taps;
+  thread_local WgradScratch scratch;
+  // x with zero borders: xpad[n][c, r, col] = x[n][c, r - PT, col - PL] inside the image, else 0
+  scratch.xpad.assign(size_t(a.images * x_image), 0.f);
+  for (int64_t n = 0; n < a.images; ++n)
+    for (int64_t c = 0; c < a.C; ++c)
+      for (int64_t r = 0; r < PH; ++r) {
+        const int64_t ih = r - a.PT;
+        if (ih < 0 || ih >= a.H) continue;
+        const float* src = a.x + n * a.x_image + c * a.plane + ih * a.W;
+        float* dst = scratch.xpad.data() + n * x_image + c * pplane + r * PW;
+        for (int64_t col = std::max<int64_t>(0, a.PL); col < std::min(PW, a.PL + a.W); ++col) dst[col] = src[col - a.PL];
+      }
+  float out[kMR * 64];
+  for (int64_t o0 = 0; o0 < a.O; o0 += 64) {
+    const int64_t ob = std::min<int64_t>(64, a.O - o0), nv = (ob + 15) / 16, ldo = 16 * nv;
+    // gy transposed: gyt[n][q, o] = gy[n][o0 + o, q], the columns past ob zero
+    float* gyt = scratch.gyt_of(size_t(a.images * a.P * ldo));
+    for (int64_t n = 0; n < a.images; ++n) {
+      float* t = gyt + n * a.P * ldo;
+      const float* g = a.gy + n * a.gy_image + o0 * a.P;
+      for (int64_t q0 = 0; q0 < a.P; q0 += 16)  // blocks of 16 outputs: the reads stay in a few lines
+        for (int64_t o = 0; o < ldo; ++o)
+          for (int64_t q = q0; q < std::min(a.P, q0 + 16); ++q) t[q * ldo + o] = o < ob ? g[o * a.P + q] : 0.f;
+    }
+    for (int64_t m0 = 0; m0 < M; m0 += kMR) {
+      const float* rows[kMR];
+      for (int i = 0; i < kMR; ++i) {
+        const int64_t m = std::min(m0 + i, M - 1), c = m / a.taps, t = m % a.taps;
+        rows[i] = scratch.xpad.data() + c * pplane + (t / a.KW) * a.DH * PW + (t % a.KW) * a.DW;
+      }
+      switch (nv) {
+        case 4: wgrad_tile<4>(rows, a.images, x_image, gyt, ldo, a.OH, OW, PW, out); break;
+        case 3: wgrad_tile<3>(rows, a.images, x_image, gyt, ldo, a.OH, OW, PW, out); break;
+        case 2: wgrad_tile<2>(rows, a.images, x_image, gyt, ldo, a.OH, OW, PW, out); break;
+        default: wgrad_tile<1>(rows, a.images, x_image, gyt, ldo, a.OH, OW, PW, out); break;
+      }
+      for (int64_t i = 0; i < std::min<int64_t>(kMR, M - m0); ++i) {
+        const int64_t c = (m0 + i) / a.taps, t = (m0 + i) % a.taps;
+        for (int64_t o = 0; o < ob; ++o) a.gw[((o0 + o) * a.C + c) * a.taps + t] += out[i * ldo + o];
+      }
+    }
+  }
+}
+
+void conv_direct_f32__avx512(const ConvDirectF32& a) {
+  const int64_t nv = (a.P + kL - 1) / kL;
+  for (int64_t o0 = 0; o0 < a.O; o0 += kO) {
+    int64_t v0 = 0;
+    for (; nv - v0 >= 3 && nv - v0 != 4; v0 += 3) tile<3>(a, nv, v0, o0);  // 4 left: 2 + 2, not 3 + 1
+    for (; nv - v0 >= 2; v0 += 2) tile<2>(a, nv, v0, o0);
+    if (v0 < nv) tile<1>(a, nv, v0, o0);
+  }
+}
+
+}  // namespace fastnn
