@@ -165,6 +165,36 @@ void wgrad_tile(const float* const* rows, int64_t images, int64_t x_image, const
     for (int v = 0; v < NV; ++v) _mm512_storeu_ps(out + i * 16 * NV + 16 * v, acc[i][v]);
 }
 
+// out[c] = column c of the 16 x 16 block in[0..15] (rows): pairs of rows interleaved by 32 and 64 bits,
+// then the 128-bit lanes of four vectors transposed.
+inline void transpose16x16(const __m512 in[16], __m512 out[16]) {
+  __m512 t[16], s[16];
+#pragma GCC unroll 8
+  for (int i = 0; i < 8; ++i) {
+    t[2 * i] = _mm512_unpacklo_ps(in[2 * i], in[2 * i + 1]);
+    t[2 * i + 1] = _mm512_unpackhi_ps(in[2 * i], in[2 * i + 1]);
+  }
+  auto lo = [](__m512 a, __m512 b) { return _mm512_castpd_ps(_mm512_unpacklo_pd(_mm512_castps_pd(a), _mm512_castps_pd(b))); };
+  auto hi = [](__m512 a, __m512 b) { return _mm512_castpd_ps(_mm512_unpackhi_pd(_mm512_castps_pd(a), _mm512_castps_pd(b))); };
+  // s[4i + j], 128-bit lane L: column 4L + j of rows 4i .. 4i+3
+#pragma GCC unroll 4
+  for (int i = 0; i < 4; ++i) {
+    s[4 * i] = lo(t[4 * i], t[4 * i + 2]);
+    s[4 * i + 1] = hi(t[4 * i], t[4 * i + 2]);
+    s[4 * i + 2] = lo(t[4 * i + 1], t[4 * i + 3]);
+    s[4 * i + 3] = hi(t[4 * i + 1], t[4 * i + 3]);
+  }
+#pragma GCC unroll 4
+  for (int j = 0; j < 4; ++j) {
+    const __m512 p = _mm512_shuffle_f32x4(s[j], s[4 + j], 0x88), q = _mm512_shuffle_f32x4(s[j], s[4 + j], 0xDD);
+    const __m512 r = _mm512_shuffle_f32x4(s[8 + j], s[12 + j], 0x88), u = _mm512_shuffle_f32x4(s[8 + j], s[12 + j], 0xDD);
+    out[j] = _mm512_shuffle_f32x4(p, r, 0x88);
+    out[4 + j] = _mm512_shuffle_f32x4(q, u, 0x88);
+    out[8 + j] = _mm512_shuffle_f32x4(p, r, 0xDD);
+    out[12 + j] = _mm512_shuffle_f32x4(q, u, 0xDD);
+  }
+}
+
 // A thread's copies, kept between calls (64-byte aligned rows of gyT).
 struct WgradScratch {
   std::vector<float> xpad;
@@ -202,7 +232,7 @@ void conv_direct_wgrad_f32__avx512(const ConvDirectWgradF32& a) {
         if (ih < 0 || ih >= a.H) continue;
         const float* src = a.x + n * a.x_image + c * a.plane + ih * a.W;
         float* dst = scratch.xpad.data() + n * x_image + c * pplane + r * PW;
-        for (int64_t col = std::max<int64_t>(0, a.PL); col < std::min(PW, a.PL + a.W); ++col) dst[col] = src[col - a.PL];
+        std::copy(src, src + a.W, dst + a.PL);
       }
   float out[kMR * 64];
   for (int64_t o0 = 0; o0 < a.O; o0 += 64) {
@@ -212,9 +242,19 @@ void conv_direct_wgrad_f32__avx512(const ConvDirectWgradF32& a) {
     for (int64_t n = 0; n < a.images; ++n) {
       float* t = gyt + n * a.P * ldo;
       const float* g = a.gy + n * a.gy_image + o0 * a.P;
-      for (int64_t q0 = 0; q0 < a.P; q0 += 16)  // blocks of 16 outputs: the reads stay in a few lines
-        for (int64_t o = 0; o < ldo; ++o)
-          for (int64_t q = q0; q < std::min(a.P, q0 + 16); ++q) t[q * ldo + o] = o < ob ? g[o * a.P + q] : 0.f;
+      for (int64_t c0 = 0; c0 < ldo; c0 += 16)
+        for (int64_t q0 = 0; q0 < a.P; q0 += 16) {  // 16 x 16 blocks
+          const int64_t live = std::min<int64_t>(16, a.P - q0);
+          const __mmask16 m = __mmask16((1u << live) - 1);
+          __m512 in[16], out[16];
+#pragma GCC unroll 16
+          for (int i = 0; i < 16; ++i)
+            in[i] = c0 + i < ob ? _mm512_maskz_loadu_ps(m, g + (c0 + i) * a.P + q0) : _mm512_setzero_ps();
+          transpose16x16(in, out);
+#pragma GCC unroll 16
+          for (int j = 0; j < 16; ++j)
+            if (j < live) _mm512_store_ps(t + (q0 + j) * ldo + c0, out[j]);
+        }
     }
     for (int64_t m0 = 0; m0 < M; m0 += kMR) {
       const float* rows[kMR];
