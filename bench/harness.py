@@ -12,6 +12,7 @@ import importlib
 import math
 import pkgutil
 import re
+import resource
 import statistics
 import time
 from dataclasses import dataclass, field
@@ -123,11 +124,25 @@ def gpu_status() -> tuple[bool, str]:
     return True, torch.cuda.get_device_name()
 
 
+def _minor_faults() -> int:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+
+
 def _cpu_timer(fn: Callable, inner: int) -> float:
     t0 = time.perf_counter()
     for _ in range(inner):
         fn()
     return (time.perf_counter() - t0) / inner
+
+
+def _counting(timer: Callable, fn: Callable, inner: int, faults: list) -> float:
+    """timer's sample, and the page faults per call (first touches of freshly mapped memory: in a VM each
+    costs ~1 us, and with glibc's default malloc settings the outputs of large ops are often new mappings,
+    so a call's time depends on the allocation history of the whole process; see the notes)."""
+    f0 = _minor_faults()
+    t = timer(fn, inner)
+    faults.append((_minor_faults() - f0) / inner)
+    return t
 
 
 def _cuda_timer(fn: Callable, inner: int) -> float:
@@ -160,6 +175,7 @@ def measure(case: Case, device: str, repeats: int, warmup: int = 2) -> Result:
         once = timer(fn, 1)
         inner[name] = max(1, min(1000, math.ceil(SAMPLE_TARGET_S / max(once, 1e-9))))
     samples = {name: [] for name in impls}
+    faults = {name: [] for name in impls}
     names = list(impls)
     settled = False
     for r in range(repeats):
@@ -167,7 +183,7 @@ def measure(case: Case, device: str, repeats: int, warmup: int = 2) -> Result:
             if settled:  # one untimed call: the cores clock down and caches go cold during the pause
                 impls[name]()
                 settled = False
-            samples[name].append(timer(impls[name], inner[name]))
+            samples[name].append(_counting(timer, impls[name], inner[name], faults[name]))
             if name == "numpy" and device == "cpu":
                 # numpy's OpenBLAS threads spin for a while after each call; let them go idle before the
                 # next implementation runs, or it competes with them for the cores (measured: fastnn's
@@ -178,7 +194,8 @@ def measure(case: Case, device: str, repeats: int, warmup: int = 2) -> Result:
         family=case.family, case=case.name, shape=case.shape, device=device, size=case.size, flops=case.flops,
         bytes=case.bytes, napkin=case.napkin, variant=case.variant() if device == "cpu" else "",
         impls={name: {"median_s": statistics.median(s), "samples_s": s, "inner": inner[name],
-                      "rel_noise": rel_noise(s)} for name, s in samples.items()})
+                      "rel_noise": rel_noise(s), "faults_per_call": statistics.median(faults[name])}
+               for name, s in samples.items()})
 
 
 def discover_cases(quick: bool = False, pattern: str | None = None) -> list[Case]:

@@ -16,6 +16,13 @@ def _ms(r: Result, impl: str) -> str:
     return f"{r.impls[impl]['median_s'] * 1e3:.3f}" if impl in r.impls else ""
 
 
+def _faults(r: Result) -> str:
+    """Page faults per call, fastnn / reference (empty for the GPU)."""
+    if r.device != "cpu":
+        return ""
+    return " / ".join(f"{r.impls[n].get('faults_per_call', 0):.0f}" for n in ("fastnn", r.reference) if n in r.impls)
+
+
 def rows(results: list[Result], ceilings: dict) -> list[list[str]]:
     out = []
     for r in results:
@@ -28,19 +35,20 @@ def rows(results: list[Result], ceilings: dict) -> list[list[str]]:
             f"{rate:.1f} {r.unit}",
             f"{100 * rate / ceil:.0f}% {'LLC' if which == 'copy_llc' else 'mem' if which == 'copy' else 'FMA'}"
             if ceil else "-",
+            _faults(r),
             r.variant,
         ])
     return out
 
 
 HEADER = ["case", "shape", "device", "fastnn ms", "torch ms", "numpy ms", "speedup", "fastnn rate", "% ceiling",
-          "fastnn kernel"]
+          "faults/call", "fastnn kernel"]
 
 
 def format_table(results: list[Result], ceilings: dict) -> str:
     body = rows(results, ceilings)
     widths = [max(len(h), *(len(row[i]) for row in body)) if body else len(h) for i, h in enumerate(HEADER)]
-    line = lambda cells: "  ".join(c.ljust(w) if i < 3 or i == 9 else c.rjust(w)  # noqa: E731
+    line = lambda cells: "  ".join(c.ljust(w) if i < 3 or i == 10 else c.rjust(w)  # noqa: E731
                                    for i, (c, w) in enumerate(zip(cells, widths)))
     return "\n".join([line(HEADER), line(["-" * w for w in widths])] + [line(r) for r in body])
 

@@ -50,6 +50,23 @@ def test_measure_a_tiny_case():
     assert back.key == r.key and back.impls == r.impls
 
 
+def test_measure_counts_page_faults_per_call():
+    """The harness reports each implementation's page faults per call: first touches of fresh memory."""
+    import mmap
+
+    def setup(device):
+        def touch_fresh():  # 64 fresh pages, each touched once
+            m = mmap.mmap(-1, 64 * mmap.PAGESIZE)
+            for i in range(0, len(m), mmap.PAGESIZE):
+                m[i] = 1
+            m.close()
+        return {"fastnn": lambda: None, "torch": touch_fresh}
+
+    r = measure(Case("toy", "faults", "64 pages", 1, setup, bytes=1), "cpu", repeats=3)
+    assert r.impls["fastnn"]["faults_per_call"] < 8
+    assert r.impls["torch"]["faults_per_call"] >= 60
+
+
 def test_rel_noise():
     assert rel_noise([1.0] * 9) == 0.0
     assert rel_noise([1.0, 1.0]) == 0.0  # too few samples to estimate
