@@ -82,7 +82,7 @@ class BoundArray {
   ArrayView view_;
 };
 
-// fastnn::Error -> TypeError / ValueError / RuntimeError by its kind.
+// fastnn::Error -> TypeError / ValueError / RuntimeError / IndexError by its kind.
 inline void register_error_translator() {
   py::register_exception_translator([](std::exception_ptr p) {
     try {
@@ -92,6 +92,7 @@ inline void register_error_translator() {
         case ErrorKind::Type: PyErr_SetString(PyExc_TypeError, e.what()); break;
         case ErrorKind::Value: PyErr_SetString(PyExc_ValueError, e.what()); break;
         case ErrorKind::Runtime: PyErr_SetString(PyExc_RuntimeError, e.what()); break;
+        case ErrorKind::Index: PyErr_SetString(PyExc_IndexError, e.what()); break;
       }
     }
   });

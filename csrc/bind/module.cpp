@@ -17,11 +17,13 @@
 #include "core/thread_pool.h"
 #include "cpu/gemm.h"
 #include "cpu/registry.h"
+#include "cpu/softmax.h"
 #include "ops/ceilings.h"
 #include "ops/conv.h"
 #include "ops/gemm.h"
 #include "ops/pool.h"
 #include "ops/relu.h"
+#include "ops/softmax.h"
 
 namespace py = pybind11;
 using fastnn::bind::BoundArray;
@@ -95,6 +97,42 @@ PYBIND11_MODULE(_C, m) {
     fastnn::conv2d_output_size(H, W, KH, KW, conv_params(params), OH, OW, "conv2d");
     return py::make_tuple(OH, OW);
   });
+
+  m.def("softmax", [](py::handle x, py::handle out, int64_t dim, bool log, const std::string& kernel) {
+    const BoundArray xa(x), oa(out);
+    without_gil([&] { fastnn::softmax(xa.view(), oa.view(), dim, log, kernel); });
+  }, py::arg("input"), py::arg("out"), py::arg("dim"), py::arg("log"), py::arg("kernel") = "");
+  m.def("softmax_backward", [](py::handle gy, py::handle y, py::handle gx, int64_t dim, bool log,
+                               const std::string& kernel) {
+    const BoundArray gya(gy), ya(y), gxa(gx);
+    without_gil([&] { fastnn::softmax_backward(gya.view(), ya.view(), gxa.view(), dim, log, kernel); });
+  }, py::arg("grad_output"), py::arg("output"), py::arg("out"), py::arg("dim"), py::arg("log"), py::arg("kernel") = "");
+  // The vectorized exp of a softmax_f32 variant on a float32 buffer (tests measure its ulp error).
+  m.def("exp_f32", [](py::handle x, py::handle out, const std::string& kernel) {
+    const BoundArray xa(x), oa(out);
+    const fastnn::ArrayView xv = xa.view(), ov = oa.view();
+    fastnn::check_cpu_contiguous(xv, "exp_f32", "x");
+    fastnn::check_cpu_contiguous(ov, "exp_f32", "out");
+    fastnn::check_same_shape_dtype(xv, "x", ov, "out", "exp_f32");
+    if (xv.dtype != fastnn::DType::Float32) fastnn::fail(fastnn::ErrorKind::Type, "exp_f32: float32 arrays only");
+    const auto& k = fastnn::pick_kernel(fastnn::softmax_f32_kernels(), "softmax_f32", kernel).fn;
+    without_gil([&] { k.exp_sum(xv.as<const float>(), 0.f, ov.as<float>(), xv.numel()); });
+  }, py::arg("x"), py::arg("out"), py::arg("kernel") = "");
+  // target: the address of the N int64 class indices Python checked (0 when N = 0); reduction 0/1/2 =
+  // none/mean/sum; grad and grad_output optional (see ops/softmax.h)
+  m.def("cross_entropy", [](py::handle x, py::handle weight, py::handle loss, py::handle grad, py::handle grad_output,
+                            uintptr_t target, int64_t ignore_index, double label_smoothing, int reduction,
+                            const std::string& kernel) {
+    if (reduction < 0 || reduction > 2) fastnn::fail(fastnn::ErrorKind::Value, "cross_entropy: reduction code ", reduction);
+    const BoundArray xa(x), la(loss);
+    const auto wa = optional_array(weight), ga = optional_array(grad), goa = optional_array(grad_output);
+    const fastnn::CrossEntropyParams p{ignore_index, label_smoothing, fastnn::Reduction(reduction)};
+    without_gil([&] {
+      fastnn::cross_entropy(xa.view(), reinterpret_cast<const int64_t*>(target), view_or_null(wa), la.view(),
+                            view_or_null(ga), view_or_null(goa), p, kernel);
+    });
+  }, py::arg("input"), py::arg("weight"), py::arg("loss"), py::arg("grad"), py::arg("grad_output"), py::arg("target"),
+     py::arg("ignore_index"), py::arg("label_smoothing"), py::arg("reduction"), py::arg("kernel") = "");
 
   // params: (kernel_h, kernel_w, stride_h, stride_w, pad_h, pad_w, dilation_h, dilation_w, ceil_mode,
   //          count_include_pad, divisor_override)

@@ -1,5 +1,5 @@
 // error.h — the one exception type of the kernel core.
-// The Python bindings translate ErrorKind to TypeError / ValueError / RuntimeError, so the core can say
+// The Python bindings translate ErrorKind to TypeError / ValueError / RuntimeError / IndexError, so the core can say
 // what kind of mistake the caller made without knowing about Python.
 #pragma once
 #include <sstream>
@@ -9,7 +9,7 @@
 
 namespace fastnn {
 
-enum class ErrorKind { Type, Value, Runtime };
+enum class ErrorKind { Type, Value, Runtime, Index };
 
 class Error : public std::runtime_error {
  public:

@@ -6,6 +6,7 @@
 #include "cpu/gemm.h"
 #include "cpu/pool.h"
 #include "cpu/relu.h"
+#include "cpu/softmax.h"
 
 namespace fastnn {
 
@@ -20,6 +21,7 @@ std::vector<KernelInfo> kernel_catalog() {
   describe_kernels("gemm_f64", gemm_f64_kernels(), all);
   describe_kernels("gemm_dot_f32", gemm_dot_f32_kernels(), all);
   describe_kernels("conv_direct_f32", conv_direct_f32_kernels(), all);
+  describe_kernels("softmax_f32", softmax_f32_kernels(), all);
   describe_kernels("max_pool2x2_backward_f32", max_pool2x2_backward_f32_kernels(), all);
   return all;
 }

@@ -10,5 +10,8 @@ from ._activation import relu, relu_  # noqa: E402
 from ._conv import conv2d  # noqa: E402
 from ._linear import linear  # noqa: E402
 from ._pool import avg_pool2d, max_pool2d  # noqa: E402
+from ._softmax import cross_entropy, log_softmax, softmax  # noqa: E402
 
-__getattr__, __dir__, __all__ = forward_namespace(__name__, _torch.nn.functional, own=["relu", "relu_", "linear", "conv2d", "max_pool2d", "avg_pool2d"])
+__getattr__, __dir__, __all__ = forward_namespace(
+    __name__, _torch.nn.functional,
+    own=["relu", "relu_", "linear", "conv2d", "max_pool2d", "avg_pool2d", "softmax", "log_softmax", "cross_entropy"])

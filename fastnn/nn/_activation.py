@@ -9,3 +9,17 @@ class ReLU(torch.nn.ReLU):
 
     def forward(self, input: torch.Tensor) -> torch.Tensor:
         return F.relu(input, inplace=self.inplace)
+
+
+class Softmax(torch.nn.Softmax):
+    """torch.nn.Softmax on fastnn's kernels."""
+
+    def forward(self, input: torch.Tensor) -> torch.Tensor:
+        return F.softmax(input, self.dim, _stacklevel=5)
+
+
+class LogSoftmax(torch.nn.LogSoftmax):
+    """torch.nn.LogSoftmax on fastnn's kernels."""
+
+    def forward(self, input: torch.Tensor) -> torch.Tensor:
+        return F.log_softmax(input, self.dim, _stacklevel=5)

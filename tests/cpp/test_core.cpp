@@ -24,14 +24,16 @@
 #include "core/cpu_features.h"
 #include "core/error.h"
 #include "core/thread_pool.h"
+#include "cpu/conv_direct.h"
 #include "cpu/gemm.h"
 #include "cpu/registry.h"
 #include "cpu/relu.h"
-#include "cpu/conv_direct.h"
+#include "cpu/softmax.h"
 #include "ops/conv.h"
 #include "ops/gemm.h"
 #include "ops/pool.h"
 #include "ops/relu.h"
+#include "ops/softmax.h"
 
 namespace {
 
@@ -162,6 +164,15 @@ void check_binary_family(const char* family, const fastnn::KernelList<Fn>& list)
         CHECK(std::memcmp(dx.get() + off, want.get(), size_t(n) * sizeof(T)) == 0, family, " ", k.name, " n=", n);
       }
   }
+}
+
+fastnn::ArrayView view2d(void* p, fastnn::DType t, int64_t rows, int64_t cols) {
+  fastnn::ArrayView v;
+  v.data = p;
+  v.dtype = t;
+  v.shape = {rows, cols};
+  v.strides = {cols, 1};
+  return v;
 }
 
 fastnn::ArrayView view1d(void* p, fastnn::DType t, int64_t n, int64_t stride = 1) {
@@ -439,6 +450,72 @@ void run_parallel_tests() {
   check_binary_family<float>("relu_backward_f32", fastnn::relu_backward_f32_kernels());
 }
 
+// Every softmax_f32 variant's row primitives on rows of every length from 0 to 70, each in a buffer of
+// exactly that size (the sanitizers see any read or write past a row's end), against double loops;
+// then cross-entropy (all three reductions, smoothing, weights, an ignored row) on exact buffers.
+void test_softmax_exact_buffers() {
+  using fastnn::DType;
+  int checked = 0;
+  for (const auto& k : fastnn::softmax_f32_kernels()) {
+    if (!fastnn::may_use(k.isa)) continue;
+    for (int64_t n = 0; n <= 70; ++n) {
+      std::vector<float> x(static_cast<size_t>(n)), y(static_cast<size_t>(n));
+      for (int64_t i = 0; i < n; ++i) x[size_t(i)] = float((i * 37 % 23) - 11) * 0.37f;
+      double m = -HUGE_VAL, sum = 0;
+      for (float v : x) m = std::max(m, double(v));
+      for (float v : x) sum += std::exp(double(v) - m);
+      const float got_m = k.fn.row_max(x.data(), n);
+      const float got_s = k.fn.exp_sum(x.data(), float(m), y.data(), n);
+      CHECK(n == 0 ? std::isinf(got_m) && got_m < 0 : double(got_m) == m, k.name, " row_max n=", n);
+      CHECK(std::fabs(got_s - sum) <= 1e-6 * (1 + sum), k.name, " exp_sum n=", n);
+      for (int64_t i = 0; i < n; ++i)
+        CHECK(std::fabs(y[size_t(i)] - std::exp(double(x[size_t(i)]) - m)) <= 3e-7, k.name, " exp n=", n, " i=", i);
+      ++checked;
+    }
+  }
+  const int64_t N = 5, C = 13;
+  std::vector<float> x(static_cast<size_t>(N * C)), w(static_cast<size_t>(C));
+  for (int64_t i = 0; i < N * C; ++i) x[size_t(i)] = float((i * 29 % 17) - 8) * 0.41f;
+  for (int64_t j = 0; j < C; ++j) w[size_t(j)] = 0.5f + 0.1f * float(j);
+  const int64_t target[N] = {0, 12, -100, 7, 3};
+  for (int red = 0; red < 3; ++red) {
+    const fastnn::CrossEntropyParams p{-100, 0.1, fastnn::Reduction(red)};
+    std::vector<float> loss(size_t(red == 0 ? N : 1)), grad(size_t(N * C));
+    const auto xv = view2d(x.data(), DType::Float32, N, C), gv = view2d(grad.data(), DType::Float32, N, C);
+    const auto wv = view1d(w.data(), DType::Float32, C), lv = view1d(loss.data(), DType::Float32, int64_t(loss.size()));
+    fastnn::cross_entropy(xv, target, &wv, lv, &gv, nullptr, p);
+    // double reference: loss_i = (1 - e) w_t (lse - x_t) + (e / C) sum_j w_j (lse - x_j); mean over kept weights
+    double total = 0, wkept = 0;
+    std::vector<double> ref(size_t(N), 0.0);
+    for (int64_t i = 0; i < N; ++i) {
+      if (target[i] == -100) continue;
+      double m = -HUGE_VAL, s = 0, smooth = 0;
+      for (int64_t j = 0; j < C; ++j) m = std::max(m, double(x[size_t(i * C + j)]));
+      for (int64_t j = 0; j < C; ++j) s += std::exp(double(x[size_t(i * C + j)]) - m);
+      const double lse = m + std::log(s);
+      for (int64_t j = 0; j < C; ++j) smooth += double(w[size_t(j)]) * (lse - double(x[size_t(i * C + j)]));
+      ref[size_t(i)] = 0.9 * double(w[size_t(target[i])]) * (lse - double(x[size_t(i * C + target[i])])) + 0.1 / C * smooth;
+      total += ref[size_t(i)];
+      wkept += double(w[size_t(target[i])]);
+    }
+    if (red == 0) {
+      for (int64_t i = 0; i < N; ++i) CHECK(std::fabs(loss[size_t(i)] - ref[size_t(i)]) <= 1e-5, "cross_entropy none row ", i);
+    } else {
+      const double want = red == 1 ? total / wkept : total;
+      CHECK(std::fabs(loss[0] - want) <= 1e-5 * (1 + std::fabs(want)), "cross_entropy reduction ", red);
+    }
+    for (int64_t j = 0; j < C; ++j) CHECK(grad[size_t(2 * C + j)] == 0.f, "ignored row's gradient");
+    ++checked;
+  }
+  std::vector<float> xs(size_t(N * C), 0.f), loss(1);
+  const int64_t bad[N] = {0, 1, 13, 2, 3};
+  CHECK(throws_kind(fastnn::ErrorKind::Index, [&] {
+          fastnn::cross_entropy(view2d(xs.data(), DType::Float32, N, C), bad, nullptr,
+                                view1d(loss.data(), DType::Float32, 1), nullptr, nullptr, fastnn::CrossEntropyParams{});
+        }), "target out of range");
+  std::printf("softmax: %d row/loss cases checked\n", checked);
+}
+
 #if !defined(__SANITIZE_THREAD__)  // ThreadSanitizer cannot see libgomp's (uninstrumented) barriers
 // With a libgomp in the process (as after `import torch`), parallel_for runs on its team; a forked
 // child must fall back to fastnn's own pool (libgomp's team does not survive fork) and not hang.
@@ -477,6 +554,7 @@ int main() {
   test_gemm_kernels();
   test_conv2d_exact_buffers();
   test_pool2d_exact_buffers();
+  test_softmax_exact_buffers();
 #if defined(__SANITIZE_THREAD__)
   std::printf("libgomp-team tests skipped under ThreadSanitizer (it cannot see libgomp's barriers)\n");
 #else

@@ -3,6 +3,7 @@
 // The 16-bit lane masks are split into two 8-lane halves and widened to vector masks per tap.
 #include <immintrin.h>
 
+#include "cpu/avx2/vmath_avx2.h"
 #include "cpu/conv_direct.h"
 
 namespace fastnn {
@@ -65,12 +66,6 @@ inline void tile(const ConvDirectF32& a, int64_t nv16, int64_t v0, int64_t o0) {
   }
 }
 
-inline float reduce_add(__m256 v) {
-  const __m128 s4 = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  const __m128 s2 = _mm_add_ps(s4, _mm_movehl_ps(s4, s4));
-  return _mm_cvtss_f32(_mm_add_ss(s2, _mm_movehdup_ps(s2)));
-}
-
 // Weight gradient of output channels o0 .. o0+OT-1, input channel c, taps t0 .. t0+TT-1, over the run of
 // images: OT x TT accumulators of partial sums along q, reduced at the end.
 template <int OT, int TT>
@@ -103,7 +98,7 @@ inline void wgrad_tile(const ConvDirectWgradF32& a, int64_t nv16, int64_t o0, in
 #pragma GCC unroll 8
   for (int o = 0; o < OT; ++o)
 #pragma GCC unroll 8
-    for (int t = 0; t < TT; ++t) a.gw[((o0 + o) * a.C + c) * a.taps + t0 + t] += reduce_add(acc[o][t]);
+    for (int t = 0; t < TT; ++t) a.gw[((o0 + o) * a.C + c) * a.taps + t0 + t] += avx2::reduce_add(acc[o][t]);
 }
 
 template <int OT>

@@ -1,0 +1,70 @@
+"""softmax / log_softmax and cross-entropy: fastnn vs torch on the seed networks' logits (64x10) and on
+large classifier heads (4096x1000, 256x10000).
+
+Napkin math: softmax reads x and writes y (8 B/elem) with an exp per element; its backward reads dy and y
+and writes dx (12 B/elem). cross-entropy fwd+bwd (autograd): fastnn reads x once and writes the gradient
+for an upstream 1 in the forward (8 B/elem), then scales it into dx (8 B/elem): 16 B/elem; torch writes
+the log-softmax and builds the gradient in two more passes. Rated in GB/s of that napkin traffic.
+CUDA: not yet (these cases run on the CPU only).
+"""
+from __future__ import annotations
+
+import fastnn
+
+from .harness import Case
+
+SHAPES = {"64x10 (MNIST logits)": (64, 10), "4096x1000": (4096, 1000), "256x10000": (256, 10000)}
+
+
+def _variant():
+    return fastnn._C.selected_kernel("softmax_f32")
+
+
+def cases() -> list[Case]:
+    out = []
+    for label, (n, c) in SHAPES.items():
+        elems = n * c
+        quick = label == "4096x1000"
+
+        def fwd(device, n=n, c=c):
+            import torch
+
+            import fastnn.functional as F
+            x = torch.randn(n, c, device=device)
+            return {"fastnn": lambda: F.softmax(x, 1), "torch": lambda: torch.nn.functional.softmax(x, 1)}
+
+        def log_fwd_bwd(device, n=n, c=c):
+            import torch
+
+            import fastnn.functional as F
+            x = torch.randn(n, c, device=device, requires_grad=True)
+            g = torch.randn(n, c, device=device)
+
+            def run(fn):
+                x.grad = None
+                fn(x, 1).backward(g)
+
+            return {"fastnn": lambda: run(F.log_softmax), "torch": lambda: run(torch.nn.functional.log_softmax)}
+
+        def ce(device, n=n, c=c):
+            import torch
+
+            import fastnn.functional as F
+            x = torch.randn(n, c, device=device, requires_grad=True)
+            t = torch.randint(0, c, (n,), device=device)
+
+            def run(fn):
+                x.grad = None
+                fn(x, t).backward()
+
+            return {"fastnn": lambda: run(F.cross_entropy), "torch": lambda: run(torch.nn.functional.cross_entropy)}
+
+        out += [
+            Case("softmax", "softmax fwd", label, elems, fwd, bytes=8 * elems, quick=quick, variant=_variant,
+                 napkin=f"{elems} elements x 8 B (read x, write y), one exp each", devices=("cpu",)),
+            Case("softmax", "log_softmax fwd+bwd (autograd)", label, elems, log_fwd_bwd, bytes=20 * elems,
+                 variant=_variant, napkin=f"{elems} elements x 20 B (fwd 8, bwd 12)", devices=("cpu",)),
+            Case("softmax", "cross_entropy fwd+bwd (autograd)", label, elems, ce, bytes=16 * elems, quick=True,
+                 variant=_variant, napkin=f"{elems} elements x 16 B (fused fwd 8, scaling bwd 8)", devices=("cpu",)),
+        ]
+    return out

@@ -1,0 +1,38 @@
+// softmax.h — softmax, log_softmax and cross-entropy entry points: validate, pick the row primitives
+// (cpu/softmax.h), split rows across threads.
+#pragma once
+#include <cstdint>
+#include <string>
+
+#include "core/array_view.h"
+
+namespace fastnn {
+
+// y = softmax(x) (log: log_softmax) along dimension dim of x (contiguous, any rank >= 1; viewed as
+// (outer, D, inner)). y: x's shape and dtype, may be x itself. Rows (inner = 1) run the SIMD primitives;
+// other dims a portable loop over the inner positions.
+void softmax(const ArrayView& x, const ArrayView& y, int64_t dim, bool log, const std::string& kernel = "");
+// gx = softmax's gradient from gy and its output y: y * (gy - sum(gy * y)), or for log_softmax
+// gy - exp(y) * sum(gy), sums along dim. gx may be gy itself.
+void softmax_backward(const ArrayView& gy, const ArrayView& y, const ArrayView& gx, int64_t dim, bool log,
+                      const std::string& kernel = "");
+
+enum class Reduction : int { None = 0, Mean = 1, Sum = 2 };
+
+struct CrossEntropyParams {
+  int64_t ignore_index = -100;
+  double label_smoothing = 0.0;
+  Reduction reduction = Reduction::Mean;
+};
+
+// Cross-entropy of logits x (N, C) against class indices target[0..N) (int64; ignore_index rows count
+// nothing), with optional class weights (C), as torch.nn.functional.cross_entropy:
+//   loss: (N) for Reduction::None, else a 1-element array (the mean over the weights of the rows kept, or the sum).
+//   grad: null, or x's shape: the gradient of the loss for an upstream gradient grad_output (null: 1; one
+//         value for mean/sum, N values for none), computed in the same pass over each row.
+// Raises Index errors for targets outside [0, C) other than ignore_index.
+void cross_entropy(const ArrayView& x, const int64_t* target, const ArrayView* weight, const ArrayView& loss,
+                   const ArrayView* grad, const ArrayView* grad_output, const CrossEntropyParams& p,
+                   const std::string& kernel = "");
+
+}  // namespace fastnn

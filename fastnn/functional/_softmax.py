@@ -1,0 +1,113 @@
+"""Autograd for fastnn's softmax, log_softmax and cross-entropy (CPU, float32/float64).
+
+The eager route on plain CPU tensors: thin ``autograd.Function``s over fastnn.ops. Everything else (CUDA and
+other devices, other dtypes, tensor subclasses, ``torch.compile`` tracing, cross-entropy with class
+probabilities as targets) runs torch's own function, so these are drop-ins everywhere. Double backward
+(``create_graph=True``) differentiates torch's function, recomputed from the saved input.
+
+cross_entropy's forward computes the loss and its gradient for an upstream gradient of 1 in the same pass
+over each row (log-softmax, NLL, label smoothing and class weights fused); its backward only scales that
+saved gradient. torch saves the log-softmax instead and builds the gradient in two more passes.
+"""
+from __future__ import annotations
+
+import warnings
+from typing import Optional
+
+import torch
+
+from .. import ops
+from ._activation import _direct
+
+_F = torch.nn.functional
+_FLOATS = (torch.float32, torch.float64)
+
+
+def _ours(x: torch.Tensor) -> bool:
+    return _direct(x) and x.dtype in _FLOATS
+
+
+def _softmax_dim(name: str, ndim: int, dim, stacklevel: int) -> int:
+    if dim is not None:
+        return dim
+    warnings.warn(f"Implicit dimension choice for {name} has been deprecated. "
+                  "Change the call to include dim=X as an argument.", stacklevel=stacklevel)
+    return 0 if ndim in (0, 1, 3) else 1
+
+
+class _Softmax(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x, dim, log):
+        y = ops.log_softmax(x, dim) if log else ops.softmax(x, dim)
+        ctx.save_for_backward(x, y)
+        ctx.dim, ctx.log = dim, log
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y = ctx.saved_tensors
+        if torch.is_grad_enabled():  # create_graph: through torch's function on the saved input, differentiable again
+            out = (_F.log_softmax if ctx.log else _F.softmax)(x, ctx.dim)
+            return torch.autograd.grad(out, x, grad, create_graph=True)[0], None, None
+        g = grad.contiguous()
+        return (ops.log_softmax_backward if ctx.log else ops.softmax_backward)(g, y, ctx.dim), None, None
+
+
+def _softmax(name, input, dim, stacklevel, dtype, log):
+    if not isinstance(input, torch.Tensor):
+        raise TypeError(f"fastnn.functional.{name}: argument 'input' must be a torch.Tensor, got {type(input).__name__}")
+    dim = _softmax_dim(name, input.dim(), dim, stacklevel + 1)
+    x = input if dtype is None else input.to(dtype)
+    if not _ours(x) or not isinstance(dim, int):
+        return (_F.log_softmax if log else _F.softmax)(x, dim)
+    if torch.is_grad_enabled() and x.requires_grad:
+        return _Softmax.apply(x, dim, log)
+    return ops.log_softmax(x, dim) if log else ops.softmax(x, dim)
+
+
+def softmax(input: torch.Tensor, dim: Optional[int] = None, _stacklevel: int = 3, dtype=None) -> torch.Tensor:
+    """torch.nn.functional.softmax on fastnn's kernels."""
+    return _softmax("softmax", input, dim, _stacklevel, dtype, False)
+
+
+def log_softmax(input: torch.Tensor, dim: Optional[int] = None, _stacklevel: int = 3, dtype=None) -> torch.Tensor:
+    """torch.nn.functional.log_softmax on fastnn's kernels."""
+    return _softmax("log_softmax", input, dim, _stacklevel, dtype, True)
+
+
+class _CrossEntropy(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x, target, weight, ignore_index, reduction, label_smoothing):
+        loss, grad = ops.cross_entropy_with_grad(x, target, weight, ignore_index, reduction, label_smoothing)
+        ctx.save_for_backward(x, target, weight, grad)
+        ctx.args = (ignore_index, reduction, label_smoothing)
+        return loss
+
+    @staticmethod
+    def backward(ctx, g):
+        x, target, weight, grad = ctx.saved_tensors
+        ignore_index, reduction, label_smoothing = ctx.args
+        if torch.is_grad_enabled():  # create_graph: through torch's function on the saved input, differentiable again
+            loss = _F.cross_entropy(x, target, weight, ignore_index=ignore_index, reduction=reduction,
+                                    label_smoothing=label_smoothing)
+            return torch.autograd.grad(loss, x, g, create_graph=True)[0], None, None, None, None, None
+        if reduction == "none" and x.dim() > 1:
+            g = g.unsqueeze(1)  # (N, d...) -> (N, 1, d...): one scale per row of classes
+        return grad * g, None, None, None, None, None
+
+
+def cross_entropy(input: torch.Tensor, target: torch.Tensor, weight: Optional[torch.Tensor] = None,
+                  size_average: Optional[bool] = None, ignore_index: int = -100, reduce: Optional[bool] = None,
+                  reduction: str = "mean", label_smoothing: float = 0.0) -> torch.Tensor:
+    """torch.nn.functional.cross_entropy on fastnn's fused kernel (class-index targets on the CPU)."""
+    if size_average is not None or reduce is not None:
+        reduction = torch.nn._reduction.legacy_get_string(size_average, reduce)
+    ours = (isinstance(input, torch.Tensor) and isinstance(target, torch.Tensor) and _ours(input)
+            and target.dtype == torch.int64 and type(target) is torch.Tensor
+            and (weight is None or (_ours(weight) and weight.dtype == input.dtype and not weight.requires_grad)))
+    if not ours:
+        return _F.cross_entropy(input, target, weight, ignore_index=ignore_index, reduction=reduction,
+                                label_smoothing=label_smoothing)
+    if torch.is_grad_enabled() and input.requires_grad:
+        return _CrossEntropy.apply(input, target, weight, ignore_index, reduction, label_smoothing)
+    return ops.cross_entropy(input, target, weight, ignore_index, reduction, label_smoothing)
