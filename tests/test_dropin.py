@@ -9,11 +9,13 @@ import fastnn
 from helpers import run_python
 
 NAMESPACES = [("fastnn.nn", torch.nn), ("fastnn.optim", torch.optim), ("fastnn.functional", torch.nn.functional)]
-REPLACED = {"fastnn.nn": {"ReLU", "Softmax", "LogSoftmax", "Linear", "Conv2d", "MaxPool2d", "AvgPool2d",
-                          "CrossEntropyLoss", "functional"},
+REPLACED = {"fastnn.nn": {"ReLU", "LeakyReLU", "ELU", "Sigmoid", "Tanh", "GELU", "SiLU", "Hardtanh", "Softplus",
+                          "Softmax", "LogSoftmax", "Linear", "Conv2d", "MaxPool2d", "AvgPool2d", "CrossEntropyLoss",
+                          "functional"},
             "fastnn.optim": set(),
-            "fastnn.functional": {"relu", "relu_", "linear", "conv2d", "max_pool2d", "avg_pool2d", "softmax",
-                                  "log_softmax", "cross_entropy"}}
+            "fastnn.functional": {"relu", "relu_", "leaky_relu", "leaky_relu_", "elu", "elu_", "sigmoid", "tanh", "gelu",
+                                  "silu", "hardtanh", "hardtanh_", "softplus", "linear", "conv2d", "max_pool2d",
+                                  "avg_pool2d", "softmax", "log_softmax", "cross_entropy"}}
 
 
 @pytest.mark.parametrize("name,theirs", NAMESPACES)

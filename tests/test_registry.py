@@ -1,6 +1,7 @@
 """Nothing registered goes untested: every kernel family in the registry is claimed by a test module
 that runs each of its kernels against torch (that module's FAMILIES)."""
 import fastnn
+import test_activations
 import test_ceilings
 import test_conv
 import test_gemm_kernels
@@ -10,7 +11,7 @@ import test_softmax
 
 TESTED_FAMILIES = (set(test_relu_kernels.FAMILIES) | set(test_ceilings.FAMILIES)
                   | set(test_gemm_kernels.FAMILIES) | set(test_pool.FAMILIES)
-                  | set(test_conv.FAMILIES) | set(test_softmax.FAMILIES))
+                  | set(test_conv.FAMILIES) | set(test_softmax.FAMILIES) | set(test_activations.FAMILIES))
 
 
 def test_every_registered_family_has_kernel_tests():

@@ -18,6 +18,7 @@
 #include "cpu/gemm.h"
 #include "cpu/registry.h"
 #include "cpu/softmax.h"
+#include "ops/activation.h"
 #include "ops/ceilings.h"
 #include "ops/conv.h"
 #include "ops/gemm.h"
@@ -98,6 +99,22 @@ PYBIND11_MODULE(_C, m) {
     return py::make_tuple(OH, OW);
   });
 
+  // act: an activation name (ops/activation.h); a, b: its parameters (cpu/activation.h)
+  m.def("activation", [](py::handle x, py::handle out, const std::string& act, double a, double b,
+                         const std::string& kernel) {
+    const BoundArray xa(x), oa(out);
+    const fastnn::Act kind = fastnn::act_from_name(act);
+    without_gil([&] { fastnn::activation(kind, fastnn::ActParams{a, b}, xa.view(), oa.view(), kernel); });
+  }, py::arg("x"), py::arg("out"), py::arg("act"), py::arg("a"), py::arg("b"), py::arg("kernel") = "");
+  m.def("activation_backward", [](py::handle dy, py::handle s, py::handle out, const std::string& act, double a,
+                                  double b, const std::string& kernel) {
+    const BoundArray dya(dy), sa(s), oa(out);
+    const fastnn::Act kind = fastnn::act_from_name(act);
+    without_gil([&] {
+      fastnn::activation_backward(kind, fastnn::ActParams{a, b}, dya.view(), sa.view(), oa.view(), kernel);
+    });
+  }, py::arg("grad_output"), py::arg("saved"), py::arg("out"), py::arg("act"), py::arg("a"), py::arg("b"),
+     py::arg("kernel") = "");
   m.def("softmax", [](py::handle x, py::handle out, int64_t dim, bool log, const std::string& kernel) {
     const BoundArray xa(x), oa(out);
     without_gil([&] { fastnn::softmax(xa.view(), oa.view(), dim, log, kernel); });

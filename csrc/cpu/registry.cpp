@@ -1,6 +1,7 @@
 // registry.cpp — the list of kernel families, for list_kernels() and the tests that iterate over it.
 #include "cpu/registry.h"
 
+#include "cpu/activation.h"
 #include "cpu/conv_direct.h"
 #include "cpu/fma_peak.h"
 #include "cpu/gemm.h"
@@ -22,6 +23,7 @@ std::vector<KernelInfo> kernel_catalog() {
   describe_kernels("gemm_dot_f32", gemm_dot_f32_kernels(), all);
   describe_kernels("conv_direct_f32", conv_direct_f32_kernels(), all);
   describe_kernels("softmax_f32", softmax_f32_kernels(), all);
+  describe_kernels("activation_f32", activation_f32_kernels(), all);
   describe_kernels("max_pool2x2_backward_f32", max_pool2x2_backward_f32_kernels(), all);
   return all;
 }

@@ -6,7 +6,8 @@ from .._dropin import forward_namespace, require_torch
 
 _torch = require_torch("fastnn.functional")
 
-from ._activation import relu, relu_  # noqa: E402
+from ._activation import (elu, elu_, gelu, hardtanh, hardtanh_, leaky_relu, leaky_relu_, relu, relu_,  # noqa: E402
+                          sigmoid, silu, softplus, tanh)
 from ._conv import conv2d  # noqa: E402
 from ._linear import linear  # noqa: E402
 from ._pool import avg_pool2d, max_pool2d  # noqa: E402
@@ -14,4 +15,6 @@ from ._softmax import cross_entropy, log_softmax, softmax  # noqa: E402
 
 __getattr__, __dir__, __all__ = forward_namespace(
     __name__, _torch.nn.functional,
-    own=["relu", "relu_", "linear", "conv2d", "max_pool2d", "avg_pool2d", "softmax", "log_softmax", "cross_entropy"])
+    own=["relu", "relu_", "leaky_relu", "leaky_relu_", "elu", "elu_", "sigmoid", "tanh", "gelu", "silu", "hardtanh",
+         "hardtanh_", "softplus", "linear", "conv2d", "max_pool2d", "avg_pool2d", "softmax", "log_softmax",
+         "cross_entropy"])

@@ -23,3 +23,45 @@ class LogSoftmax(torch.nn.LogSoftmax):
 
     def forward(self, input: torch.Tensor) -> torch.Tensor:
         return F.log_softmax(input, self.dim, _stacklevel=5)
+
+
+class LeakyReLU(torch.nn.LeakyReLU):
+    def forward(self, input: torch.Tensor) -> torch.Tensor:
+        return F.leaky_relu(input, self.negative_slope, self.inplace)
+
+
+class ELU(torch.nn.ELU):
+    def forward(self, input: torch.Tensor) -> torch.Tensor:
+        return F.elu(input, self.alpha, self.inplace)
+
+
+class Sigmoid(torch.nn.Sigmoid):
+    def forward(self, input: torch.Tensor) -> torch.Tensor:
+        return F.sigmoid(input)
+
+
+class Tanh(torch.nn.Tanh):
+    def forward(self, input: torch.Tensor) -> torch.Tensor:
+        return F.tanh(input)
+
+
+class GELU(torch.nn.GELU):
+    """torch.nn.GELU: fastnn's kernel for approximate='tanh', torch's erf form for 'none'."""
+
+    def forward(self, input: torch.Tensor) -> torch.Tensor:
+        return F.gelu(input, approximate=self.approximate)
+
+
+class SiLU(torch.nn.SiLU):
+    def forward(self, input: torch.Tensor) -> torch.Tensor:
+        return F.silu(input, inplace=self.inplace)
+
+
+class Hardtanh(torch.nn.Hardtanh):
+    def forward(self, input: torch.Tensor) -> torch.Tensor:
+        return F.hardtanh(input, self.min_val, self.max_val, self.inplace)
+
+
+class Softplus(torch.nn.Softplus):
+    def forward(self, input: torch.Tensor) -> torch.Tensor:
+        return F.softplus(input, self.beta, self.threshold)

@@ -3,14 +3,20 @@
 Needs only numpy. Inputs are used in place (zero-copy) when C-contiguous and aligned, copied otherwise;
 outputs are C-contiguous arrays of the input's kind. No autograd is recorded (see fastnn.functional).
 """
-from .activation import relu, relu_, relu_backward
+from .activation import (elu, elu_, elu_backward, gelu, gelu_backward, hardtanh, hardtanh_, hardtanh_backward, leaky_relu,
+                         leaky_relu_, leaky_relu_backward, relu, relu_, relu_backward, sigmoid, sigmoid_,
+                         sigmoid_backward, silu, silu_, silu_backward, softplus, softplus_backward, tanh, tanh_,
+                         tanh_backward)
 from .conv import conv2d, conv2d_backward
 from .linalg import linear, linear_backward, matmul
 from .pool import avg_pool2d, avg_pool2d_backward, max_pool2d, max_pool2d_backward
 from .softmax import (cross_entropy, cross_entropy_backward, cross_entropy_with_grad, log_softmax, log_softmax_backward,
                       softmax, softmax_backward)
 
-__all__ = ["relu", "relu_", "relu_backward", "matmul", "linear", "linear_backward", "conv2d", "conv2d_backward",
+__all__ = ["relu", "relu_", "relu_backward", "leaky_relu", "leaky_relu_", "leaky_relu_backward", "elu", "elu_",
+           "elu_backward", "sigmoid", "sigmoid_", "sigmoid_backward", "tanh", "tanh_", "tanh_backward", "gelu",
+           "gelu_backward", "silu", "silu_", "silu_backward", "hardtanh", "hardtanh_", "hardtanh_backward", "softplus",
+           "softplus_backward", "matmul", "linear", "linear_backward", "conv2d", "conv2d_backward",
            "max_pool2d", "max_pool2d_backward", "avg_pool2d", "avg_pool2d_backward", "softmax", "log_softmax",
            "softmax_backward", "log_softmax_backward", "cross_entropy", "cross_entropy_backward",
            "cross_entropy_with_grad"]

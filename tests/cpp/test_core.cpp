@@ -24,6 +24,7 @@
 #include "core/cpu_features.h"
 #include "core/error.h"
 #include "core/thread_pool.h"
+#include "cpu/activation.h"
 #include "cpu/conv_direct.h"
 #include "cpu/gemm.h"
 #include "cpu/registry.h"
@@ -516,6 +517,58 @@ void test_softmax_exact_buffers() {
   std::printf("softmax: %d row/loss cases checked\n", checked);
 }
 
+// Every activation_f32 variant, every activation, forward and backward, with ordinary and streaming
+// stores (the peel to the vector alignment, the aligned body, the masked tail), on buffers of exactly n
+// elements at every offset from a 64-byte boundary, against the reference variant.
+void test_activation_exact_buffers() {
+  const fastnn::Act acts[] = {fastnn::Act::LeakyRelu, fastnn::Act::Elu, fastnn::Act::EluResult, fastnn::Act::Sigmoid,
+                              fastnn::Act::Tanh, fastnn::Act::GeluTanh, fastnn::Act::Silu, fastnn::Act::Hardtanh,
+                              fastnn::Act::Softplus};
+  const fastnn::ActParams p{0.7, 1.5};
+  const auto& ref = fastnn::activation_f32_kernels().back().fn;
+  int checked = 0;
+  for (const auto& k : fastnn::activation_f32_kernels()) {
+    if (!fastnn::may_use(k.isa)) continue;
+    for (fastnn::Act a : acts)
+      for (int64_t n : {0, 1, 7, 8, 15, 16, 17, 33, 70})
+        for (int64_t off : {0, 1, 5}) {
+          std::vector<float> x(static_cast<size_t>(n)), g(static_cast<size_t>(n));
+          for (int64_t i = 0; i < n; ++i) x[size_t(i)] = float(i % 9) * 0.6f - 2.5f, g[size_t(i)] = float(i % 4) - 1.5f;
+          std::vector<float> want(static_cast<size_t>(n)), wantb(static_cast<size_t>(n));
+          if (a != fastnn::Act::EluResult) ref.forward(a, p, x.data(), want.data(), n, false);
+          ref.backward(a, p, g.data(), x.data(), wantb.data(), n, false);
+          for (bool stream : {false, true}) {
+            // the output at `off` floats past a 64-byte boundary; sentinels around it must survive
+            const int64_t cap = n + off + 32;
+            std::unique_ptr<float[]> raw(new float[size_t(cap)]);
+            std::fill(raw.get(), raw.get() + cap, 12345.f);
+            float* base = raw.get();
+            while (reinterpret_cast<uintptr_t>(base) % 64) ++base;
+            auto sentinels_intact = [&] {
+              for (float* q = raw.get(); q < raw.get() + cap; ++q)
+                if ((q < base + off || q >= base + off + n) && *q != 12345.f) return false;
+              return true;
+            };
+            std::vector<float> y(static_cast<size_t>(n)), yb(static_cast<size_t>(n));
+            float* out = n ? base + off : nullptr;
+            if (a != fastnn::Act::EluResult) {
+              k.fn.forward(a, p, x.data(), out, n, stream);
+              for (int64_t i = 0; i < n; ++i) y[size_t(i)] = out[i];
+              bool ok = true;
+              for (int64_t i = 0; i < n; ++i) ok = ok && std::fabs(y[size_t(i)] - want[size_t(i)]) <= 4e-7f * (1 + std::fabs(want[size_t(i)]));
+              CHECK(ok && sentinels_intact(), k.name, " forward act=", int(a), " n=", n, " off=", off, " stream=", stream);
+            }
+            k.fn.backward(a, p, g.data(), x.data(), out, n, stream);
+            bool ok = true;
+            for (int64_t i = 0; i < n; ++i) ok = ok && std::fabs(out[i] - wantb[size_t(i)]) <= 1e-6f * (1 + std::fabs(wantb[size_t(i)]));
+            CHECK(ok && sentinels_intact(), k.name, " backward act=", int(a), " n=", n, " off=", off, " stream=", stream);
+            ++checked;
+          }
+        }
+  }
+  std::printf("activations: %d cases checked\n", checked);
+}
+
 #if !defined(__SANITIZE_THREAD__)  // ThreadSanitizer cannot see libgomp's (uninstrumented) barriers
 // With a libgomp in the process (as after `import torch`), parallel_for runs on its team; a forked
 // child must fall back to fastnn's own pool (libgomp's team does not survive fork) and not hang.
@@ -555,6 +608,7 @@ int main() {
   test_conv2d_exact_buffers();
   test_pool2d_exact_buffers();
   test_softmax_exact_buffers();
+  test_activation_exact_buffers();
 #if defined(__SANITIZE_THREAD__)
   std::printf("libgomp-team tests skipped under ThreadSanitizer (it cannot see libgomp's barriers)\n");
 #else

@@ -1,0 +1,83 @@
+"""Elementwise activations (leaky_relu, elu, sigmoid, tanh, gelu 'tanh', silu, hardtanh, softplus):
+fastnn.ops vs torch on 16M elements and on the MNIST CNN's activation shape.
+
+Napkin math: a forward reads 4 B and writes 4 B per float32 element (8 B/elem), a backward reads dy and the
+saved operand and writes dx (12 B/elem); rated in GB/s against the copy ceiling. The transcendental ones
+cost 20-40 vector instructions per 16 elements: compute and memory are close on this machine. "new out"
+allocates the output each call, as torch does (a fresh 64 MiB output is page-faulted: see faults/call);
+"out=" reuses one (the kernel's own bandwidth).
+"""
+from __future__ import annotations
+
+import fastnn
+
+from .harness import Case
+
+SHAPES = {"16M": (16 * 1024 * 1024,), "64x32x28x28 (MNIST act.)": (64, 32, 28, 28)}
+
+# name: (fastnn forward, torch forward, fastnn backward (g, x, y), torch backward (g, x, y))
+ACTS = {
+    "leaky_relu": ("leaky_relu", lambda F: lambda x: F.leaky_relu(x, 0.01),
+                   lambda g, x, y: fastnn.ops.leaky_relu_backward(g, x, 0.01), "leaky_relu_backward"),
+    "elu": ("elu", lambda F: lambda x: F.elu(x), lambda g, x, y: fastnn.ops.elu_backward(g, x), "elu_backward"),
+    "sigmoid": ("sigmoid", lambda F: lambda x: F.sigmoid(x), lambda g, x, y: fastnn.ops.sigmoid_backward(g, y),
+                "sigmoid_backward"),
+    "tanh": ("tanh", lambda F: lambda x: F.tanh(x), lambda g, x, y: fastnn.ops.tanh_backward(g, y), "tanh_backward"),
+    "gelu (tanh)": ("gelu", lambda F: lambda x: F.gelu(x, approximate="tanh"),
+                    lambda g, x, y: fastnn.ops.gelu_backward(g, x, "tanh"), "gelu_backward"),
+    "silu": ("silu", lambda F: lambda x: F.silu(x), lambda g, x, y: fastnn.ops.silu_backward(g, x), "silu_backward"),
+    "hardtanh": ("hardtanh", lambda F: lambda x: F.hardtanh(x), lambda g, x, y: fastnn.ops.hardtanh_backward(g, x),
+                 "hardtanh_backward"),
+    "softplus": ("softplus", lambda F: lambda x: F.softplus(x), lambda g, x, y: fastnn.ops.softplus_backward(g, x),
+                 "softplus_backward"),
+}
+
+
+def _torch_backward(name, g, x, y):
+    import torch
+
+    aten = torch.ops.aten
+    return {"leaky_relu_backward": lambda: aten.leaky_relu_backward(g, x, 0.01, False),
+            "elu_backward": lambda: aten.elu_backward(g, 1.0, 1.0, 1.0, False, x),
+            "sigmoid_backward": lambda: aten.sigmoid_backward(g, y),
+            "tanh_backward": lambda: aten.tanh_backward(g, y),
+            "gelu_backward": lambda: aten.gelu_backward(g, x, approximate="tanh"),
+            "silu_backward": lambda: aten.silu_backward(g, x),
+            "hardtanh_backward": lambda: aten.hardtanh_backward(g, x, -1.0, 1.0),
+            "softplus_backward": lambda: aten.softplus_backward(g, x, 1.0, 20.0)}[name]
+
+
+def _variant(nbytes):
+    return lambda: fastnn._C.selected_kernel("activation_f32") + (" (streaming stores)" if nbytes > fastnn.cpu_info()["llc_bytes"] else "")
+
+
+def cases() -> list[Case]:
+    import numpy as np
+
+    out = []
+    for label, shape in SHAPES.items():
+        n = int(np.prod(shape))
+        for act, (ops_name, fwd, bwd, torch_bwd) in ACTS.items():
+            quick = act == "tanh" and label == "16M"
+
+            def new_out(device, shape=shape, fwd=fwd):
+                import torch
+
+                import fastnn.functional as F
+                x = torch.randn(shape, device=device)
+                return {"fastnn": lambda: fwd(F)(x), "torch": lambda: fwd(torch.nn.functional)(x)}
+
+            def backward(device, shape=shape, fwd=fwd, bwd=bwd, torch_bwd=torch_bwd):
+                import torch
+                x, g = torch.randn(shape, device=device), torch.randn(shape, device=device)
+                y = fwd(torch.nn.functional)(x)
+                return {"fastnn": lambda: bwd(g, x, y), "torch": _torch_backward(torch_bwd, g, x, y)}
+
+            out += [
+                Case("activation", f"{act} fwd (new out)", label, n, new_out, bytes=8 * n, quick=quick,
+                     napkin=f"{n} elements x 8 B (read x, write y)", variant=_variant(4 * n), devices=("cpu",)),
+                Case("activation", f"{act} bwd (new out)", label, n, backward, bytes=12 * n, quick=False,
+                     napkin=f"{n} elements x 12 B (read dy and the saved operand, write dx)", variant=_variant(4 * n),
+                     devices=("cpu",)),
+            ]
+    return out
