@@ -11,11 +11,13 @@ from helpers import run_python
 NAMESPACES = [("fastnn.nn", torch.nn), ("fastnn.optim", torch.optim), ("fastnn.functional", torch.nn.functional)]
 REPLACED = {"fastnn.nn": {"ReLU", "LeakyReLU", "ELU", "Sigmoid", "Tanh", "GELU", "SiLU", "Hardtanh", "Softplus",
                           "Softmax", "LogSoftmax", "Linear", "Conv2d", "MaxPool2d", "AvgPool2d", "CrossEntropyLoss",
-                          "functional"},
+                          "MSELoss", "L1Loss", "SmoothL1Loss", "HuberLoss", "BCELoss", "BCEWithLogitsLoss", "functional"},
             "fastnn.optim": set(),
             "fastnn.functional": {"relu", "relu_", "leaky_relu", "leaky_relu_", "elu", "elu_", "sigmoid", "tanh", "gelu",
                                   "silu", "hardtanh", "hardtanh_", "softplus", "linear", "conv2d", "max_pool2d",
-                                  "avg_pool2d", "softmax", "log_softmax", "cross_entropy"}}
+                                  "avg_pool2d", "softmax", "log_softmax", "cross_entropy", "mse_loss", "l1_loss",
+                                  "smooth_l1_loss", "huber_loss", "binary_cross_entropy",
+                                  "binary_cross_entropy_with_logits"}}
 
 
 @pytest.mark.parametrize("name,theirs", NAMESPACES)

@@ -5,13 +5,15 @@ import test_activations
 import test_ceilings
 import test_conv
 import test_gemm_kernels
+import test_losses
 import test_pool
 import test_relu_kernels
 import test_softmax
 
 TESTED_FAMILIES = (set(test_relu_kernels.FAMILIES) | set(test_ceilings.FAMILIES)
                   | set(test_gemm_kernels.FAMILIES) | set(test_pool.FAMILIES)
-                  | set(test_conv.FAMILIES) | set(test_softmax.FAMILIES) | set(test_activations.FAMILIES))
+                  | set(test_conv.FAMILIES) | set(test_softmax.FAMILIES) | set(test_activations.FAMILIES)
+                  | set(test_losses.FAMILIES))
 
 
 def test_every_registered_family_has_kernel_tests():

@@ -22,6 +22,7 @@
 #include "ops/ceilings.h"
 #include "ops/conv.h"
 #include "ops/gemm.h"
+#include "ops/loss.h"
 #include "ops/pool.h"
 #include "ops/relu.h"
 #include "ops/softmax.h"
@@ -115,6 +116,32 @@ PYBIND11_MODULE(_C, m) {
     });
   }, py::arg("grad_output"), py::arg("saved"), py::arg("out"), py::arg("act"), py::arg("a"), py::arg("b"),
      py::arg("kernel") = "");
+  // name: a loss (ops/loss.h); a: beta / delta; reduction 0/1/2 = none/mean/sum
+  m.def("pointwise_loss", [](py::handle x, py::handle y, py::handle w, py::handle pw, py::handle out,
+                             const std::string& name, double a, int reduction, const std::string& kernel) {
+    if (reduction < 0 || reduction > 2) fastnn::fail(fastnn::ErrorKind::Value, "loss: reduction code ", reduction);
+    const BoundArray xa(x), ya(y), oa(out);
+    const auto wa = optional_array(w), pwa = optional_array(pw);
+    const fastnn::Loss kind = fastnn::loss_from_name(name);
+    without_gil([&] {
+      fastnn::pointwise_loss(kind, a, xa.view(), ya.view(), view_or_null(wa), view_or_null(pwa), oa.view(),
+                             fastnn::Reduction(reduction), kernel);
+    });
+  }, py::arg("input"), py::arg("target"), py::arg("weight"), py::arg("pos_weight"), py::arg("out"), py::arg("loss"),
+     py::arg("a"), py::arg("reduction"), py::arg("kernel") = "");
+  m.def("pointwise_loss_backward", [](py::handle x, py::handle y, py::handle w, py::handle pw, py::handle go,
+                                      py::handle grad, const std::string& name, double a, int reduction,
+                                      const std::string& kernel) {
+    if (reduction < 0 || reduction > 2) fastnn::fail(fastnn::ErrorKind::Value, "loss: reduction code ", reduction);
+    const BoundArray xa(x), ya(y), goa(go), ga(grad);
+    const auto wa = optional_array(w), pwa = optional_array(pw);
+    const fastnn::Loss kind = fastnn::loss_from_name(name);
+    without_gil([&] {
+      fastnn::pointwise_loss_backward(kind, a, xa.view(), ya.view(), view_or_null(wa), view_or_null(pwa), goa.view(),
+                                      ga.view(), fastnn::Reduction(reduction), kernel);
+    });
+  }, py::arg("input"), py::arg("target"), py::arg("weight"), py::arg("pos_weight"), py::arg("grad_output"),
+     py::arg("grad"), py::arg("loss"), py::arg("a"), py::arg("reduction"), py::arg("kernel") = "");
   m.def("softmax", [](py::handle x, py::handle out, int64_t dim, bool log, const std::string& kernel) {
     const BoundArray xa(x), oa(out);
     without_gil([&] { fastnn::softmax(xa.view(), oa.view(), dim, log, kernel); });

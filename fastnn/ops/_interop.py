@@ -120,7 +120,11 @@ def empty(like, shape):
     """A new C-contiguous array of like's kind, dtype (and device) with the given shape."""
     if isinstance(like, np.ndarray):
         return np.empty(shape, dtype=like.dtype)
-    return like.new_empty(shape)
+    out = like.new_empty(shape)
+    nbytes = out.numel() * out.element_size()
+    if nbytes >= HUGE_PAGE_MIN_BYTES and out.is_cpu:
+        _C.advise_huge_pages(out.data_ptr(), nbytes)
+    return out
 
 
 def check_like(op: str, name: str, x, like, like_name: str) -> None:

@@ -27,6 +27,7 @@
 #include "cpu/activation.h"
 #include "cpu/conv_direct.h"
 #include "cpu/gemm.h"
+#include "cpu/loss.h"
 #include "cpu/registry.h"
 #include "cpu/relu.h"
 #include "cpu/softmax.h"
@@ -569,6 +570,42 @@ void test_activation_exact_buffers() {
   std::printf("activations: %d cases checked\n", checked);
 }
 
+// Every loss_f32 variant, every loss, forward (sum and per element) and backward, on exact-size buffers
+// (with and without weights), against the reference variant.
+void test_loss_exact_buffers() {
+  const fastnn::Loss kinds[] = {fastnn::Loss::Mse, fastnn::Loss::L1, fastnn::Loss::SmoothL1, fastnn::Loss::Huber,
+                                fastnn::Loss::Bce, fastnn::Loss::BceLogits};
+  const auto& ref = fastnn::loss_f32_kernels().back().fn;
+  int checked = 0;
+  for (const auto& k : fastnn::loss_f32_kernels()) {
+    if (!fastnn::may_use(k.isa)) continue;
+    for (fastnn::Loss kind : kinds)
+      for (int64_t n : {0, 1, 7, 15, 16, 17, 33, 300})
+        for (bool weighted : {false, true}) {
+          std::vector<float> x(static_cast<size_t>(n)), y(static_cast<size_t>(n)), w(static_cast<size_t>(n)),
+              g(static_cast<size_t>(n));
+          for (int64_t i = 0; i < n; ++i) {
+            x[size_t(i)] = kind == fastnn::Loss::Bce ? 0.05f + 0.9f * float(i % 11) / 10 : float(i % 13) * 0.4f - 2.4f;
+            y[size_t(i)] = float(i % 5) * 0.25f, w[size_t(i)] = 0.5f + float(i % 3), g[size_t(i)] = float(i % 4) - 1.5f;
+          }
+          const fastnn::LossArgs a{kind, 0.7, x.data(), y.data(), weighted ? w.data() : nullptr,
+                                   kind == fastnn::Loss::BceLogits && weighted ? w.data() : nullptr, n};
+          std::vector<float> out(static_cast<size_t>(n)), want(static_cast<size_t>(n)), dx(static_cast<size_t>(n)),
+              wdx(static_cast<size_t>(n));
+          const double s = k.fn.forward(a, out.data()), ws = ref.forward(a, want.data());
+          k.fn.backward(a, g.data(), 1.f, dx.data());
+          ref.backward(a, g.data(), 1.f, wdx.data());
+          bool ok = std::fabs(s - ws) <= 1e-5 * (1 + std::fabs(ws));
+          for (int64_t i = 0; i < n; ++i)
+            ok = ok && std::fabs(out[size_t(i)] - want[size_t(i)]) <= 1e-5f * (1 + std::fabs(want[size_t(i)])) &&
+                 std::fabs(dx[size_t(i)] - wdx[size_t(i)]) <= 1e-5f * (1 + std::fabs(wdx[size_t(i)]));
+          CHECK(ok, k.name, " loss=", int(kind), " n=", n, " weighted=", weighted);
+          ++checked;
+        }
+  }
+  std::printf("losses: %d cases checked\n", checked);
+}
+
 #if !defined(__SANITIZE_THREAD__)  // ThreadSanitizer cannot see libgomp's (uninstrumented) barriers
 // With a libgomp in the process (as after `import torch`), parallel_for runs on its team; a forked
 // child must fall back to fastnn's own pool (libgomp's team does not survive fork) and not hang.
@@ -609,6 +646,7 @@ int main() {
   test_pool2d_exact_buffers();
   test_softmax_exact_buffers();
   test_activation_exact_buffers();
+  test_loss_exact_buffers();
 #if defined(__SANITIZE_THREAD__)
   std::printf("libgomp-team tests skipped under ThreadSanitizer (it cannot see libgomp's barriers)\n");
 #else

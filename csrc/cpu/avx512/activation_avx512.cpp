@@ -5,64 +5,11 @@
 #include <cstdint>
 
 #include "cpu/activation_math.h"
-#include "cpu/avx512/vmath_avx512.h"
+#include "cpu/avx512/traits_avx512.h"
 
 namespace fastnn {
-namespace {
 
-struct Avx512 {
-  using E = float;
-  using V = __m512;
-  using M = __mmask16;
-  static constexpr int64_t L = 16;
-  static constexpr bool kLibm = false;
-  static V set1(float a) { return _mm512_set1_ps(a); }
-  static V load(const float* p) { return _mm512_loadu_ps(p); }
-  static void store(float* p, V v) { _mm512_storeu_ps(p, v); }
-  static V load_n(const float* p, int64_t n) { return _mm512_maskz_loadu_ps(avx512::first_lanes(n), p); }
-  static void store_n(float* p, V v, int64_t n) { _mm512_mask_storeu_ps(p, avx512::first_lanes(n), v); }
-  static V add(V a, V b) { return _mm512_add_ps(a, b); }
-  static V sub(V a, V b) { return _mm512_sub_ps(a, b); }
-  static V mul(V a, V b) { return _mm512_mul_ps(a, b); }
-  static V div(V a, V b) { return _mm512_div_ps(a, b); }
-  static V fma(V a, V b, V c) { return _mm512_fmadd_ps(a, b, c); }
-  static V abs(V a) { return _mm512_abs_ps(a); }
-  static M gt(V a, V b) { return _mm512_cmp_ps_mask(a, b, _CMP_GT_OQ); }
-  static M lt(V a, V b) { return _mm512_cmp_ps_mask(a, b, _CMP_LT_OQ); }
-  static M le(V a, V b) { return _mm512_cmp_ps_mask(a, b, _CMP_LE_OQ); }
-  static V select(M m, V a, V b) { return _mm512_mask_blend_ps(m, b, a); }
-  static void stream(float* p, V v) { _mm512_stream_ps(p, v); }
-  // lanes before p + lanes is 64-byte aligned (p float-aligned: the entry points check)
-  static int64_t lanes_to_alignment(const float* p, int64_t n) {
-    const uintptr_t a = reinterpret_cast<uintptr_t>(p);
-    const int64_t lanes = int64_t(((64 - a % 64) % 64) / 4);
-    return lanes < n ? lanes : n;
-  }
-  static void fence() { _mm_sfence(); }
-  static V exp(V a) { return avx512::exp(a); }
-  // log(x), x > 0: x = 2^e m with m in [sqrt(1/2), sqrt(2)); log(m) = 2 atanh(s), s = (m - 1) / (m + 1),
-  // |s| <= 0.1716, by its series through s^11 (truncation < 1e-10 relative). inf -> inf, NaN -> NaN.
-  static V log(V x) {
-    V e = _mm512_getexp_ps(x);
-    V m = _mm512_getmant_ps(x, _MM_MANT_NORM_1_2, _MM_MANT_SIGN_zero);
-    const M big = gt(m, set1(1.41421356f));
-    m = _mm512_mask_mul_ps(m, big, m, set1(0.5f));
-    e = _mm512_mask_add_ps(e, big, e, set1(1.f));
-    const V s = div(sub(m, set1(1.f)), add(m, set1(1.f))), s2 = mul(s, s);
-    V q = set1(1.f / 11);
-    q = fma(q, s2, set1(1.f / 9));
-    q = fma(q, s2, set1(1.f / 7));
-    q = fma(q, s2, set1(1.f / 5));
-    q = fma(q, s2, set1(1.f / 3));
-    const V two_s = add(s, s);
-    const V logm = fma(mul(two_s, s2), q, two_s);
-    const V r = fma(e, set1(0.693359375f), fma(e, set1(-2.12194440e-4f), logm));
-    // getexp(inf) = inf gives inf; NaN propagates through getexp/getmant
-    return r;
-  }
-};
-
-}  // namespace
+using avx512::Avx512;
 
 void activation_f32__avx512(Act act, const ActParams& p, const float* x, float* y, int64_t n, bool stream) {
   if (stream && reinterpret_cast<uintptr_t>(y) % 4 == 0) return act::forward<Avx512, true>(act, p, x, y, n);
