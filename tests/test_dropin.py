@@ -11,13 +11,13 @@ from helpers import run_python
 NAMESPACES = [("fastnn.nn", torch.nn), ("fastnn.optim", torch.optim), ("fastnn.functional", torch.nn.functional)]
 REPLACED = {"fastnn.nn": {"ReLU", "LeakyReLU", "ELU", "Sigmoid", "Tanh", "GELU", "SiLU", "Hardtanh", "Softplus",
                           "Softmax", "LogSoftmax", "Linear", "Conv2d", "MaxPool2d", "AvgPool2d", "CrossEntropyLoss",
-                          "MSELoss", "L1Loss", "SmoothL1Loss", "HuberLoss", "BCELoss", "BCEWithLogitsLoss", "functional"},
+                          "MSELoss", "L1Loss", "SmoothL1Loss", "HuberLoss", "BCELoss", "BCEWithLogitsLoss", "Dropout", "functional"},
             "fastnn.optim": set(),
             "fastnn.functional": {"relu", "relu_", "leaky_relu", "leaky_relu_", "elu", "elu_", "sigmoid", "tanh", "gelu",
                                   "silu", "hardtanh", "hardtanh_", "softplus", "linear", "conv2d", "max_pool2d",
                                   "avg_pool2d", "softmax", "log_softmax", "cross_entropy", "mse_loss", "l1_loss",
                                   "smooth_l1_loss", "huber_loss", "binary_cross_entropy",
-                                  "binary_cross_entropy_with_logits"}}
+                                  "binary_cross_entropy_with_logits", "dropout"}}
 
 
 @pytest.mark.parametrize("name,theirs", NAMESPACES)
@@ -46,7 +46,8 @@ def test_submodules_import_under_fastnn_names():
     from fastnn.optim.lr_scheduler import StepLR
 
     assert F is fastnn.functional and F.relu is fastnn.functional.relu
-    assert F.conv2d is fastnn.functional.conv2d and F.dropout is torch.nn.functional.dropout
+    assert F.conv2d is fastnn.functional.conv2d and F.dropout is fastnn.functional.dropout
+    assert F.pad is torch.nn.functional.pad  # a name fastnn does not replace is torch's own
     assert init is torch.nn.init and StepLR is torch.optim.lr_scheduler.StepLR
     assert fastnn.nn.utils.clip_grad_norm_ is torch.nn.utils.clip_grad_norm_
 

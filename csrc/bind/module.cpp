@@ -21,6 +21,7 @@
 #include "ops/activation.h"
 #include "ops/ceilings.h"
 #include "ops/conv.h"
+#include "ops/dropout.h"
 #include "ops/gemm.h"
 #include "ops/loss.h"
 #include "ops/pool.h"
@@ -142,6 +143,17 @@ PYBIND11_MODULE(_C, m) {
     });
   }, py::arg("input"), py::arg("target"), py::arg("weight"), py::arg("pos_weight"), py::arg("grad_output"),
      py::arg("grad"), py::arg("loss"), py::arg("a"), py::arg("reduction"), py::arg("kernel") = "");
+  // mask: the address of ceil(n / 8) bytes Python allocated (0 when n = 0)
+  m.def("dropout", [](py::handle x, py::handle out, uintptr_t mask, double p, uint64_t seed, const std::string& kernel) {
+    if (!kernel.empty()) fastnn::fail(fastnn::ErrorKind::Value, "dropout has no kernel variants to force");
+    const BoundArray xa(x), oa(out);
+    without_gil([&] { fastnn::dropout(xa.view(), oa.view(), reinterpret_cast<uint8_t*>(mask), p, seed); });
+  }, py::arg("input"), py::arg("out"), py::arg("mask"), py::arg("p"), py::arg("seed"), py::arg("kernel") = "");
+  m.def("dropout_backward", [](py::handle gy, py::handle gx, uintptr_t mask, double p, const std::string& kernel) {
+    if (!kernel.empty()) fastnn::fail(fastnn::ErrorKind::Value, "dropout_backward has no kernel variants to force");
+    const BoundArray gya(gy), gxa(gx);
+    without_gil([&] { fastnn::dropout_backward(gya.view(), reinterpret_cast<const uint8_t*>(mask), gxa.view(), p); });
+  }, py::arg("grad_output"), py::arg("grad_input"), py::arg("mask"), py::arg("p"), py::arg("kernel") = "");
   m.def("softmax", [](py::handle x, py::handle out, int64_t dim, bool log, const std::string& kernel) {
     const BoundArray xa(x), oa(out);
     without_gil([&] { fastnn::softmax(xa.view(), oa.view(), dim, log, kernel); });

@@ -8,7 +8,7 @@ from .._dropin import forward_namespace, require_torch
 _torch = require_torch("fastnn.nn")
 
 from .. import functional  # noqa: E402
-from ._activation import (ELU, GELU, Hardtanh, LeakyReLU, LogSoftmax, ReLU, Sigmoid, SiLU, Softmax,  # noqa: E402
+from ._activation import (ELU, GELU, Dropout, Hardtanh, LeakyReLU, LogSoftmax, ReLU, Sigmoid, SiLU, Softmax,  # noqa: E402
                           Softplus, Tanh)
 from ._conv import Conv2d  # noqa: E402
 from ._linear import Linear  # noqa: E402
@@ -19,5 +19,5 @@ __getattr__, __dir__, __all__ = forward_namespace(
     __name__, _torch.nn,
     own=["ReLU", "LeakyReLU", "ELU", "Sigmoid", "Tanh", "GELU", "SiLU", "Hardtanh", "Softplus", "Softmax", "LogSoftmax",
          "Linear", "Conv2d", "MaxPool2d", "AvgPool2d", "CrossEntropyLoss", "MSELoss", "L1Loss", "SmoothL1Loss",
-         "HuberLoss", "BCELoss", "BCEWithLogitsLoss"], overrides={"functional": functional}
+         "HuberLoss", "BCELoss", "BCEWithLogitsLoss", "Dropout"], overrides={"functional": functional}
 )

@@ -65,3 +65,10 @@ class Hardtanh(torch.nn.Hardtanh):
 class Softplus(torch.nn.Softplus):
     def forward(self, input: torch.Tensor) -> torch.Tensor:
         return F.softplus(input, self.beta, self.threshold)
+
+
+class Dropout(torch.nn.Dropout):
+    """torch.nn.Dropout on fastnn's kernel (identity in eval mode, as torch's)."""
+
+    def forward(self, input: torch.Tensor) -> torch.Tensor:
+        return F.dropout(input, self.p, self.training, self.inplace)

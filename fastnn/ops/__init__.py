@@ -8,6 +8,7 @@ from .activation import (elu, elu_, elu_backward, gelu, gelu_backward, hardtanh,
                          sigmoid_backward, silu, silu_, silu_backward, softplus, softplus_backward, tanh, tanh_,
                          tanh_backward)
 from .conv import conv2d, conv2d_backward
+from .dropout import dropout, dropout_backward
 from .loss import (binary_cross_entropy, binary_cross_entropy_backward, binary_cross_entropy_with_logits,
                    binary_cross_entropy_with_logits_backward, huber_loss, huber_loss_backward, l1_loss, l1_loss_backward,
                    mse_loss, mse_loss_backward, smooth_l1_loss, smooth_l1_loss_backward)
@@ -25,4 +26,4 @@ __all__ = ["relu", "relu_", "relu_backward", "leaky_relu", "leaky_relu_", "leaky
            "cross_entropy_with_grad", "mse_loss", "mse_loss_backward", "l1_loss", "l1_loss_backward", "smooth_l1_loss",
            "smooth_l1_loss_backward", "huber_loss", "huber_loss_backward", "binary_cross_entropy",
            "binary_cross_entropy_backward", "binary_cross_entropy_with_logits",
-           "binary_cross_entropy_with_logits_backward"]
+           "binary_cross_entropy_with_logits_backward", "dropout", "dropout_backward"]

@@ -32,6 +32,7 @@
 #include "cpu/relu.h"
 #include "cpu/softmax.h"
 #include "ops/conv.h"
+#include "ops/dropout.h"
 #include "ops/gemm.h"
 #include "ops/pool.h"
 #include "ops/relu.h"
@@ -606,6 +607,33 @@ void test_loss_exact_buffers() {
   std::printf("losses: %d cases checked\n", checked);
 }
 
+// Dropout on exact-size buffers: the mask bits and the outputs agree, kept values are scaled, the same
+// seed gives the same mask at 1 and 2 threads, and the backward applies the mask.
+void test_dropout_exact_buffers() {
+  using fastnn::DType;
+  int checked = 0;
+  for (int64_t n : {0, 1, 7, 9, 64, 100, 40000}) {
+    std::vector<float> x(static_cast<size_t>(n), 2.f), y(static_cast<size_t>(n)), y1(static_cast<size_t>(n)),
+        dx(static_cast<size_t>(n));
+    std::vector<uint8_t> mask(static_cast<size_t>((n + 7) / 8)), mask1(mask.size());
+    fastnn::dropout(view1d(x.data(), DType::Float32, n), view1d(y.data(), DType::Float32, n), mask.data(), 0.25, 42);
+    const int before = fastnn::get_num_threads();
+    fastnn::set_num_threads(1);
+    fastnn::dropout(view1d(x.data(), DType::Float32, n), view1d(y1.data(), DType::Float32, n), mask1.data(), 0.25, 42);
+    fastnn::set_num_threads(before);
+    bool ok = mask == mask1 && y == y1;
+    for (int64_t i = 0; i < n; ++i) {
+      const bool keep = mask[size_t(i / 8)] >> (i % 8) & 1;
+      ok = ok && (keep ? std::fabs(y[size_t(i)] - 2.f / 0.75f) < 1e-6f : y[size_t(i)] == 0.f);
+    }
+    fastnn::dropout_backward(view1d(x.data(), DType::Float32, n), mask.data(), view1d(dx.data(), DType::Float32, n), 0.25);
+    ok = ok && dx == y;
+    CHECK(ok, "dropout n=", n);
+    ++checked;
+  }
+  std::printf("dropout: %d cases checked\n", checked);
+}
+
 #if !defined(__SANITIZE_THREAD__)  // ThreadSanitizer cannot see libgomp's (uninstrumented) barriers
 // With a libgomp in the process (as after `import torch`), parallel_for runs on its team; a forked
 // child must fall back to fastnn's own pool (libgomp's team does not survive fork) and not hang.
@@ -647,6 +675,7 @@ int main() {
   test_softmax_exact_buffers();
   test_activation_exact_buffers();
   test_loss_exact_buffers();
+  test_dropout_exact_buffers();
 #if defined(__SANITIZE_THREAD__)
   std::printf("libgomp-team tests skipped under ThreadSanitizer (it cannot see libgomp's barriers)\n");
 #else
