@@ -4,6 +4,7 @@
 //   Elu        x > 0 ? x : a*expm1(x)                    s = x  (a = alpha); EluResult: s = y (in place)
 //   Sigmoid    1 / (1 + exp(-x))                         s = y
 //   Tanh       tanh(x)                                   s = y
+//   Gelu       x/2 (1 + erf(x / sqrt(2)))                s = x  (erf: cpu/erf_table.h)
 //   GeluTanh   x/2 (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))   s = x
 //   Silu       x / (1 + exp(-x))                         s = x
 //   Hardtanh   min(max(x, a), b), NaN passes             s = x  (a = min_val, b = max_val; dx = 0 unless a < x < b)
@@ -20,7 +21,7 @@
 
 namespace fastnn {
 
-enum class Act : int32_t { LeakyRelu, Elu, EluResult, Sigmoid, Tanh, GeluTanh, Silu, Hardtanh, Softplus };
+enum class Act : int32_t { LeakyRelu, Elu, EluResult, Sigmoid, Tanh, Gelu, GeluTanh, Silu, Hardtanh, Softplus };
 
 struct ActParams {
   double a = 0.0, b = 0.0;  // rounded to the element type where used

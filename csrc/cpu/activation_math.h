@@ -3,9 +3,10 @@
 //   set1, load, store, load_n / store_n (the first n lanes), add, sub, mul, div, fma (a*b + c), abs,
 //   gt/lt/le (ordered compares: false for NaN), select(m, a, b) = m ? a : b, exp, log (x > 0);
 //   kLibm: the traits' own tanh / expm1 / log1p (libm's, for the reference) replace the ones built here;
-//   stream (non-temporal store of an aligned vector), lanes_to_alignment(p, n), fence.
+//   stream (non-temporal store of an aligned vector), lanes_to_alignment(p, n), fence, erf.
 // Included only by the kernel files (cpu/ref, cpu/avx2, cpu/avx512), each compiled for its ISA.
 #pragma once
+#include <cmath>
 #include <cstdint>
 
 #include "cpu/activation.h"
@@ -69,6 +70,7 @@ struct Math {
       const V inner = T::mul(c(kBeta), T::fma(T::mul(c(kKappa), x), T::mul(x, x), x));
       return T::mul(T::mul(c(0.5), x), T::add(c(1.0), tanh(inner)));
     }
+    if constexpr (A == Act::Gelu) return T::mul(T::mul(c(0.5), x), T::add(c(1.0), T::erf(T::mul(x, c(M_SQRT1_2)))));
     if constexpr (A == Act::Silu) return T::div(x, T::add(c(1.0), T::exp(T::sub(c(0.0), x))));
     if constexpr (A == Act::Hardtanh)
       return T::select(T::lt(x, c(p.a)), c(p.a), T::select(T::gt(x, c(p.b)), c(p.b), x));
@@ -93,6 +95,11 @@ struct Math {
       const V right = T::mul(T::mul(T::mul(c(0.5), s), T::sub(c(1.0), T::mul(t, t))),
                              T::mul(c(kBeta), T::fma(c(3 * kKappa), x2, c(1.0))));
       return T::mul(dy, T::add(left, right));
+    }
+    if constexpr (A == Act::Gelu) {  // torch: dy * (cdf + x * pdf)
+      const V cdf = T::mul(c(0.5), T::add(c(1.0), T::erf(T::mul(s, c(M_SQRT1_2)))));
+      const V pdf = T::mul(c(0.3989422804014327), T::exp(T::mul(c(-0.5), T::mul(s, s))));
+      return T::mul(dy, T::fma(s, pdf, cdf));
     }
     if constexpr (A == Act::Silu) {
       const V sig = sigmoid(s);
@@ -147,7 +154,7 @@ void backward_loop(const ActParams& p, const typename T::E* dy, const typename T
 }
 
 #define FASTNN_ACT_CASES(X) \
-  X(LeakyRelu) X(Elu) X(EluResult) X(Sigmoid) X(Tanh) X(GeluTanh) X(Silu) X(Hardtanh) X(Softplus)
+  X(LeakyRelu) X(Elu) X(EluResult) X(Sigmoid) X(Tanh) X(Gelu) X(GeluTanh) X(Silu) X(Hardtanh) X(Softplus)
 
 template <class T, bool kStream>
 void forward(Act act, const ActParams& p, const typename T::E* x, typename T::E* y, int64_t n) {

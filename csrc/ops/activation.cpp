@@ -12,7 +12,7 @@ namespace fastnn {
 Act act_from_name(const std::string& name) {
   static const std::pair<const char*, Act> names[] = {
       {"leaky_relu", Act::LeakyRelu}, {"elu", Act::Elu}, {"elu_result", Act::EluResult}, {"sigmoid", Act::Sigmoid},
-      {"tanh", Act::Tanh}, {"gelu_tanh", Act::GeluTanh}, {"silu", Act::Silu}, {"hardtanh", Act::Hardtanh},
+      {"tanh", Act::Tanh}, {"gelu", Act::Gelu}, {"gelu_tanh", Act::GeluTanh}, {"silu", Act::Silu}, {"hardtanh", Act::Hardtanh},
       {"softplus", Act::Softplus}};
   for (const auto& [n, a] : names)
     if (name == n) return a;

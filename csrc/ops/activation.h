@@ -9,7 +9,7 @@
 namespace fastnn {
 
 // The activation named `name` ("leaky_relu", "elu", "elu_result" (backward only), "sigmoid", "tanh",
-// "gelu_tanh", "silu", "hardtanh", "softplus"); Value error otherwise.
+// "gelu", "gelu_tanh", "silu", "hardtanh", "softplus"); Value error otherwise.
 Act act_from_name(const std::string& name);
 
 // y = act(x). x: any shape, contiguous; y: same shape and dtype, may be x itself (in place).

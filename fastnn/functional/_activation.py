@@ -260,12 +260,15 @@ def tanh(input: torch.Tensor) -> torch.Tensor:
     return _run(_TANH, input, ())
 
 
+_GELU = dict(torch=lambda x, inplace=False: _TF.gelu(x), forward=lambda x: ops.gelu(x, "none"),
+             backward=lambda g, x: ops.gelu_backward(g, x, "none"), saves_output=False, inplace=None)
+
+
 def gelu(input: torch.Tensor, approximate: str = "none") -> torch.Tensor:
-    """torch.nn.functional.gelu: fastnn's kernel for approximate='tanh'; torch's erf form for 'none' (no
-    fastnn kernel yet)."""
-    if approximate != "tanh":
-        return _TF.gelu(input, approximate=approximate)
-    return _run(_GELU_TANH, input, ())
+    """torch.nn.functional.gelu on fastnn's kernels (erf form and tanh form)."""
+    if approximate not in ("none", "tanh"):
+        return _TF.gelu(input, approximate=approximate)  # torch's own error
+    return _run(_GELU if approximate == "none" else _GELU_TANH, input, ())
 
 
 def silu(input: torch.Tensor, inplace: bool = False) -> torch.Tensor:

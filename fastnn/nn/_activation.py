@@ -46,7 +46,7 @@ class Tanh(torch.nn.Tanh):
 
 
 class GELU(torch.nn.GELU):
-    """torch.nn.GELU: fastnn's kernel for approximate='tanh', torch's erf form for 'none'."""
+    """torch.nn.GELU on fastnn's kernels (both forms)."""
 
     def forward(self, input: torch.Tensor) -> torch.Tensor:
         return F.gelu(input, approximate=self.approximate)

@@ -133,21 +133,19 @@ def tanh_backward(grad_output, output, *, out=None, kernel: str | None = None):
 
 
 def _gelu_name(op, approximate):
-    if approximate == "tanh":
-        return "gelu_tanh"
-    if approximate == "none":
-        raise NotImplementedError(f"{op}: approximate='none' (erf) has no fastnn kernel yet; "
-                                  "fastnn.functional.gelu runs torch's for it")
+    if approximate in ("none", "tanh"):
+        return "gelu" if approximate == "none" else "gelu_tanh"
     raise ValueError(f"{op}: approximate must be 'none' or 'tanh', got {approximate!r}")
 
 
-def gelu(x, approximate: str = "tanh", *, out=None, kernel: str | None = None):
-    """``x/2 (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))`` (torch's approximate='tanh')."""
+def gelu(x, approximate: str = "none", *, out=None, kernel: str | None = None):
+    """``x/2 (1 + erf(x / sqrt(2)))``, or with approximate='tanh' ``x/2 (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))``.
+    (gelu(+inf) is +inf; torch's float32 CPU kernel gives NaN there.)"""
     op = "fastnn.ops.gelu"
     return _activation(op, _gelu_name(op, approximate), x, out=out, kernel=kernel)
 
 
-def gelu_backward(grad_output, input, approximate: str = "tanh", *, out=None, kernel: str | None = None):
+def gelu_backward(grad_output, input, approximate: str = "none", *, out=None, kernel: str | None = None):
     op = "fastnn.ops.gelu_backward"
     return _activation_backward(op, _gelu_name(op, approximate), grad_output, input, out=out, kernel=kernel)
 

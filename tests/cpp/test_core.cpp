@@ -524,7 +524,7 @@ void test_softmax_exact_buffers() {
 // elements at every offset from a 64-byte boundary, against the reference variant.
 void test_activation_exact_buffers() {
   const fastnn::Act acts[] = {fastnn::Act::LeakyRelu, fastnn::Act::Elu, fastnn::Act::EluResult, fastnn::Act::Sigmoid,
-                              fastnn::Act::Tanh, fastnn::Act::GeluTanh, fastnn::Act::Silu, fastnn::Act::Hardtanh,
+                              fastnn::Act::Tanh, fastnn::Act::Gelu, fastnn::Act::GeluTanh, fastnn::Act::Silu, fastnn::Act::Hardtanh,
                               fastnn::Act::Softplus};
   const fastnn::ActParams p{0.7, 1.5};
   const auto& ref = fastnn::activation_f32_kernels().back().fn;

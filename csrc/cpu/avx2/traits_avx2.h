@@ -7,6 +7,7 @@
 #include <limits>
 
 #include "cpu/avx2/vmath_avx2.h"
+#include "cpu/erf_table.h"
 
 namespace fastnn::avx2 {
 
@@ -67,6 +68,20 @@ struct Avx2 {
     return select(_mm256_cmp_ps(x, x, _CMP_UNORD_Q), x, special);
   }
   static float sum(V v) { return avx2::reduce_add(v); }
+  // erf: the interval's polynomial (erf_table.h, intervals 0-7) picked per lane with permutevar8x32; 1 from
+  // t = 4 on; sign restored; NaN passes.
+  static V erf(V x) {
+    const ErfTable& tb = erf_table();
+    const V ax = abs(x);
+    const V t = _mm256_min_ps(ax, set1(3.99999976f));
+    const __m256i idx = _mm256_cvttps_epi32(mul(t, set1(2.f)));
+    const V h = sub(t, _mm256_permutevar8x32_ps(_mm256_load_ps(tb.center), idx));
+    V p = _mm256_permutevar8x32_ps(_mm256_load_ps(tb.coef[kErfTerms - 1]), idx);
+    for (int k = kErfTerms - 2; k >= 0; --k) p = fma(p, h, _mm256_permutevar8x32_ps(_mm256_load_ps(tb.coef[k]), idx));
+    p = select(lt(ax, set1(4.f)), p, set1(1.f));
+    const V r = _mm256_or_ps(p, _mm256_and_ps(x, set1(-0.f)));
+    return select(_mm256_cmp_ps(x, x, _CMP_UNORD_Q), x, r);
+  }
 };
 
 }  // namespace fastnn::avx2

@@ -7,6 +7,7 @@
 #include <limits>
 
 #include "cpu/avx512/vmath_avx512.h"
+#include "cpu/erf_table.h"
 
 namespace fastnn::avx512 {
 
@@ -63,6 +64,17 @@ struct Avx512 {
                                 set1(-std::numeric_limits<float>::infinity()));
   }
   static float sum(V v) { return _mm512_reduce_add_ps(v); }
+  // erf: the interval's polynomial (erf_table.h) picked per lane with permutexvar; sign restored; NaN passes.
+  static V erf(V x) {
+    const ErfTable& tb = erf_table();
+    const V t = _mm512_min_ps(abs(x), set1(4.f));
+    const __m512i idx = _mm512_min_epi32(_mm512_cvttps_epi32(mul(t, set1(2.f))), _mm512_set1_epi32(8));
+    const V h = sub(t, _mm512_permutexvar_ps(idx, _mm512_load_ps(tb.center)));
+    V p = _mm512_permutexvar_ps(idx, _mm512_load_ps(tb.coef[kErfTerms - 1]));
+    for (int k = kErfTerms - 2; k >= 0; --k) p = fma(p, h, _mm512_permutexvar_ps(idx, _mm512_load_ps(tb.coef[k])));
+    const V r = _mm512_or_ps(p, _mm512_and_ps(x, set1(-0.f)));
+    return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(x, x, _CMP_UNORD_Q), r, x);
+  }
 };
 
 }  // namespace fastnn::avx512

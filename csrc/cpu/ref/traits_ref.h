@@ -34,6 +34,7 @@ struct Scalar {
   static V log1p(V a) { return std::log1p(a); }
   static V tanh(V a) { return std::tanh(a); }
   static E sum(V v) { return v; }
+  static V erf(V a) { return std::erf(a); }
   static void stream(E* p, V v) { *p = v; }
   static int64_t lanes_to_alignment(const E*, int64_t) { return 0; }
   static void fence() {}
