@@ -115,4 +115,13 @@ void check_disjoint(const ArrayView& out, const char* out_name, const ArrayView&
   if (o0 < i1 && i0 < o1) fail(ErrorKind::Value, op, ": '", out_name, "' overlaps '", in_name, "' in memory");
 }
 
+void check_elementwise(const ArrayView& in, const char* in_name, const ArrayView& out, const char* out_name,
+                       const char* op) {
+  check_cpu_contiguous(in, op, in_name);
+  check_cpu_contiguous(out, op, out_name);
+  check_same_shape_dtype(in, in_name, out, out_name, op);
+  check_writable(out, op, out_name);
+  check_no_partial_overlap(in, in_name, out, out_name, op);
+}
+
 }  // namespace fastnn

@@ -9,10 +9,9 @@
 namespace fastnn::loss {
 
 template <class T>
-struct Math {
+struct Math : act::Math<T> {  // c(), sigmoid(), log1p_pos() from the activations' math
   using V = typename T::V;
-  using E = typename T::E;
-  static V c(double v) { return T::set1(E(v)); }
+  using act::Math<T>::c;
   static V sign(V d) {  // -1, 0, 1; NaN stays NaN
     return T::select(T::gt(d, c(0.0)), c(1.0), T::select(T::lt(d, c(0.0)), c(-1.0), T::mul(d, c(0.0))));
   }
@@ -26,7 +25,7 @@ struct Math {
   }
   static V log_sigmoid(V x) {  // min(x, 0) - log1p(exp(-|x|))
     const V m = T::select(T::lt(x, c(0.0)), x, c(0.0));
-    return T::sub(m, act::Math<T>::log1p_pos(T::exp(T::sub(c(0.0), T::abs(x)))));
+    return T::sub(m, Math::log1p_pos(T::exp(T::sub(c(0.0), T::abs(x)))));
   }
 
   template <Loss L>
@@ -70,7 +69,7 @@ struct Math {
     }
     if constexpr (L == Loss::BceLogits) {
       const V t = T::mul(pw, y);
-      return T::sub(T::mul(act::Math<T>::sigmoid(x), T::sub(T::add(t, c(1.0)), y)), t);
+      return T::sub(T::mul(Math::sigmoid(x), T::sub(T::add(t, c(1.0)), y)), t);
     }
     return x;
   }

@@ -22,11 +22,7 @@ Act act_from_name(const std::string& name) {
 void activation(Act act, const ActParams& p, const ArrayView& x, const ArrayView& y, const std::string& kernel) {
   const char* op = "activation";
   if (act == Act::EluResult) fail(ErrorKind::Value, op, ": elu_result is a backward form only");
-  check_cpu_contiguous(x, op, "x");
-  check_cpu_contiguous(y, op, "out");
-  check_same_shape_dtype(x, "x", y, "out", op);
-  check_writable(y, op, "out");
-  check_no_partial_overlap(x, "x", y, "out", op);
+  check_elementwise(x, "x", y, "out", op);
   const int64_t n = x.numel();
   if (x.dtype == DType::Float64) {
     if (!kernel.empty()) fail(ErrorKind::Value, op, ": kernel= selects a float32 variant, but the arrays are float64");
@@ -44,14 +40,8 @@ void activation(Act act, const ActParams& p, const ArrayView& x, const ArrayView
 void activation_backward(Act act, const ActParams& p, const ArrayView& dy, const ArrayView& s, const ArrayView& dx,
                          const std::string& kernel) {
   const char* op = "activation_backward";
-  check_cpu_contiguous(dy, op, "grad_output");
-  check_cpu_contiguous(s, op, "saved");
-  check_cpu_contiguous(dx, op, "out");
-  check_same_shape_dtype(dy, "grad_output", s, "saved", op);
-  check_same_shape_dtype(dy, "grad_output", dx, "out", op);
-  check_writable(dx, op, "out");
-  check_no_partial_overlap(dy, "grad_output", dx, "out", op);
-  check_no_partial_overlap(s, "saved", dx, "out", op);
+  check_elementwise(dy, "grad_output", dx, "out", op);
+  check_elementwise(s, "saved", dx, "out", op);
   const int64_t n = dy.numel();
   if (dy.dtype == DType::Float64) {
     if (!kernel.empty()) fail(ErrorKind::Value, op, ": kernel= selects a float32 variant, but the arrays are float64");

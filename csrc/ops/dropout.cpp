@@ -50,11 +50,7 @@ void check_p(double p, const char* op) {
 void dropout(const ArrayView& x, const ArrayView& y, uint8_t* mask, double p, uint64_t seed) {
   const char* op = "dropout";
   check_p(p, op);
-  check_cpu_contiguous(x, op, "input");
-  check_cpu_contiguous(y, op, "out");
-  check_same_shape_dtype(x, "input", y, "out", op);
-  check_writable(y, op, "out");
-  check_no_partial_overlap(x, "input", y, "out", op);
+  check_elementwise(x, "input", y, "out", op);
   const int64_t n = x.numel();
   if (n > 0 && !mask) fail(ErrorKind::Value, op, ": mask is null");
   // keep iff draw >= threshold; p * 2^32 rounded down (p < 1: fits in 32 bits)
@@ -70,11 +66,7 @@ void dropout(const ArrayView& x, const ArrayView& y, uint8_t* mask, double p, ui
 void dropout_backward(const ArrayView& dy, const uint8_t* mask, const ArrayView& dx, double p) {
   const char* op = "dropout_backward";
   check_p(p, op);
-  check_cpu_contiguous(dy, op, "grad_output");
-  check_cpu_contiguous(dx, op, "out");
-  check_same_shape_dtype(dy, "grad_output", dx, "out", op);
-  check_writable(dx, op, "out");
-  check_no_partial_overlap(dy, "grad_output", dx, "out", op);
+  check_elementwise(dy, "grad_output", dx, "out", op);
   const int64_t n = dy.numel();
   if (n > 0 && !mask) fail(ErrorKind::Value, op, ": mask is null");
   parallel_for(n, kEltwiseGrain, [&](int64_t b, int64_t e) {

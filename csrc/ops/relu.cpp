@@ -31,11 +31,7 @@ void relu_backward_typed(const KernelList<ReluBackwardFn<T>>& list, const char* 
 
 void relu(const ArrayView& x, const ArrayView& y, const std::string& kernel) {
   const char* op = "relu";
-  check_cpu_contiguous(x, op, "x");
-  check_cpu_contiguous(y, op, "out");
-  check_same_shape_dtype(x, "x", y, "out", op);
-  check_writable(y, op, "out");
-  check_no_partial_overlap(x, "x", y, "out", op);
+  check_elementwise(x, "x", y, "out", op);
   if (x.dtype == DType::Float32)
     relu_typed<float>(relu_f32_kernels(), "relu_f32", x, y, kernel);
   else
@@ -44,14 +40,8 @@ void relu(const ArrayView& x, const ArrayView& y, const std::string& kernel) {
 
 void relu_backward(const ArrayView& dy, const ArrayView& y, const ArrayView& dx, const std::string& kernel) {
   const char* op = "relu_backward";
-  check_cpu_contiguous(dy, op, "grad_output");
-  check_cpu_contiguous(y, op, "output");
-  check_cpu_contiguous(dx, op, "out");
-  check_same_shape_dtype(dy, "grad_output", y, "output", op);
-  check_same_shape_dtype(dy, "grad_output", dx, "out", op);
-  check_writable(dx, op, "out");
-  check_no_partial_overlap(dy, "grad_output", dx, "out", op);
-  check_no_partial_overlap(y, "output", dx, "out", op);
+  check_elementwise(dy, "grad_output", dx, "out", op);
+  check_elementwise(y, "output", dx, "out", op);
   if (dy.dtype == DType::Float32)
     relu_backward_typed<float>(relu_backward_f32_kernels(), "relu_backward_f32", dy, y, dx, kernel);
   else

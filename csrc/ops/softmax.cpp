@@ -285,11 +285,7 @@ void cross_entropy_typed(const Rows<T>& r, CeArgs<T> a, T* loss_out) {
 
 void softmax(const ArrayView& x, const ArrayView& y, int64_t dim, bool log, const std::string& kernel) {
   const char* op = log ? "log_softmax" : "softmax";
-  check_cpu_contiguous(x, op, "input");
-  check_cpu_contiguous(y, op, "out");
-  check_same_shape_dtype(x, "input", y, "out", op);
-  check_writable(y, op, "out");
-  check_no_partial_overlap(x, "input", y, "out", op);
+  check_elementwise(x, "input", y, "out", op);
   const Layout l = layout_of(x, dim, op);
   const SoftmaxKernels* k = pick_rows(kernel, x.dtype, op);
   if (x.numel() == 0) return;
@@ -300,13 +296,9 @@ void softmax(const ArrayView& x, const ArrayView& y, int64_t dim, bool log, cons
 void softmax_backward(const ArrayView& gy, const ArrayView& y, const ArrayView& gx, int64_t dim, bool log,
                       const std::string& kernel) {
   const char* op = log ? "log_softmax_backward" : "softmax_backward";
-  check_cpu_contiguous(gy, op, "grad_output");
+  check_elementwise(gy, "grad_output", gx, "out", op);
   check_cpu_contiguous(y, op, "output");
-  check_cpu_contiguous(gx, op, "out");
   check_same_shape_dtype(gy, "grad_output", y, "output", op);
-  check_same_shape_dtype(gy, "grad_output", gx, "out", op);
-  check_writable(gx, op, "out");
-  check_no_partial_overlap(gy, "grad_output", gx, "out", op);
   check_disjoint(gx, "out", y, "output", op);
   const Layout l = layout_of(gy, dim, op);
   const SoftmaxKernels* k = pick_rows(kernel, gy.dtype, op);

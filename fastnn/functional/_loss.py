@@ -57,12 +57,15 @@ def _reduction(size_average, reduce, reduction):
     return reduction
 
 
-_MSE = dict(torch=lambda x, y, w, pw, reduction: _F.mse_loss(x, y, reduction=reduction, weight=w),
-            forward=lambda x, y, w, pw, reduction: ops.mse_loss(x, y, reduction),
-            backward=lambda g, x, y, w, pw, reduction: ops.mse_loss_backward(g, x, y, reduction))
-_L1 = dict(torch=lambda x, y, w, pw, reduction: _F.l1_loss(x, y, reduction=reduction, weight=w),
-           forward=lambda x, y, w, pw, reduction: ops.l1_loss(x, y, reduction),
-           backward=lambda g, x, y, w, pw, reduction: ops.l1_loss_backward(g, x, y, reduction))
+def _regression_spec(torch_fn, forward, backward):
+    """mse / l1: torch's function (which also takes class weights) and fastnn's unweighted forward/backward."""
+    return dict(torch=lambda x, y, w, pw, reduction: torch_fn(x, y, reduction=reduction, weight=w),
+                forward=lambda x, y, w, pw, reduction: forward(x, y, reduction),
+                backward=lambda g, x, y, w, pw, reduction: backward(g, x, y, reduction))
+
+
+_MSE = _regression_spec(_F.mse_loss, ops.mse_loss, ops.mse_loss_backward)
+_L1 = _regression_spec(_F.l1_loss, ops.l1_loss, ops.l1_loss_backward)
 _SMOOTH_L1 = dict(torch=lambda x, y, w, pw, reduction, beta: _F.smooth_l1_loss(x, y, reduction=reduction, beta=beta),
                   forward=lambda x, y, w, pw, reduction, beta: ops.smooth_l1_loss(x, y, reduction, beta),
                   backward=lambda g, x, y, w, pw, reduction, beta: ops.smooth_l1_loss_backward(g, x, y, reduction, beta))
@@ -78,22 +81,23 @@ _BCE_LOGITS = dict(
     backward=lambda g, x, y, w, pw, reduction: ops.binary_cross_entropy_with_logits_backward(g, x, y, w, reduction, pw))
 
 
+def _regression(spec, input, target, size_average, reduce, reduction, weight):
+    reduction = _reduction(size_average, reduce, reduction)
+    if weight is not None:  # torch 2.13's weighted form: torch's
+        return spec["torch"](input, target, weight, None, reduction)
+    return _run(spec, input, target, reduction=reduction)
+
+
 def mse_loss(input, target, size_average=None, reduce=None, reduction: str = "mean",
              weight: Optional[torch.Tensor] = None) -> torch.Tensor:
     """torch.nn.functional.mse_loss on fastnn's kernels (with ``weight``: torch's)."""
-    reduction = _reduction(size_average, reduce, reduction)
-    if weight is not None:
-        return _F.mse_loss(input, target, reduction=reduction, weight=weight)
-    return _run(_MSE, input, target, reduction=reduction)
+    return _regression(_MSE, input, target, size_average, reduce, reduction, weight)
 
 
 def l1_loss(input, target, size_average=None, reduce=None, reduction: str = "mean",
             weight: Optional[torch.Tensor] = None) -> torch.Tensor:
     """torch.nn.functional.l1_loss on fastnn's kernels (with ``weight``: torch's)."""
-    reduction = _reduction(size_average, reduce, reduction)
-    if weight is not None:
-        return _F.l1_loss(input, target, reduction=reduction, weight=weight)
-    return _run(_L1, input, target, reduction=reduction)
+    return _regression(_L1, input, target, size_average, reduce, reduction, weight)
 
 
 def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction: str = "mean",

@@ -4,7 +4,7 @@
 
 #include <limits>
 
-#include "cpu/avx2/vmath_avx2.h"
+#include "cpu/avx2/traits_avx2.h"
 #include "cpu/softmax.h"
 
 namespace fastnn {
@@ -31,8 +31,8 @@ float exp_sum_f32__avx2(const float* x, float shift, float* y, int64_t n) {
   __m256 a0 = _mm256_setzero_ps(), a1 = a0;
   int64_t i = 0;
   for (; i + 16 <= n; i += 16) {
-    const __m256 e0 = avx2::exp(_mm256_sub_ps(_mm256_loadu_ps(x + i), s));
-    const __m256 e1 = avx2::exp(_mm256_sub_ps(_mm256_loadu_ps(x + i + 8), s));
+    const __m256 e0 = avx2::Avx2::exp(_mm256_sub_ps(_mm256_loadu_ps(x + i), s));
+    const __m256 e1 = avx2::Avx2::exp(_mm256_sub_ps(_mm256_loadu_ps(x + i + 8), s));
     if (y) {
       _mm256_storeu_ps(y + i, e0);
       _mm256_storeu_ps(y + i + 8, e1);
@@ -42,7 +42,7 @@ float exp_sum_f32__avx2(const float* x, float shift, float* y, int64_t n) {
   }
   for (; i < n; i += 8) {
     const __m256i m = avx2::first_lanes(n - i);
-    const __m256 e = _mm256_and_ps(avx2::exp(_mm256_sub_ps(_mm256_maskload_ps(x + i, m), s)), _mm256_castsi256_ps(m));
+    const __m256 e = _mm256_and_ps(avx2::Avx2::exp(_mm256_sub_ps(_mm256_maskload_ps(x + i, m), s)), _mm256_castsi256_ps(m));
     if (y) _mm256_maskstore_ps(y + i, m, e);
     a0 = _mm256_add_ps(a0, e);
   }

@@ -8,6 +8,8 @@
 
 #include "cpu/avx2/vmath_avx2.h"
 #include "cpu/erf_table.h"
+#include "cpu/exp_series.h"
+#include "cpu/log_series.h"
 
 namespace fastnn::avx2 {
 
@@ -40,29 +42,29 @@ struct Avx2 {
     return lanes < n ? lanes : n;
   }
   static void fence() { _mm_sfence(); }
-  static V exp(V a) { return avx2::exp(a); }
-  // log(x), x >= 0: the exponent and mantissa from the bits (denormals scaled by 2^23 first), then as the
-  // AVX-512 one (traits_avx512.h); 0 -> -inf, inf and NaN pass through.
+  static V round(V a) { return _mm256_round_ps(a, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC); }
+  // exp: cpu/exp_series.h, then 2^k = 2^k1 * 2^k2 (k1 = floor(k / 2)) built from exponent bits: both factors
+  // normal for k in [-150, 129], so results below FLT_MIN round to denormals in the last multiply
+  static V exp(V a) {
+    V k;
+    const V p = exp_reduced<Avx2>(a, k);
+    const __m256i ki = _mm256_cvtps_epi32(k), k1 = _mm256_srai_epi32(ki, 1), k2 = _mm256_sub_epi32(ki, k1);
+    const __m256i bias = _mm256_set1_epi32(127);
+    const V s1 = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(k1, bias), 23));
+    const V s2 = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(k2, bias), 23));
+    return mul(mul(p, s1), s2);
+  }
+  // log(x), x >= 0: the exponent and mantissa from the bits (denormals scaled by 2^23 first), the rest in
+  // cpu/log_series.h; 0 -> -inf, inf and NaN pass through.
   static V log(V x) {
     const M tiny = lt(x, set1(std::numeric_limits<float>::min()));
     const V xs = select(tiny, mul(x, set1(8388608.f)), x);
     const __m256i bits = _mm256_castps_si256(xs);
     V e = _mm256_cvtepi32_ps(_mm256_sub_epi32(_mm256_srli_epi32(bits, 23), _mm256_set1_epi32(127)));
     e = select(tiny, sub(e, set1(23.f)), e);
-    V m = _mm256_castsi256_ps(_mm256_or_si256(_mm256_and_si256(bits, _mm256_set1_epi32(0x7FFFFF)),
-                                              _mm256_set1_epi32(0x3F800000)));
-    const M big = gt(m, set1(1.41421356f));
-    m = select(big, mul(m, set1(0.5f)), m);
-    e = select(big, add(e, set1(1.f)), e);
-    const V s = div(sub(m, set1(1.f)), add(m, set1(1.f))), s2 = mul(s, s);
-    V q = set1(1.f / 11);
-    q = fma(q, s2, set1(1.f / 9));
-    q = fma(q, s2, set1(1.f / 7));
-    q = fma(q, s2, set1(1.f / 5));
-    q = fma(q, s2, set1(1.f / 3));
-    const V two_s = add(s, s);
-    const V logm = fma(mul(two_s, s2), q, two_s);
-    const V r = fma(e, set1(0.693359375f), fma(e, set1(-2.12194440e-4f), logm));
+    const V m = _mm256_castsi256_ps(_mm256_or_si256(_mm256_and_si256(bits, _mm256_set1_epi32(0x7FFFFF)),
+                                                    _mm256_set1_epi32(0x3F800000)));
+    const V r = log_from_parts<Avx2>(e, m);
     const V inf = set1(std::numeric_limits<float>::infinity());
     const V special = select(_mm256_cmp_ps(x, inf, _CMP_EQ_OQ), inf, select(_mm256_cmp_ps(x, set1(0.f), _CMP_EQ_OQ), sub(set1(0.f), inf), r));
     return select(_mm256_cmp_ps(x, x, _CMP_UNORD_Q), x, special);

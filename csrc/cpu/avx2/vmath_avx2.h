@@ -1,33 +1,11 @@
-// vmath_avx2.h — vectorized math on 8-lane float vectors, for the AVX2 kernel files only (they are the ones
-// compiled with -mavx2 -mfma). The same exp as the AVX-512 one (cpu/softmax.h), with 2^k built from the
-// exponent bits in two halves, so that results below FLT_MIN round to denormals in the last multiply.
+// vmath_avx2.h — small 8-lane helpers (lane masks, horizontal sums) for the AVX2 kernel files only (they
+// are the ones compiled with -mavx2 -mfma). The vectorized math (exp, log, erf) is in traits_avx2.h.
 #pragma once
 #include <immintrin.h>
 
-namespace fastnn::avx2 {
+#include <cstdint>
 
-inline __m256 exp(__m256 x) {
-  // min/max return their second operand when either is NaN: NaN passes both clamps
-  x = _mm256_min_ps(_mm256_set1_ps(89.f), _mm256_max_ps(_mm256_set1_ps(-104.f), x));
-  const __m256 k = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)),
-                                   _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-  __m256 r = _mm256_fnmadd_ps(k, _mm256_set1_ps(0.693359375f), x);
-  r = _mm256_fnmadd_ps(k, _mm256_set1_ps(-2.12194440e-4f), r);
-  __m256 p = _mm256_set1_ps(1.f / 5040);
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.f / 720));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.f / 120));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.f / 24));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.f / 6));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(0.5f));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.f));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.f));
-  // 2^k = 2^k1 * 2^k2, k1 = floor(k / 2): both factors normal for k in [-150, 129]
-  const __m256i ki = _mm256_cvtps_epi32(k), k1 = _mm256_srai_epi32(ki, 1), k2 = _mm256_sub_epi32(ki, k1);
-  const __m256i bias = _mm256_set1_epi32(127);
-  const __m256 s1 = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(k1, bias), 23));
-  const __m256 s2 = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(k2, bias), 23));
-  return _mm256_mul_ps(_mm256_mul_ps(p, s1), s2);
-}
+namespace fastnn::avx2 {
 
 // Lanes 0..n-1 of a vector of 8 (n clamped to [0, 8]), as a maskload/maskstore mask.
 inline __m256i first_lanes(int64_t n) {

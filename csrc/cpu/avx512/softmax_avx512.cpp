@@ -4,7 +4,7 @@
 
 #include <limits>
 
-#include "cpu/avx512/vmath_avx512.h"
+#include "cpu/avx512/traits_avx512.h"
 #include "cpu/softmax.h"
 
 namespace fastnn {
@@ -28,8 +28,8 @@ float exp_sum_f32__avx512(const float* x, float shift, float* y, int64_t n) {
   __m512 a0 = _mm512_setzero_ps(), a1 = a0;
   int64_t i = 0;
   for (; i + 32 <= n; i += 32) {
-    const __m512 e0 = avx512::exp(_mm512_sub_ps(_mm512_loadu_ps(x + i), s));
-    const __m512 e1 = avx512::exp(_mm512_sub_ps(_mm512_loadu_ps(x + i + 16), s));
+    const __m512 e0 = avx512::Avx512::exp(_mm512_sub_ps(_mm512_loadu_ps(x + i), s));
+    const __m512 e1 = avx512::Avx512::exp(_mm512_sub_ps(_mm512_loadu_ps(x + i + 16), s));
     if (y) {
       _mm512_storeu_ps(y + i, e0);
       _mm512_storeu_ps(y + i + 16, e1);
@@ -39,7 +39,7 @@ float exp_sum_f32__avx512(const float* x, float shift, float* y, int64_t n) {
   }
   for (; i < n; i += 16) {
     const __mmask16 m = avx512::first_lanes(n - i);
-    const __m512 e = avx512::exp(_mm512_sub_ps(_mm512_maskz_loadu_ps(m, x + i), s));
+    const __m512 e = avx512::Avx512::exp(_mm512_sub_ps(_mm512_maskz_loadu_ps(m, x + i), s));
     if (y) _mm512_mask_storeu_ps(y + i, m, e);
     a0 = _mm512_mask_add_ps(a0, m, a0, e);
   }

@@ -8,6 +8,8 @@
 
 #include "cpu/avx512/vmath_avx512.h"
 #include "cpu/erf_table.h"
+#include "cpu/exp_series.h"
+#include "cpu/log_series.h"
 
 namespace fastnn::avx512 {
 
@@ -40,24 +42,16 @@ struct Avx512 {
     return lanes < n ? lanes : n;
   }
   static void fence() { _mm_sfence(); }
-  static V exp(V a) { return avx512::exp(a); }
-  // log(x), x >= 0 (denormals included): x = 2^e m with m in [sqrt(1/2), sqrt(2)); log(m) = 2 atanh(s), s = (m - 1) / (m + 1),
-  // |s| <= 0.1716, by its series through s^11 (truncation < 1e-10 relative). inf -> inf, NaN -> NaN.
+  static V round(V a) { return _mm512_roundscale_ps(a, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC); }
+  // exp: cpu/exp_series.h, then scalef for 2^k (overflow to inf, gradual underflow)
+  static V exp(V a) {
+    V k;
+    const V p = exp_reduced<Avx512>(a, k);
+    return _mm512_scalef_ps(p, k);
+  }
+  // log(x), x >= 0 (denormals included): e and m from getexp/getmant, the rest in cpu/log_series.h.
   static V log(V x) {
-    V e = _mm512_getexp_ps(x);
-    V m = _mm512_getmant_ps(x, _MM_MANT_NORM_1_2, _MM_MANT_SIGN_zero);
-    const M big = gt(m, set1(1.41421356f));
-    m = _mm512_mask_mul_ps(m, big, m, set1(0.5f));
-    e = _mm512_mask_add_ps(e, big, e, set1(1.f));
-    const V s = div(sub(m, set1(1.f)), add(m, set1(1.f))), s2 = mul(s, s);
-    V q = set1(1.f / 11);
-    q = fma(q, s2, set1(1.f / 9));
-    q = fma(q, s2, set1(1.f / 7));
-    q = fma(q, s2, set1(1.f / 5));
-    q = fma(q, s2, set1(1.f / 3));
-    const V two_s = add(s, s);
-    const V logm = fma(mul(two_s, s2), q, two_s);
-    const V r = fma(e, set1(0.693359375f), fma(e, set1(-2.12194440e-4f), logm));
+    const V r = log_from_parts<Avx512>(_mm512_getexp_ps(x), _mm512_getmant_ps(x, _MM_MANT_NORM_1_2, _MM_MANT_SIGN_zero));
     // getexp(inf) = inf gives inf and NaN propagates through getexp/getmant; 0 (e = -inf meets ln2's two
     // parts of opposite signs: NaN) is set to -inf
     return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(x, set1(0.f), _CMP_EQ_OQ), r,
