@@ -253,3 +253,70 @@ def test_conv2d_through_fastnn_ops_on_a_float32_image():
     y = np.empty((2, 4, 12, 12), np.float32)
     emu.conv2d(x, wt, None, y, [1, 1, 1, 1, 1, 1, 1, 1, 1], 0)
     np.testing.assert_allclose(y, fastnn.ops.conv2d(x, wt, None, 1, 1), rtol=1e-5, atol=1e-5)
+
+
+# ------------------------------------------------------------------ activations (cuda/activation.cu)
+# The CUDA kernels run cpu/activation_math.h over the reference traits, so through the emulator (host libm)
+# they must give the CPU reference kernel's results; on a GPU, CUDA's device libm differs by 1-2 ulp
+# (test_cuda_gpu.py). name: (a, b, backward operand: "x" or "y")
+EMU_ACTS = {"leaky_relu": (0.02, 0.0, "x"), "elu": (1.3, 0.0, "x"), "elu_result": (1.3, 0.0, "y"),
+            "sigmoid": (0.0, 0.0, "y"), "tanh": (0.0, 0.0, "y"), "gelu": (0.0, 0.0, "x"), "gelu_tanh": (0.0, 0.0, "x"),
+            "silu": (0.0, 0.0, "x"), "hardtanh": (-0.5, 2.0, "x"), "softplus": (1.5, 15.0, "x")}
+
+
+def _act_sample(n, dtype, seed):
+    x = mixed_values(n, dtype, seed=seed)
+    x[np.abs(x) < 100] *= dtype(4)
+    x[::11] = np.linspace(-30, 30, len(x[::11]), dtype=dtype)
+    return x
+
+
+def _assert_same_values(got, want, what):
+    assert (np.isnan(got) == np.isnan(want)).all(), what
+    finite = ~np.isnan(want)
+    np.testing.assert_allclose(got[finite], want[finite], rtol=4 * np.finfo(got.dtype).eps, atol=0, err_msg=what)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("offset", [0, 1])  # 1 misaligns the float4 path for float32
+@pytest.mark.parametrize("name", EMU_ACTS)
+def test_activation_forward_backward_match_the_cpu_reference(name, dtype, offset):
+    a, b, saved = EMU_ACTS[name]
+    fwd_name = "elu" if name == "elu_result" else name
+    ref = "activation_f32__ref" if dtype == np.float32 else ""
+    for n in (1, 5, 67, 1031):
+        x = _act_sample(n + offset, dtype, seed=n)[offset:]
+        g = mixed_values(n + offset, dtype, seed=n + 1)[offset:]
+        want_y = np.empty_like(x)
+        fastnn._C.activation(x, want_y, fwd_name, a, b, ref)
+        buf = np.full(n + offset + 4, 7, dtype)
+        y = buf[offset:offset + n]
+        emu.activation(x, y, fwd_name, a, b, 0)
+        _assert_same_values(y, want_y, f"{name} forward n={n} seed={emu.last_seed()}")
+        assert (buf[offset + n:] == 7).all(), "wrote past the end"
+        s = want_y if saved == "y" else x
+        want_dx = np.empty_like(x)
+        fastnn._C.activation_backward(g, s, want_dx, name, a, b, ref)
+        dx = np.empty_like(x)
+        emu.activation_backward(g, s, dx, name, a, b, 0)
+        _assert_same_values(dx, want_dx, f"{name} backward n={n} seed={emu.last_seed()}")
+
+
+def test_activation_in_place_and_errors():
+    x = _act_sample(1000, np.float32, seed=5)
+    want = torch.sigmoid(torch.from_numpy(x.copy())).numpy()
+    emu.activation(x, x, "sigmoid", 0.0, 0.0, 0)
+    np.testing.assert_allclose(x, want, rtol=3e-7, atol=0)
+    g = np.ones_like(x)
+    emu.activation_backward(g, x, g, "sigmoid", 0.0, 0.0, 0)  # dx written over dy
+    np.testing.assert_allclose(g, (1 - want) * want, rtol=3e-7, atol=0)
+    with pytest.raises(ValueError, match="backward form only"):
+        emu.activation(x, np.empty_like(x), "elu_result", 1.0, 0.0, 0)
+    with pytest.raises(ValueError, match="no activation named"):
+        emu.activation(x, np.empty_like(x), "swish", 0.0, 0.0, 0)
+    with pytest.raises((ValueError, TypeError)):
+        emu.activation(x, np.empty(999, np.float32), "tanh", 0.0, 0.0, 0)
+    with pytest.raises((ValueError, TypeError)):
+        emu.activation(x, np.empty_like(x, dtype=np.float64), "tanh", 0.0, 0.0, 0)
+    with pytest.raises(ValueError):
+        emu.activation(x[::2], np.empty(500, np.float32), "tanh", 0.0, 0.0, 0)

@@ -110,3 +110,34 @@ def test_conv2d_matches_torch(dtype):
             gx, gw, gb = fastnn.ops.conv2d_backward(gy, x, w, s, p, d, g)
             for got, ref in zip((gx, gw, gb), (xr.grad, wr.grad, br.grad)):
                 torch.testing.assert_close(got, ref, **(dict(rtol=1e-3, atol=1e-3) if dtype == torch.float32 else {}))
+
+
+# name: (fastnn.functional call, torch call); tolerances: CUDA's device libm is within 2 ulp, the formulas'
+# float32 rounding as on the CPU (tests/test_activations.py)
+GPU_ACTS = {
+    "leaky_relu": (lambda t: F.leaky_relu(t, 0.02), lambda t: torch.nn.functional.leaky_relu(t, 0.02)),
+    "elu": (lambda t: F.elu(t, 1.3), lambda t: torch.nn.functional.elu(t, 1.3)),
+    "sigmoid": (F.sigmoid, torch.sigmoid), "tanh": (F.tanh, torch.tanh),
+    "gelu": (F.gelu, torch.nn.functional.gelu),
+    "gelu_tanh": (lambda t: F.gelu(t, approximate="tanh"), lambda t: torch.nn.functional.gelu(t, approximate="tanh")),
+    "silu": (F.silu, torch.nn.functional.silu),
+    "hardtanh": (lambda t: F.hardtanh(t, -0.5, 2.0), lambda t: torch.nn.functional.hardtanh(t, -0.5, 2.0)),
+    "softplus": (lambda t: F.softplus(t, 1.5, 15.0), lambda t: torch.nn.functional.softplus(t, 1.5, 15.0)),
+}
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+@pytest.mark.parametrize("name", GPU_ACTS)
+def test_activations_forward_backward_match_torch(name, dtype):
+    ours, theirs = GPU_ACTS[name]
+    for n in (1, 1023, 1025, (1 << 20) + 3):
+        x = (torch.randn(n + 1, device="cuda", dtype=dtype) * 4)[1:].requires_grad_()  # [1:]: misaligned too
+        y = ours(x)
+        g = torch.randn_like(y)
+        (gx,) = torch.autograd.grad(y, x, g)
+        xr = x.detach().clone().requires_grad_()
+        yr = theirs(xr)
+        (gr,) = torch.autograd.grad(yr, xr, g)
+        tol = dict(rtol=1e-5, atol=3e-6) if dtype == torch.float32 else dict(rtol=1e-12, atol=1e-14)
+        torch.testing.assert_close(y, yr, **tol)
+        torch.testing.assert_close(gx, gr, **tol)

@@ -13,6 +13,7 @@
 
 #include "bind/common.h"
 #include "cuda/ops_cuda.h"
+#include "ops/activation.h"
 
 #ifndef FASTNN_CUDA_MODULE
 #error "FASTNN_CUDA_MODULE must name the module (_C_cuda or _C_cuda_emu)"
@@ -48,6 +49,23 @@ PYBIND11_MODULE(FASTNN_CUDA_MODULE, m) {
     const BoundArray dya(dy), ya(y), oa(out);
     without_gil([&] { fastnn::cuda::relu_backward(dya.view(), ya.view(), oa.view(), as_stream(stream)); });
   }, py::arg("grad_output"), py::arg("output"), py::arg("out"), py::arg("stream") = 0);
+
+  // act: an activation name (ops/activation.h); a, b: its parameters (cpu/activation.h)
+  m.def("activation", [](py::handle x, py::handle out, const std::string& act, double a, double b, uintptr_t stream) {
+    const BoundArray xa(x), oa(out);
+    const fastnn::Act kind = fastnn::act_from_name(act);
+    without_gil([&] { fastnn::cuda::activation(kind, fastnn::ActParams{a, b}, xa.view(), oa.view(), as_stream(stream)); });
+  }, py::arg("x"), py::arg("out"), py::arg("act"), py::arg("a"), py::arg("b"), py::arg("stream") = 0);
+  m.def("activation_backward", [](py::handle dy, py::handle s, py::handle out, const std::string& act, double a,
+                                  double b, uintptr_t stream) {
+    const BoundArray dya(dy), sa(s), oa(out);
+    const fastnn::Act kind = fastnn::act_from_name(act);
+    without_gil([&] {
+      fastnn::cuda::activation_backward(kind, fastnn::ActParams{a, b}, dya.view(), sa.view(), oa.view(),
+                                        as_stream(stream));
+    });
+  }, py::arg("grad_output"), py::arg("saved"), py::arg("out"), py::arg("act"), py::arg("a"), py::arg("b"),
+     py::arg("stream") = 0);
 
   m.def("matmul", [](py::handle a, py::handle b, py::handle out, py::handle bias_m, py::handle bias_n,
                      bool trans_a, bool trans_b, double alpha, double beta, bool relu, uintptr_t stream) {

@@ -116,9 +116,10 @@ void check_disjoint(const ArrayView& out, const char* out_name, const ArrayView&
 }
 
 void check_elementwise(const ArrayView& in, const char* in_name, const ArrayView& out, const char* out_name,
-                       const char* op) {
-  check_cpu_contiguous(in, op, in_name);
-  check_cpu_contiguous(out, op, out_name);
+                       const char* op, DeviceType device) {
+  check_contiguous_on(in, device, op, in_name);
+  check_contiguous_on(out, device, op, out_name);
+  check_same_device(in, in_name, out, out_name, op);
   check_same_shape_dtype(in, in_name, out, out_name, op);
   check_writable(out, op, out_name);
   check_no_partial_overlap(in, in_name, out, out_name, op);

@@ -48,10 +48,10 @@ void check_writable(const ArrayView& a, const char* op, const char* arg);
 void check_no_partial_overlap(const ArrayView& a, const char* arg_a, const ArrayView& b, const char* arg_b,
                               const char* op);
 
-// An elementwise op's input and output: both contiguous on the CPU, one shape and dtype, `out` writable and
-// either `in` itself (in place) or sharing no byte with it.
+// An elementwise op's input and output: both contiguous on `device` (the same one), one shape and dtype,
+// `out` writable and either `in` itself (in place) or sharing no byte with it.
 void check_elementwise(const ArrayView& in, const char* in_name, const ArrayView& out, const char* out_name,
-                       const char* op);
+                       const char* op, DeviceType device = DeviceType::CPU);
 
 // `out` shares no byte with `in` (any strides: the span each view can reach).
 void check_disjoint(const ArrayView& out, const char* out_name, const ArrayView& in, const char* in_name,

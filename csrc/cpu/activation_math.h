@@ -9,6 +9,7 @@
 #include <cmath>
 #include <cstdint>
 
+#include "core/host_device.h"
 #include "cpu/activation.h"
 
 namespace fastnn::act {
@@ -17,51 +18,60 @@ template <class T>
 struct Math {
   using V = typename T::V;
   using E = typename T::E;
-  static V c(double v) { return T::set1(E(v)); }
+  FASTNN_HD static V c(double v) { return T::set1(E(v)); }
 
   // exp(x) - 1 without the cancellation near 0: the Taylor series through x^10 / 10! for |x| < 0.5
   // (truncation < 2e-11 relative), exp(x) - 1 beyond.
-  static V expm1(V x) {
-    if constexpr (T::kLibm) return T::expm1(x);
-    V r = c(1.0 / 3628800);
-    for (double k : {1.0 / 362880, 1.0 / 40320, 1.0 / 5040, 1.0 / 720, 1.0 / 120, 1.0 / 24, 1.0 / 6, 0.5})
-      r = T::fma(r, x, c(k));
-    const V small = T::fma(T::mul(x, x), r, x);
-    return T::select(T::lt(T::abs(x), c(0.5)), small, T::sub(T::exp(x), c(1.0)));
+  FASTNN_HD static V expm1(V x) {
+    if constexpr (T::kLibm) {
+      return T::expm1(x);
+    } else {
+      V r = c(1.0 / 3628800);
+      for (double k : {1.0 / 362880, 1.0 / 40320, 1.0 / 5040, 1.0 / 720, 1.0 / 120, 1.0 / 24, 1.0 / 6, 0.5})
+        r = T::fma(r, x, c(k));
+      const V small = T::fma(T::mul(x, x), r, x);
+      return T::select(T::lt(T::abs(x), c(0.5)), small, T::sub(T::exp(x), c(1.0)));
+    }
   }
 
   // log(1 + e) for e >= 0: log(u) corrected by the rounding of u = 1 + e (exact to a few ulp for tiny e).
-  static V log1p_pos(V e) {
-    if constexpr (T::kLibm) return T::log1p(e);
-    const V u = T::add(c(1.0), e);
-    const V fix = T::div(T::sub(T::sub(u, c(1.0)), e), u);
-    // (for e beyond 1e30 the correction is below an ulp, and would be inf / inf at e = inf)
-    return T::select(T::lt(e, c(1e30)), T::sub(T::log(u), fix), T::log(u));
+  FASTNN_HD static V log1p_pos(V e) {
+    if constexpr (T::kLibm) {
+      return T::log1p(e);
+    } else {
+      const V u = T::add(c(1.0), e);
+      const V fix = T::div(T::sub(T::sub(u, c(1.0)), e), u);
+      // (for e beyond 1e30 the correction is below an ulp, and would be inf / inf at e = inf)
+      return T::select(T::lt(e, c(1e30)), T::sub(T::log(u), fix), T::log(u));
+    }
   }
 
   // tanh: its odd Taylor series through x^17 for |x| < 0.5 (truncation < 1e-9 relative), else
   // sign(x) (1 - 2 / (exp(2|x|) + 1)). NaN falls to the second form and stays NaN.
-  static V tanh(V x) {
-    if constexpr (T::kLibm) return T::tanh(x);
-    const V x2 = T::mul(x, x);
-    V q = c(6404582.0 / 10854718875);
-    for (double k : {-929569.0 / 638512875, 21844.0 / 6081075, -1382.0 / 155925, 62.0 / 2835, -17.0 / 315, 2.0 / 15,
-                     -1.0 / 3})
-      q = T::fma(q, x2, c(k));
-    const V small = T::fma(T::mul(x, x2), q, x);
-    const V ax = T::abs(x);
-    const V big = T::sub(c(1.0), T::div(c(2.0), T::add(T::exp(T::add(ax, ax)), c(1.0))));
-    const V signed_big = T::select(T::lt(x, c(0.0)), T::sub(c(0.0), big), big);
-    return T::select(T::lt(ax, c(0.5)), small, signed_big);
+  FASTNN_HD static V tanh(V x) {
+    if constexpr (T::kLibm) {
+      return T::tanh(x);
+    } else {
+      const V x2 = T::mul(x, x);
+      V q = c(6404582.0 / 10854718875);
+      for (double k : {-929569.0 / 638512875, 21844.0 / 6081075, -1382.0 / 155925, 62.0 / 2835, -17.0 / 315, 2.0 / 15,
+                       -1.0 / 3})
+        q = T::fma(q, x2, c(k));
+      const V small = T::fma(T::mul(x, x2), q, x);
+      const V ax = T::abs(x);
+      const V big = T::sub(c(1.0), T::div(c(2.0), T::add(T::exp(T::add(ax, ax)), c(1.0))));
+      const V signed_big = T::select(T::lt(x, c(0.0)), T::sub(c(0.0), big), big);
+      return T::select(T::lt(ax, c(0.5)), small, signed_big);
+    }
   }
 
-  static V sigmoid(V x) { return T::div(c(1.0), T::add(c(1.0), T::exp(T::sub(c(0.0), x)))); }
+  FASTNN_HD static V sigmoid(V x) { return T::div(c(1.0), T::add(c(1.0), T::exp(T::sub(c(0.0), x)))); }
 
   static constexpr double kBeta = 0.7978845608028654;  // sqrt(2 / pi)
   static constexpr double kKappa = 0.044715;
 
   template <Act A>
-  static V forward(const ActParams& p, V x) {
+  FASTNN_HD static V forward(const ActParams& p, V x) {
     if constexpr (A == Act::LeakyRelu) return T::select(T::gt(x, c(0.0)), x, T::mul(x, c(p.a)));
     if constexpr (A == Act::Elu) return T::select(T::gt(x, c(0.0)), x, T::mul(c(p.a), expm1(x)));
     if constexpr (A == Act::Sigmoid) return sigmoid(x);
@@ -82,7 +92,7 @@ struct Math {
   }
 
   template <Act A>
-  static V backward(const ActParams& p, V dy, V s) {
+  FASTNN_HD static V backward(const ActParams& p, V dy, V s) {
     if constexpr (A == Act::LeakyRelu) return T::select(T::gt(s, c(0.0)), dy, T::mul(dy, c(p.a)));
     if constexpr (A == Act::Elu) return T::select(T::le(s, c(0.0)), T::mul(T::mul(dy, c(p.a)), T::exp(s)), dy);
     if constexpr (A == Act::EluResult) return T::select(T::le(s, c(0.0)), T::mul(dy, T::add(s, c(p.a))), dy);

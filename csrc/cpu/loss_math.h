@@ -12,24 +12,27 @@ template <class T>
 struct Math : act::Math<T> {  // c(), sigmoid(), log1p_pos() from the activations' math
   using V = typename T::V;
   using act::Math<T>::c;
-  static V sign(V d) {  // -1, 0, 1; NaN stays NaN
+  FASTNN_HD static V sign(V d) {  // -1, 0, 1; NaN stays NaN
     return T::select(T::gt(d, c(0.0)), c(1.0), T::select(T::lt(d, c(0.0)), c(-1.0), T::mul(d, c(0.0))));
   }
-  static V clamp_log(V v) { return T::select(T::lt(v, c(-100.0)), c(-100.0), v); }
+  FASTNN_HD static V clamp_log(V v) { return T::select(T::lt(v, c(-100.0)), c(-100.0), v); }
   // log(1 + e) for e > -1 (log1p(-x) with x a probability): log(u) corrected by u's rounding
-  static V log1p(V e) {
-    if constexpr (T::kLibm) return T::log1p(e);
-    const V u = T::add(c(1.0), e);
-    const V fixed = T::sub(T::log(u), T::div(T::sub(T::sub(u, c(1.0)), e), u));
-    return T::select(T::gt(u, c(0.0)), fixed, T::log(u));  // u = 0: -inf (the correction would be 0 / 0)
+  FASTNN_HD static V log1p(V e) {
+    if constexpr (T::kLibm) {
+      return T::log1p(e);
+    } else {
+      const V u = T::add(c(1.0), e);
+      const V fixed = T::sub(T::log(u), T::div(T::sub(T::sub(u, c(1.0)), e), u));
+      return T::select(T::gt(u, c(0.0)), fixed, T::log(u));  // u = 0: -inf (the correction would be 0 / 0)
+    }
   }
-  static V log_sigmoid(V x) {  // min(x, 0) - log1p(exp(-|x|))
+  FASTNN_HD static V log_sigmoid(V x) {  // min(x, 0) - log1p(exp(-|x|))
     const V m = T::select(T::lt(x, c(0.0)), x, c(0.0));
     return T::sub(m, Math::log1p_pos(T::exp(T::sub(c(0.0), T::abs(x)))));
   }
 
   template <Loss L>
-  static V value(double a, V x, V y, V pw) {
+  FASTNN_HD static V value(double a, V x, V y, V pw) {
     if constexpr (L == Loss::Mse) { const V d = T::sub(x, y); return T::mul(d, d); }
     if constexpr (L == Loss::L1) return T::abs(T::sub(x, y));
     if constexpr (L == Loss::SmoothL1) {
@@ -52,7 +55,7 @@ struct Math : act::Math<T> {  // c(), sigmoid(), log1p_pos() from the activation
   }
 
   template <Loss L>
-  static V grad(double a, V x, V y, V pw) {
+  FASTNN_HD static V grad(double a, V x, V y, V pw) {
     if constexpr (L == Loss::Mse) return T::mul(c(2.0), T::sub(x, y));
     if constexpr (L == Loss::L1) return sign(T::sub(x, y));
     if constexpr (L == Loss::SmoothL1) {

@@ -1,6 +1,7 @@
 #include "cuda/ops_cuda.h"
 
 #include "core/error.h"
+#include "cuda/activation.h"
 #include "cuda/conv.h"
 #include "cuda/gemm.h"
 #include "cuda/pool.h"
@@ -10,34 +11,39 @@ namespace fastnn {
 namespace cuda {
 
 void relu(const ArrayView& x, const ArrayView& y, cudaStream_t stream) {
-  const char* op = "relu";
-  check_contiguous_on(x, kArrayDevice, op, "x");
-  check_contiguous_on(y, kArrayDevice, op, "out");
-  check_same_device(x, "x", y, "out", op);
-  check_same_shape_dtype(x, "x", y, "out", op);
-  check_writable(y, op, "out");
-  check_no_partial_overlap(x, "x", y, "out", op);
+  check_elementwise(x, "x", y, "out", "relu", kArrayDevice);
   if (x.dtype == DType::Float32) relu_f32(x.as<const float>(), y.as<float>(), x.numel(), stream);
   else relu_f64(x.as<const double>(), y.as<double>(), x.numel(), stream);
 }
 
 void relu_backward(const ArrayView& dy, const ArrayView& y, const ArrayView& dx, cudaStream_t stream) {
-  const char* op = "relu_backward";
-  check_contiguous_on(dy, kArrayDevice, op, "grad_output");
-  check_contiguous_on(y, kArrayDevice, op, "output");
-  check_contiguous_on(dx, kArrayDevice, op, "out");
-  check_same_device(dy, "grad_output", y, "output", op);
-  check_same_device(dy, "grad_output", dx, "out", op);
-  check_same_shape_dtype(dy, "grad_output", y, "output", op);
-  check_same_shape_dtype(dy, "grad_output", dx, "out", op);
-  check_writable(dx, op, "out");
-  check_no_partial_overlap(dy, "grad_output", dx, "out", op);
-  check_no_partial_overlap(y, "output", dx, "out", op);
+  check_elementwise(dy, "grad_output", dx, "out", "relu_backward", kArrayDevice);
+  check_elementwise(y, "output", dx, "out", "relu_backward", kArrayDevice);
   const int64_t n = dy.numel();
   if (dy.dtype == DType::Float32)
     relu_backward_f32(dy.as<const float>(), y.as<const float>(), dx.as<float>(), n, stream);
   else
     relu_backward_f64(dy.as<const double>(), y.as<const double>(), dx.as<double>(), n, stream);
+}
+
+void activation(Act act, const ActParams& p, const ArrayView& x, const ArrayView& y, cudaStream_t stream) {
+  const char* op = "activation";
+  if (act == Act::EluResult) fail(ErrorKind::Value, op, ": elu_result is a backward form only");
+  check_elementwise(x, "x", y, "out", op, kArrayDevice);
+  if (x.dtype == DType::Float32) activation_f32(act, p, x.as<const float>(), y.as<float>(), x.numel(), stream);
+  else activation_f64(act, p, x.as<const double>(), y.as<double>(), x.numel(), stream);
+}
+
+void activation_backward(Act act, const ActParams& p, const ArrayView& dy, const ArrayView& s, const ArrayView& dx,
+                         cudaStream_t stream) {
+  const char* op = "activation_backward";
+  check_elementwise(dy, "grad_output", dx, "out", op, kArrayDevice);
+  check_elementwise(s, "saved", dx, "out", op, kArrayDevice);
+  const int64_t n = dy.numel();
+  if (dy.dtype == DType::Float32)
+    activation_backward_f32(act, p, dy.as<const float>(), s.as<const float>(), dx.as<float>(), n, stream);
+  else
+    activation_backward_f64(act, p, dy.as<const double>(), s.as<const double>(), dx.as<double>(), n, stream);
 }
 
 namespace {

@@ -3,6 +3,7 @@
 // fastnn._C_cuda_emu (the same kernels on arrays in host memory, through the SIMT emulator).
 #pragma once
 #include "core/array_view.h"
+#include "cpu/activation.h"
 #include "cuda/launch.h"
 #include "ops/conv.h"
 #include "ops/gemm.h"
@@ -34,6 +35,10 @@ void conv2d(const ArrayView& x, const ArrayView& w, const ArrayView* bias, const
 void conv2d_backward(const ArrayView& gy, const ArrayView& x, const ArrayView& w, const ArrayView* gx,
                      const ArrayView* gw, const ArrayView* gb, const Conv2dParams& p, cudaStream_t stream);
 void relu_backward(const ArrayView& dy, const ArrayView& y, const ArrayView& dx, cudaStream_t stream);
+// As the CPU's ops/activation.h entry points, on device arrays.
+void activation(Act act, const ActParams& p, const ArrayView& x, const ArrayView& y, cudaStream_t stream);
+void activation_backward(Act act, const ActParams& p, const ArrayView& dy, const ArrayView& s, const ArrayView& dx,
+                         cudaStream_t stream);
 
 }  // namespace cuda
 }  // namespace fastnn

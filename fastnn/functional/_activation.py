@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import torch
 
-from .. import ops
+from .. import cuda, ops
 
 
 _PLAIN = (torch.Tensor, torch.nn.Parameter)  # not subclasses with their own dispatch (FakeTensor, DTensor, ...)
@@ -147,8 +147,8 @@ def relu_(input: torch.Tensor) -> torch.Tensor:
 
 
 # ------------------------------------------------------------------------------ the other activations
-# One autograd.Function for all of them (the eager route on plain CPU float tensors); everything else
-# (other devices and dtypes, subclasses, torch.compile, GELU's erf form) runs torch's own function.
+# One autograd.Function for all of them (the eager route on plain float tensors, CPU or CUDA); everything else
+# (other devices and dtypes, subclasses, torch.compile) runs torch's own function.
 # spec: torch's function, fastnn.ops' forward / in-place / backward, and whether backward reads the output.
 
 _TF = torch.nn.functional
@@ -156,7 +156,11 @@ _FLOAT = (torch.float32, torch.float64)
 
 
 def _ours(x) -> bool:
-    return isinstance(x, torch.Tensor) and _direct(x) and x.dtype in _FLOAT
+    """Plain float CPU tensors, and CUDA tensors where fastnn's CUDA module is usable."""
+    if not isinstance(x, torch.Tensor) or x.dtype not in _FLOAT:
+        return False
+    return _direct(x) or (type(x) in _PLAIN and x.is_cuda and not torch.compiler.is_compiling()
+                          and cuda.is_available())
 
 
 class _Activation(torch.autograd.Function):

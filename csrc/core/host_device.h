@@ -1,0 +1,10 @@
+// host_device.h — FASTNN_HD marks inline math that CUDA kernels share with the CPU reference
+// (cpu/activation_math.h, cpu/loss_math.h, cpu/ref/traits_ref.h): __host__ __device__ under nvcc,
+// nothing for the host compiler (the SIMT emulator build included).
+#pragma once
+
+#if defined(__CUDACC__)
+#define FASTNN_HD __host__ __device__
+#else
+#define FASTNN_HD
+#endif
