@@ -320,3 +320,99 @@ def test_activation_in_place_and_errors():
         emu.activation(x, np.empty_like(x, dtype=np.float64), "tanh", 0.0, 0.0, 0)
     with pytest.raises(ValueError):
         emu.activation(x[::2], np.empty(500, np.float32), "tanh", 0.0, 0.0, 0)
+
+
+# ------------------------------------------------------------------ softmax, cross-entropy (cuda/softmax.cu)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("log", [False, True])
+@pytest.mark.parametrize("shape,dim", [((5, 1), -1), ((9, 33), 1), ((3, 100), -1), ((17, 7), 0), ((2, 5, 3, 4), 1),
+                                       ((4, 6, 3), -1), ((2, 3, 0), 1), ((70,), 0)])
+def test_softmax_forward_backward_match_torch(shape, dim, log, dtype):
+    rng = np.random.default_rng(len(shape) * 31 + shape[0])
+    x = (rng.standard_normal(shape) * 5).astype(dtype)
+    if x.size > 4:
+        x.reshape(-1)[3] = 80.0  # a large logit: only the max shift keeps exp finite
+    y = np.empty_like(x)
+    emu.softmax(x, y, dim, log, 0)
+    tx = torch.from_numpy(x).double().requires_grad_()
+    ty = torch.log_softmax(tx, dim) if log else torch.softmax(tx, dim)
+    # log_softmax near 0 is x - lse with both near 80: an absolute error of an ulp of 80
+    tol = dict(rtol=2e-6, atol=1e-5 if log else 1e-7) if dtype == np.float32 else dict(rtol=1e-13, atol=2e-14)
+    torch.testing.assert_close(torch.from_numpy(y).double(), ty.detach(), **tol, msg=f"seed={emu.last_seed()}")
+    g = rng.standard_normal(shape).astype(dtype)
+    gx = np.empty_like(x)
+    emu.softmax_backward(g, y, gx, dim, log, 0)
+    want = fastnn.ops.log_softmax_backward(g, y, dim) if log else fastnn.ops.softmax_backward(g, y, dim)
+    torch.testing.assert_close(torch.from_numpy(gx), torch.from_numpy(want), rtol=1e-5 if dtype == np.float32 else 1e-12,
+                               atol=1e-6 if dtype == np.float32 else 1e-14)
+    (tg,) = torch.autograd.grad(ty, tx, torch.from_numpy(g).double())
+    torch.testing.assert_close(torch.from_numpy(gx).double(), tg, **dict(tol, atol=2e-6 if dtype == np.float32 else 1e-14))
+
+
+def test_softmax_in_place_nan_rows_and_errors():
+    x = np.array([[1.0, 2.0, 3.0], [np.nan, 0.0, 1.0], [-np.inf, -np.inf, -np.inf], [np.inf, 0.0, 1.0]], np.float32)
+    want = torch.softmax(torch.from_numpy(x), 1).numpy()
+    emu.softmax(x, x, 1, False, 0)
+    np.testing.assert_array_equal(np.isnan(x), np.isnan(want))
+    np.testing.assert_allclose(x[0], want[0], rtol=1e-6)
+    with pytest.raises(IndexError, match="dimension out of range"):
+        emu.softmax(x, np.empty_like(x), 2, False, 0)
+    with pytest.raises(ValueError):
+        emu.softmax(x, np.empty((4, 2), np.float32), 1, False, 0)
+
+
+def _emu_ce(x, t, w=None, ignore_index=-100, smoothing=0.0, reduction=1, grad_output=None, with_grad=True):
+    loss = np.empty(x.shape[0] if reduction == 0 else 1, x.dtype)
+    grad = np.empty_like(x) if with_grad else None
+    emu.cross_entropy(x, w, loss, grad, grad_output, t.ctypes.data if t.size else 0, ignore_index, smoothing, reduction, 0)
+    return loss, grad
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("reduction", ["none", "mean", "sum"])
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("smoothing", [0.0, 0.2])
+@pytest.mark.parametrize("N,C", [(1, 1), (13, 10), (40, 67)])
+def test_cross_entropy_matches_torch(N, C, smoothing, weighted, reduction, dtype):
+    rng = np.random.default_rng(N * C)
+    x = (rng.standard_normal((N, C)) * 3).astype(dtype)
+    t = rng.integers(0, C, N).astype(np.int64)
+    t[::4] = -3  # ignored rows
+    w = rng.uniform(0.2, 2.0, C).astype(dtype) if weighted else None
+    red = {"none": 0, "mean": 1, "sum": 2}[reduction]
+    go = rng.standard_normal(N if red == 0 else 1).astype(dtype)
+    loss, grad = _emu_ce(x, t, w, -3, smoothing, red, go)
+    tx = torch.from_numpy(x).double().requires_grad_()
+    tl = torch.nn.functional.cross_entropy(tx, torch.from_numpy(t), None if w is None else torch.from_numpy(w).double(),
+                                           ignore_index=-3, reduction=reduction, label_smoothing=smoothing)
+    (tg,) = torch.autograd.grad(tl, tx, torch.from_numpy(go).double().reshape(tl.shape))
+    tol = dict(rtol=2e-5, atol=2e-6) if dtype == np.float32 else dict(rtol=1e-12, atol=1e-13)
+    torch.testing.assert_close(torch.from_numpy(loss).double().reshape(tl.shape), tl.detach(), **tol, equal_nan=True,
+                               msg=f"seed={emu.last_seed()}")
+    torch.testing.assert_close(torch.from_numpy(grad).double(), tg, **tol)
+    loss_only, none = _emu_ce(x, t, w, -3, smoothing, red, with_grad=False)
+    assert none is None
+    np.testing.assert_array_equal(loss_only, loss)
+
+
+def test_cross_entropy_edge_cases_and_bad_targets():
+    x = np.random.default_rng(0).standard_normal((6, 5)).astype(np.float32)
+    t = np.array([0, 1, -100, 4, 2, 3], np.int64)
+    ref_loss, ref_grad = fastnn.ops.cross_entropy_with_grad(x, t)
+    loss, grad = _emu_ce(x, t)
+    np.testing.assert_allclose(loss[0], ref_loss, rtol=1e-6)
+    np.testing.assert_allclose(grad, ref_grad, rtol=1e-5, atol=1e-7)
+    all_ignored = np.full(6, -100, np.int64)
+    assert np.isnan(_emu_ce(x, all_ignored)[0][0])  # mean over nothing, as torch
+    assert _emu_ce(x, all_ignored, reduction=2)[0][0] == 0
+    empty = np.empty((0, 5), np.float32)
+    assert np.isnan(_emu_ce(empty, np.empty(0, np.int64))[0][0])
+    for bad in (5, -1):
+        tb = t.copy()
+        tb[3] = bad
+        with pytest.raises(IndexError, match=f"Target {bad} is out of bounds"):
+            _emu_ce(x, tb)
+    with pytest.raises(RuntimeError, match="label_smoothing"):
+        _emu_ce(x, t, smoothing=1.5)
+    with pytest.raises((TypeError, RuntimeError)):
+        _emu_ce(x, t, w=np.ones(4, np.float32))

@@ -141,3 +141,39 @@ def test_activations_forward_backward_match_torch(name, dtype):
         tol = dict(rtol=1e-5, atol=3e-6) if dtype == torch.float32 else dict(rtol=1e-12, atol=1e-14)
         torch.testing.assert_close(y, yr, **tol)
         torch.testing.assert_close(gx, gr, **tol)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+@pytest.mark.parametrize("shape,dim", [((64, 10), 1), ((4096, 1000), -1), ((3, 5000), 1), ((8, 16, 7, 7), 1)])
+def test_softmax_log_softmax_match_torch(shape, dim, dtype):
+    for ours, theirs in ((F.softmax, torch.softmax), (F.log_softmax, torch.log_softmax)):
+        x = (torch.randn(shape, device="cuda", dtype=dtype) * 4).requires_grad_()
+        y = ours(x, dim)
+        g = torch.randn_like(y)
+        (gx,) = torch.autograd.grad(y, x, g)
+        xr = x.detach().clone().requires_grad_()
+        yr = theirs(xr, dim)
+        (gr,) = torch.autograd.grad(yr, xr, g)
+        tol = dict(rtol=2e-5, atol=2e-5) if dtype == torch.float32 else dict(rtol=1e-12, atol=1e-12)
+        torch.testing.assert_close(y, yr, **tol)
+        torch.testing.assert_close(gx, gr, **tol)
+
+
+@pytest.mark.parametrize("reduction", ["none", "mean", "sum"])
+@pytest.mark.parametrize("smoothing", [0.0, 0.1])
+def test_cross_entropy_matches_torch_and_rejects_bad_targets(reduction, smoothing):
+    x = torch.randn(4096, 1000, device="cuda", requires_grad=True)
+    t = torch.randint(0, 1000, (4096,), device="cuda")
+    t[::9] = -100
+    w = torch.rand(1000, device="cuda") + 0.5
+    loss = F.cross_entropy(x, t, w, reduction=reduction, label_smoothing=smoothing)
+    g = torch.randn_like(loss)
+    (gx,) = torch.autograd.grad(loss, x, g)
+    xr = x.detach().clone().requires_grad_()
+    lr = torch.nn.functional.cross_entropy(xr, t, w, reduction=reduction, label_smoothing=smoothing)
+    (gr,) = torch.autograd.grad(lr, xr, g)
+    torch.testing.assert_close(loss, lr, rtol=2e-5, atol=2e-5)
+    torch.testing.assert_close(gx, gr, rtol=2e-5, atol=1e-7)
+    t[5] = 1000
+    with pytest.raises(IndexError, match="Target 1000 is out of bounds"):
+        fastnn.ops.cross_entropy(x.detach(), t)

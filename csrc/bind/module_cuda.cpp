@@ -67,6 +67,29 @@ PYBIND11_MODULE(FASTNN_CUDA_MODULE, m) {
   }, py::arg("grad_output"), py::arg("saved"), py::arg("out"), py::arg("act"), py::arg("a"), py::arg("b"),
      py::arg("stream") = 0);
 
+  m.def("softmax", [](py::handle x, py::handle out, int64_t dim, bool log, uintptr_t stream) {
+    const BoundArray xa(x), oa(out);
+    without_gil([&] { fastnn::cuda::softmax(xa.view(), oa.view(), dim, log, as_stream(stream)); });
+  }, py::arg("input"), py::arg("out"), py::arg("dim"), py::arg("log"), py::arg("stream") = 0);
+  m.def("softmax_backward", [](py::handle gy, py::handle y, py::handle gx, int64_t dim, bool log, uintptr_t stream) {
+    const BoundArray gya(gy), ya(y), gxa(gx);
+    without_gil([&] { fastnn::cuda::softmax_backward(gya.view(), ya.view(), gxa.view(), dim, log, as_stream(stream)); });
+  }, py::arg("grad_output"), py::arg("output"), py::arg("out"), py::arg("dim"), py::arg("log"), py::arg("stream") = 0);
+  // target: the device address of the N int64 class indices (0 when N = 0); reduction 0/1/2 = none/mean/sum
+  m.def("cross_entropy", [](py::handle x, py::handle weight, py::handle loss, py::handle grad, py::handle grad_output,
+                            uintptr_t target, int64_t ignore_index, double label_smoothing, int reduction,
+                            uintptr_t stream) {
+    if (reduction < 0 || reduction > 2) fastnn::fail(fastnn::ErrorKind::Value, "cross_entropy: reduction code ", reduction);
+    const BoundArray xa(x), la(loss);
+    const auto wa = optional_array(weight), ga = optional_array(grad), goa = optional_array(grad_output);
+    const fastnn::CrossEntropyParams p{ignore_index, label_smoothing, fastnn::Reduction(reduction)};
+    without_gil([&] {
+      fastnn::cuda::cross_entropy(xa.view(), reinterpret_cast<const int64_t*>(target), view_or_null(wa), la.view(),
+                                  view_or_null(ga), view_or_null(goa), p, as_stream(stream));
+    });
+  }, py::arg("input"), py::arg("weight"), py::arg("loss"), py::arg("grad"), py::arg("grad_output"), py::arg("target"),
+     py::arg("ignore_index"), py::arg("label_smoothing"), py::arg("reduction"), py::arg("stream") = 0);
+
   m.def("matmul", [](py::handle a, py::handle b, py::handle out, py::handle bias_m, py::handle bias_n,
                      bool trans_a, bool trans_b, double alpha, double beta, bool relu, uintptr_t stream) {
     const BoundArray aa(a), ba(b), oa(out);

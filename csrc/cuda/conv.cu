@@ -80,20 +80,6 @@ GemmProblem<T> product(int64_t M, int64_t N, int64_t K, const T* a, int64_t a_rs
   return GemmProblem<T>{M, N, K, a, a_rs, a_cs, b, b_rs, b_cs, c, ldc, T(1), beta, bias_m, nullptr, false};
 }
 
-// Device scratch for one call, freed on every exit path.
-template <class T>
-struct Scratch {
-  T* p = nullptr;
-  explicit Scratch(int64_t n) {
-    if (n > 0) FASTNN_CUDA_CHECK(cudaMalloc(reinterpret_cast<void**>(&p), size_t(n) * sizeof(T)));
-  }
-  ~Scratch() {
-    if (p) (void)cudaFree(p);
-  }
-  Scratch(const Scratch&) = delete;
-  Scratch& operator=(const Scratch&) = delete;
-};
-
 }  // namespace
 
 template <class T>
@@ -101,7 +87,7 @@ void conv2d_forward(const Conv2dShape& s, const Conv2dParams& p, const T* x, con
                     cudaStream_t stream) {
   if (s.N == 0 || s.Cout == 0) return;
   const int64_t G = p.groups;
-  Scratch<T> col(s.direct ? 0 : s.K * s.P);
+  DeviceScratch<T> col(s.direct ? 0 : s.K * s.P);
   for (int64_t n = 0; n < s.N; ++n) {
     for (int64_t g = 0; g < G; ++g) {
       const T* xg = x + (n * s.Cin + g * s.Cg) * s.H * s.W;
@@ -127,7 +113,7 @@ void conv2d_backward(const Conv2dShape& s, const Conv2dParams& p, const T* gy, c
     if (gw) FASTNN_CUDA_CHECK(cudaMemsetAsync(gw, 0, size_t(s.Cout * s.K) * sizeof(T), stream));
     return;
   }
-  Scratch<T> col(s.direct || !gw ? 0 : s.K * s.P), dcol(s.direct || !gx ? 0 : s.K * s.P);
+  DeviceScratch<T> col(s.direct || !gw ? 0 : s.K * s.P), dcol(s.direct || !gx ? 0 : s.K * s.P);
   for (int64_t n = 0; n < s.N; ++n) {
     for (int64_t g = 0; g < G; ++g) {
       const T* xg = x + (n * s.Cin + g * s.Cg) * s.H * s.W;

@@ -6,6 +6,7 @@
 #include "cuda/gemm.h"
 #include "cuda/pool.h"
 #include "cuda/relu.h"
+#include "cuda/softmax.h"
 
 namespace fastnn {
 namespace cuda {
@@ -44,6 +45,40 @@ void activation_backward(Act act, const ActParams& p, const ArrayView& dy, const
     activation_backward_f32(act, p, dy.as<const float>(), s.as<const float>(), dx.as<float>(), n, stream);
   else
     activation_backward_f64(act, p, dy.as<const double>(), s.as<const double>(), dx.as<double>(), n, stream);
+}
+
+void softmax(const ArrayView& x, const ArrayView& y, int64_t dim, bool log, cudaStream_t stream) {
+  const SoftmaxLayout l = check_softmax(x, y, dim, log, kArrayDevice);
+  if (x.dtype == DType::Float32) softmax_forward(l, x.as<const float>(), y.as<float>(), log, stream);
+  else softmax_forward(l, x.as<const double>(), y.as<double>(), log, stream);
+}
+
+void softmax_backward(const ArrayView& gy, const ArrayView& y, const ArrayView& gx, int64_t dim, bool log,
+                      cudaStream_t stream) {
+  const SoftmaxLayout l = check_softmax_backward(gy, y, gx, dim, log, kArrayDevice);
+  if (gy.dtype == DType::Float32)
+    cuda::softmax_backward(l, gy.as<const float>(), y.as<const float>(), gx.as<float>(), log, stream);
+  else
+    cuda::softmax_backward(l, gy.as<const double>(), y.as<const double>(), gx.as<double>(), log, stream);
+}
+
+namespace {
+template <class T>
+const T* data_or_null(const ArrayView* a) {
+  return a ? a->as<const T>() : nullptr;
+}
+}  // namespace
+
+void cross_entropy(const ArrayView& x, const int64_t* target, const ArrayView* weight, const ArrayView& loss,
+                   const ArrayView* grad, const ArrayView* grad_output, const CrossEntropyParams& p,
+                   cudaStream_t stream) {
+  const auto [N, C] = check_cross_entropy(x, target, weight, loss, grad, grad_output, p, kArrayDevice);
+  if (x.dtype == DType::Float32)
+    cuda::cross_entropy(x.as<const float>(), target, data_or_null<float>(weight), loss.as<float>(),
+                        grad ? grad->as<float>() : nullptr, data_or_null<float>(grad_output), N, C, p, stream);
+  else
+    cuda::cross_entropy(x.as<const double>(), target, data_or_null<double>(weight), loss.as<double>(),
+                        grad ? grad->as<double>() : nullptr, data_or_null<double>(grad_output), N, C, p, stream);
 }
 
 namespace {

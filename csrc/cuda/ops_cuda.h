@@ -8,6 +8,7 @@
 #include "ops/conv.h"
 #include "ops/gemm.h"
 #include "ops/pool.h"
+#include "ops/softmax.h"
 
 namespace fastnn {
 namespace cuda {
@@ -35,6 +36,13 @@ void conv2d(const ArrayView& x, const ArrayView& w, const ArrayView* bias, const
 void conv2d_backward(const ArrayView& gy, const ArrayView& x, const ArrayView& w, const ArrayView* gx,
                      const ArrayView* gw, const ArrayView* gb, const Conv2dParams& p, cudaStream_t stream);
 void relu_backward(const ArrayView& dy, const ArrayView& y, const ArrayView& dx, cudaStream_t stream);
+// As the CPU's ops/softmax.h entry points, on device arrays (target: device int64 class indices).
+void softmax(const ArrayView& x, const ArrayView& y, int64_t dim, bool log, cudaStream_t stream);
+void softmax_backward(const ArrayView& gy, const ArrayView& y, const ArrayView& gx, int64_t dim, bool log,
+                      cudaStream_t stream);
+void cross_entropy(const ArrayView& x, const int64_t* target, const ArrayView* weight, const ArrayView& loss,
+                   const ArrayView* grad, const ArrayView* grad_output, const CrossEntropyParams& p,
+                   cudaStream_t stream);
 // As the CPU's ops/activation.h entry points, on device arrays.
 void activation(Act act, const ActParams& p, const ArrayView& x, const ArrayView& y, cudaStream_t stream);
 void activation_backward(Act act, const ActParams& p, const ArrayView& dy, const ArrayView& s, const ArrayView& dx,

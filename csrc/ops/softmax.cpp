@@ -64,9 +64,7 @@ T* row_buffer(int64_t n) {
   return buf.data();
 }
 
-struct Layout {
-  int64_t outer, D, inner;
-};
+using Layout = SoftmaxLayout;
 
 Layout layout_of(const ArrayView& x, int64_t dim, const char* op) {
   const int64_t nd = int64_t(x.shape.size()), lim = std::max<int64_t>(nd, 1);
@@ -283,11 +281,26 @@ void cross_entropy_typed(const Rows<T>& r, CeArgs<T> a, T* loss_out) {
 
 }  // namespace
 
-void softmax(const ArrayView& x, const ArrayView& y, int64_t dim, bool log, const std::string& kernel) {
+SoftmaxLayout check_softmax(const ArrayView& x, const ArrayView& y, int64_t dim, bool log, DeviceType device) {
   const char* op = log ? "log_softmax" : "softmax";
-  check_elementwise(x, "input", y, "out", op);
-  const Layout l = layout_of(x, dim, op);
-  const SoftmaxKernels* k = pick_rows(kernel, x.dtype, op);
+  check_elementwise(x, "input", y, "out", op, device);
+  return layout_of(x, dim, op);
+}
+
+SoftmaxLayout check_softmax_backward(const ArrayView& gy, const ArrayView& y, const ArrayView& gx, int64_t dim,
+                                     bool log, DeviceType device) {
+  const char* op = log ? "log_softmax_backward" : "softmax_backward";
+  check_elementwise(gy, "grad_output", gx, "out", op, device);
+  check_contiguous_on(y, device, op, "output");
+  check_same_device(gy, "grad_output", y, "output", op);
+  check_same_shape_dtype(gy, "grad_output", y, "output", op);
+  check_disjoint(gx, "out", y, "output", op);
+  return layout_of(gy, dim, op);
+}
+
+void softmax(const ArrayView& x, const ArrayView& y, int64_t dim, bool log, const std::string& kernel) {
+  const Layout l = check_softmax(x, y, dim, log, DeviceType::CPU);
+  const SoftmaxKernels* k = pick_rows(kernel, x.dtype, log ? "log_softmax" : "softmax");
   if (x.numel() == 0) return;
   if (x.dtype == DType::Float32) softmax_typed<float>(x, y, l, log, k);
   else softmax_typed<double>(x, y, l, log, k);
@@ -295,23 +308,19 @@ void softmax(const ArrayView& x, const ArrayView& y, int64_t dim, bool log, cons
 
 void softmax_backward(const ArrayView& gy, const ArrayView& y, const ArrayView& gx, int64_t dim, bool log,
                       const std::string& kernel) {
-  const char* op = log ? "log_softmax_backward" : "softmax_backward";
-  check_elementwise(gy, "grad_output", gx, "out", op);
-  check_cpu_contiguous(y, op, "output");
-  check_same_shape_dtype(gy, "grad_output", y, "output", op);
-  check_disjoint(gx, "out", y, "output", op);
-  const Layout l = layout_of(gy, dim, op);
-  const SoftmaxKernels* k = pick_rows(kernel, gy.dtype, op);
+  const Layout l = check_softmax_backward(gy, y, gx, dim, log, DeviceType::CPU);
+  const SoftmaxKernels* k = pick_rows(kernel, gy.dtype, log ? "log_softmax_backward" : "softmax_backward");
   if (gy.numel() == 0) return;
   if (gy.dtype == DType::Float32) softmax_backward_typed<float>(gy, y, gx, l, log, k);
   else softmax_backward_typed<double>(gy, y, gx, l, log, k);
 }
 
-void cross_entropy(const ArrayView& x, const int64_t* target, const ArrayView* weight, const ArrayView& loss,
-                   const ArrayView* grad, const ArrayView* grad_output, const CrossEntropyParams& p,
-                   const std::string& kernel) {
+std::pair<int64_t, int64_t> check_cross_entropy(const ArrayView& x, const int64_t* target, const ArrayView* weight,
+                                                const ArrayView& loss, const ArrayView* grad,
+                                                const ArrayView* grad_output, const CrossEntropyParams& p,
+                                                DeviceType device) {
   const char* op = "cross_entropy";
-  check_cpu_contiguous(x, op, "input");
+  check_contiguous_on(x, device, op, "input");
   if (x.shape.size() != 2) fail(ErrorKind::Runtime, op, ": input must be 2-d (N, C), got ", x.describe());
   const int64_t N = x.shape[0], C = x.shape[1];
   if (C == 0 && N > 0) fail(ErrorKind::Runtime, op, ": input has no classes (", x.describe(), ")");
@@ -319,7 +328,8 @@ void cross_entropy(const ArrayView& x, const int64_t* target, const ArrayView* w
     fail(ErrorKind::Runtime, op, ": label_smoothing must be between 0.0 and 1.0. Got: ", p.label_smoothing);
   if (N > 0 && !target) fail(ErrorKind::Value, op, ": target is null");
   auto check_vec = [&](const ArrayView& v, int64_t n, const char* arg) {
-    check_cpu_contiguous(v, op, arg);
+    check_contiguous_on(v, device, op, arg);
+    check_same_device(x, "input", v, arg, op);
     if (v.dtype != x.dtype) fail(ErrorKind::Type, op, ": '", arg, "' has dtype ", dtype_name(v.dtype), ", expected ", dtype_name(x.dtype));
     if (v.numel() != n) fail(ErrorKind::Runtime, op, ": '", arg, "' must have ", n, " elements, got ", v.describe());
   };
@@ -328,12 +338,22 @@ void cross_entropy(const ArrayView& x, const int64_t* target, const ArrayView* w
   check_writable(loss, op, "loss");
   check_disjoint(loss, "loss", x, "input", op);
   if (grad) {
+    check_contiguous_on(*grad, device, op, "grad");
+    check_same_device(x, "input", *grad, "grad", op);
     check_same_shape_dtype(x, "input", *grad, "grad", op);
     check_writable(*grad, op, "grad");
     check_disjoint(*grad, "grad", x, "input", op);
     check_disjoint(*grad, "grad", loss, "loss", op);
   }
   if (grad_output) check_vec(*grad_output, p.reduction == Reduction::None ? N : 1, "grad_output");
+  return {N, C};
+}
+
+void cross_entropy(const ArrayView& x, const int64_t* target, const ArrayView* weight, const ArrayView& loss,
+                   const ArrayView* grad, const ArrayView* grad_output, const CrossEntropyParams& p,
+                   const std::string& kernel) {
+  const char* op = "cross_entropy";
+  const auto [N, C] = check_cross_entropy(x, target, weight, loss, grad, grad_output, p, DeviceType::CPU);
   const SoftmaxKernels* k = pick_rows(kernel, x.dtype, op);
   const bool none = p.reduction == Reduction::None;
   if (x.dtype == DType::Float32) {

@@ -3,6 +3,7 @@
 #pragma once
 #include <cstdint>
 #include <string>
+#include <utility>
 
 #include "core/array_view.h"
 
@@ -16,6 +17,15 @@ void softmax(const ArrayView& x, const ArrayView& y, int64_t dim, bool log, cons
 // gy - exp(y) * sum(gy), sums along dim. gx may be gy itself.
 void softmax_backward(const ArrayView& gy, const ArrayView& y, const ArrayView& gx, int64_t dim, bool log,
                       const std::string& kernel = "");
+
+// The checks of softmax / softmax_backward for arrays on `device` (shared with the CUDA entry points), and
+// x's shape seen as (outer, D, inner) around dim.
+struct SoftmaxLayout {
+  int64_t outer, D, inner;
+};
+SoftmaxLayout check_softmax(const ArrayView& x, const ArrayView& y, int64_t dim, bool log, DeviceType device);
+SoftmaxLayout check_softmax_backward(const ArrayView& gy, const ArrayView& y, const ArrayView& gx, int64_t dim,
+                                     bool log, DeviceType device);
 
 enum class Reduction : int { None = 0, Mean = 1, Sum = 2 };
 
@@ -34,5 +44,10 @@ struct CrossEntropyParams {
 void cross_entropy(const ArrayView& x, const int64_t* target, const ArrayView* weight, const ArrayView& loss,
                    const ArrayView* grad, const ArrayView* grad_output, const CrossEntropyParams& p,
                    const std::string& kernel = "");
+// cross_entropy's checks of everything but the targets' values, for arrays on `device`; returns (N, C).
+std::pair<int64_t, int64_t> check_cross_entropy(const ArrayView& x, const int64_t* target, const ArrayView* weight,
+                                                const ArrayView& loss, const ArrayView* grad,
+                                                const ArrayView* grad_output, const CrossEntropyParams& p,
+                                                DeviceType device);
 
 }  // namespace fastnn

@@ -155,12 +155,15 @@ _TF = torch.nn.functional
 _FLOAT = (torch.float32, torch.float64)
 
 
-def _ours(x) -> bool:
-    """Plain float CPU tensors, and CUDA tensors where fastnn's CUDA module is usable."""
-    if not isinstance(x, torch.Tensor) or x.dtype not in _FLOAT:
-        return False
+def _eager_device(x: torch.Tensor) -> bool:
+    """Whether the eager route may hand x to fastnn.ops: a plain tensor on the CPU, or on CUDA where fastnn's
+    CUDA module is usable (relu takes the custom op there)."""
     return _direct(x) or (type(x) in _PLAIN and x.is_cuda and not torch.compiler.is_compiling()
                           and cuda.is_available())
+
+
+def _ours(x) -> bool:
+    return isinstance(x, torch.Tensor) and x.dtype in _FLOAT and _eager_device(x)
 
 
 class _Activation(torch.autograd.Function):

@@ -1,7 +1,8 @@
-"""Autograd for fastnn's softmax, log_softmax and cross-entropy (CPU, float32/float64).
+"""Autograd for fastnn's softmax, log_softmax and cross-entropy (float32/float64; CPU, and CUDA where
+``fastnn.cuda.is_available()``).
 
-The eager route on plain CPU tensors: thin ``autograd.Function``s over fastnn.ops. Everything else (CUDA and
-other devices, other dtypes, tensor subclasses, ``torch.compile`` tracing, cross-entropy with class
+The eager route on plain tensors: thin ``autograd.Function``s over fastnn.ops. Everything else (other
+devices, other dtypes, tensor subclasses, ``torch.compile`` tracing, cross-entropy with class
 probabilities as targets) runs torch's own function, so these are drop-ins everywhere. Double backward
 (``create_graph=True``) differentiates torch's function, recomputed from the saved input.
 
@@ -17,14 +18,14 @@ from typing import Optional
 import torch
 
 from .. import ops
-from ._activation import _direct
+from ._activation import _eager_device
 
 _F = torch.nn.functional
 _FLOATS = (torch.float32, torch.float64)
 
 
 def _ours(x: torch.Tensor) -> bool:
-    return _direct(x) and x.dtype in _FLOATS
+    return _eager_device(x) and x.dtype in _FLOATS
 
 
 def _softmax_dim(name: str, ndim: int, dim, stacklevel: int) -> int:
@@ -99,7 +100,7 @@ class _CrossEntropy(torch.autograd.Function):
 def cross_entropy(input: torch.Tensor, target: torch.Tensor, weight: Optional[torch.Tensor] = None,
                   size_average: Optional[bool] = None, ignore_index: int = -100, reduce: Optional[bool] = None,
                   reduction: str = "mean", label_smoothing: float = 0.0) -> torch.Tensor:
-    """torch.nn.functional.cross_entropy on fastnn's fused kernel (class-index targets on the CPU)."""
+    """torch.nn.functional.cross_entropy on fastnn's fused kernel (class-index targets)."""
     if size_average is not None or reduce is not None:
         reduction = torch.nn._reduction.legacy_get_string(size_average, reduce)
     ours = (isinstance(input, torch.Tensor) and isinstance(target, torch.Tensor) and _ours(input)

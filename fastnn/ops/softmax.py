@@ -1,7 +1,9 @@
 """softmax / log_softmax and cross-entropy on arrays: forward and explicit backward functions.
 
-numpy arrays or torch CPU tensors, float32 (SIMD row kernels, ``softmax_f32``) or float64 (portable code).
-``kernel=`` forces a ``softmax_f32`` variant (tests, benchmarks). No autograd is recorded here.
+numpy arrays or torch tensors, float32 (CPU: SIMD row kernels, ``softmax_f32``) or float64 (CPU: portable
+code); CUDA tensors run fastnn's CUDA kernels when ``fastnn.cuda.is_available()`` (cross-entropy there reads
+an out-of-range-target flag back, so it synchronizes its stream). ``kernel=`` forces a ``softmax_f32``
+variant (tests, benchmarks). No autograd is recorded here.
 """
 from __future__ import annotations
 
@@ -15,11 +17,6 @@ from . import _interop as io
 _REDUCTIONS = {"none": 0, "mean": 1, "sum": 2}
 
 
-def _cpu_only(op, x):
-    if not isinstance(x, np.ndarray) and not x.is_cpu:
-        raise NotImplementedError(f"{op}: fastnn has no CUDA kernel for this op yet; use torch's on {x.device}")
-
-
 def _dim(op, x, dim):
     if dim is None:
         raise TypeError(f"{op}: 'dim' must be given (torch's implicit dim choice is deprecated)")
@@ -30,7 +27,6 @@ def _dim(op, x, dim):
 
 def _softmax(op, x, dim, log, out, kernel):
     x = io.as_input(op, "input", x)
-    _cpu_only(op, x)
     dim = _dim(op, x, dim)
     out = io.empty_like(x) if out is None else io.as_output(op, "out", out, x, "input")
     io.call(op, "softmax", (x, out), kernel, (dim, log))
@@ -50,7 +46,6 @@ def log_softmax(x, dim, *, out=None, kernel: str | None = None):
 def _softmax_backward(op, grad_output, output, dim, log, out, kernel):
     g = io.as_input(op, "grad_output", grad_output)
     y = io.as_input(op, "output", output)
-    _cpu_only(op, g)
     io.check_like(op, "output", y, g, "grad_output")
     dim = _dim(op, g, dim)
     out = io.empty_like(g) if out is None else io.as_output(op, "out", out, g, "grad_output")
@@ -92,7 +87,6 @@ def _ce_operands(op, input, target, weight, reduction, label_smoothing):
     """(x as (rows, C), target, weight, reduction code, a function that puts (rows, C) results back in input's
     layout, the shape of a per-element loss)."""
     x = io.as_input(op, "input", input)
-    _cpu_only(op, x)
     if reduction not in _REDUCTIONS:
         raise ValueError(f"{op}: {reduction!r} is not a valid value for reduction")
     if not isinstance(label_smoothing, (int, float)) or isinstance(label_smoothing, bool):

@@ -1,0 +1,25 @@
+// softmax.h — CUDA launchers of softmax / log_softmax and cross-entropy (cuda/softmax.cu; semantics:
+// ops/softmax.h). Raw device pointers, contiguous; every launcher takes the stream to run on.
+#pragma once
+#include <cstdint>
+
+#include "cuda/launch.h"
+#include "ops/softmax.h"
+
+namespace fastnn {
+namespace cuda {
+
+// y = softmax(x) (log: log_softmax) over D of x seen as (outer, D, inner); y may be x.
+template <class T>
+void softmax_forward(const SoftmaxLayout& l, const T* x, T* y, bool log, cudaStream_t stream);
+// gx from gy and the forward's output y; gx may be gy.
+template <class T>
+void softmax_backward(const SoftmaxLayout& l, const T* gy, const T* y, T* gx, bool log, cudaStream_t stream);
+// x (N, C), target (N) int64 on the device; loss: N values (none) or 1; grad (N, C) or null; grad_output:
+// null (1), 1 value or N values. Raises Index errors for targets outside [0, C) (synchronizes the stream).
+template <class T>
+void cross_entropy(const T* x, const int64_t* target, const T* weight, T* loss, T* grad, const T* grad_output,
+                   int64_t N, int64_t C, const CrossEntropyParams& p, cudaStream_t stream);
+
+}  // namespace cuda
+}  // namespace fastnn
