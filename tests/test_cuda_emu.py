@@ -416,3 +416,88 @@ def test_cross_entropy_edge_cases_and_bad_targets():
         _emu_ce(x, t, smoothing=1.5)
     with pytest.raises((TypeError, RuntimeError)):
         _emu_ce(x, t, w=np.ones(4, np.float32))
+
+
+# ------------------------------------------------------------------ pointwise losses (cuda/loss.cu)
+# name: (a, torch function of (x, y, w, pw) in float64, input maker)
+def _probs(rng, n, dtype):
+    return rng.uniform(0.001, 0.999, n).astype(dtype)
+
+
+EMU_LOSSES = {
+    "mse": (0.0, lambda x, y, w, pw, r: torch.nn.functional.mse_loss(x, y, reduction=r)),
+    "l1": (0.0, lambda x, y, w, pw, r: torch.nn.functional.l1_loss(x, y, reduction=r)),
+    "smooth_l1": (0.7, lambda x, y, w, pw, r: torch.nn.functional.smooth_l1_loss(x, y, reduction=r, beta=0.7)),
+    "huber": (1.5, lambda x, y, w, pw, r: torch.nn.functional.huber_loss(x, y, reduction=r, delta=1.5)),
+    "bce": (0.0, lambda x, y, w, pw, r: torch.nn.functional.binary_cross_entropy(x, y, w, reduction=r)),
+    "bce_with_logits": (0.0, lambda x, y, w, pw, r: torch.nn.functional.binary_cross_entropy_with_logits(
+        x, y, w, reduction=r, pos_weight=pw)),
+}
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("reduction", ["none", "mean", "sum"])
+@pytest.mark.parametrize("name", EMU_LOSSES)
+def test_pointwise_losses_match_torch(name, reduction, dtype):
+    a, ref = EMU_LOSSES[name]
+    red = {"none": 0, "mean": 1, "sum": 2}[reduction]
+    weighted = name.startswith("bce")
+    for n in (0, 1, 300, 5000):
+        rng = np.random.default_rng(n)
+        x = _probs(rng, n, dtype) if name == "bce" else (rng.standard_normal(n) * 3).astype(dtype)
+        y = _probs(rng, n, dtype) if name.startswith("bce") else rng.standard_normal(n).astype(dtype)
+        w = rng.uniform(0.1, 2, n).astype(dtype) if weighted else None
+        pw = rng.uniform(0.5, 3, n).astype(dtype) if name == "bce_with_logits" else None
+        out = np.empty(n if red == 0 else 1, dtype)
+        emu.pointwise_loss(x, y, w, pw, out, name, a, red, 0)
+        t = [None if v is None else torch.from_numpy(v).double() for v in (x, y, w, pw)]
+        tx = t[0].requires_grad_()
+        want = ref(tx, t[1], t[2], t[3], reduction)
+        tol = dict(rtol=1e-5, atol=1e-6) if dtype == np.float32 else dict(rtol=1e-12, atol=1e-13)
+        torch.testing.assert_close(torch.from_numpy(out).double().reshape(want.shape), want.detach(), **tol,
+                                   equal_nan=True, msg=f"{name} n={n} seed={emu.last_seed()}")
+        go = rng.standard_normal(n if red == 0 else 1).astype(dtype)
+        grad = np.empty_like(x)
+        emu.pointwise_loss_backward(x, y, w, pw, go, grad, name, a, red, 0)
+        if n:
+            (tg,) = torch.autograd.grad(want, tx, torch.from_numpy(go).double().reshape(want.shape))
+            torch.testing.assert_close(torch.from_numpy(grad).double(), tg, **tol, msg=f"{name} grad n={n}")
+
+
+def test_pointwise_loss_is_deterministic_and_checks_operands():
+    rng = np.random.default_rng(1)
+    x, y = rng.standard_normal(3000).astype(np.float32), rng.standard_normal(3000).astype(np.float32)
+    outs = []
+    for seed in range(3):
+        emu.set_seed(seed)
+        out = np.empty(1, np.float32)
+        emu.pointwise_loss(x, y, None, None, out, "mse", 0.0, 2, 0)
+        outs.append(out.tobytes())
+    assert len(set(outs)) == 1
+    with pytest.raises((ValueError, TypeError)):
+        emu.pointwise_loss(x, y[:5], None, None, np.empty(1, np.float32), "mse", 0.0, 1, 0)
+    with pytest.raises(RuntimeError, match="wrong size"):
+        emu.pointwise_loss(x, y, None, None, np.empty(2, np.float32), "mse", 0.0, 1, 0)
+    with pytest.raises(ValueError, match="no loss named"):
+        emu.pointwise_loss(x, y, None, None, np.empty(1, np.float32), "hinge", 0.0, 1, 0)
+
+
+# ------------------------------------------------------------------ dropout (cuda/dropout.cu)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_dropout_gives_the_cpu_mask_and_values(dtype):
+    for n in (1, 7, 8, 9, 63, 1000, 4099):
+        x = np.random.default_rng(n).standard_normal(n).astype(dtype)
+        want_y, want_mask = fastnn.ops.dropout(x, 0.3, seed=1234 + n)
+        y, mask = np.empty_like(x), np.full((n + 7) // 8, 0xAB, np.uint8)
+        emu.dropout(x, y, mask.ctypes.data, 0.3, 1234 + n, 0)
+        assert mask.tobytes() == want_mask.tobytes(), f"n={n} seed={emu.last_seed()}"
+        assert y.tobytes() == want_y.tobytes()
+        g = np.random.default_rng(n + 1).standard_normal(n).astype(dtype)
+        dx = np.empty_like(g)
+        emu.dropout_backward(g, dx, mask.ctypes.data, 0.3, 0)
+        assert dx.tobytes() == fastnn.ops.dropout_backward(g, want_mask, 0.3).tobytes()
+    emu.dropout(x, x, mask.ctypes.data, 0.3, 99, 0)  # in place
+    with pytest.raises(ValueError, match="p must be in"):
+        emu.dropout(x, y, mask.ctypes.data, 1.0, 1, 0)
+    with pytest.raises(ValueError, match="mask is null"):
+        emu.dropout(x, y, 0, 0.5, 1, 0)

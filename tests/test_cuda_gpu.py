@@ -177,3 +177,51 @@ def test_cross_entropy_matches_torch_and_rejects_bad_targets(reduction, smoothin
     t[5] = 1000
     with pytest.raises(IndexError, match="Target 1000 is out of bounds"):
         fastnn.ops.cross_entropy(x.detach(), t)
+
+
+@pytest.mark.parametrize("reduction", ["none", "mean", "sum"])
+def test_pointwise_losses_match_torch(reduction):
+    tf = torch.nn.functional
+    n = (1 << 20) + 5
+    x = torch.randn(n, device="cuda", requires_grad=True)
+    y = torch.randn(n, device="cuda")
+    p = torch.rand(n, device="cuda") * 0.98 + 0.01
+    w = torch.rand(n, device="cuda") + 0.5
+    cases = [(lambda a: F.mse_loss(a, y, reduction=reduction), lambda a: tf.mse_loss(a, y, reduction=reduction), x),
+             (lambda a: F.l1_loss(a, y, reduction=reduction), lambda a: tf.l1_loss(a, y, reduction=reduction), x),
+             (lambda a: F.smooth_l1_loss(a, y, reduction=reduction, beta=0.5),
+              lambda a: tf.smooth_l1_loss(a, y, reduction=reduction, beta=0.5), x),
+             (lambda a: F.huber_loss(a, y, reduction=reduction, delta=2.0),
+              lambda a: tf.huber_loss(a, y, reduction=reduction, delta=2.0), x),
+             (lambda a: F.binary_cross_entropy(a, p, w, reduction=reduction),
+              lambda a: tf.binary_cross_entropy(a, p, w, reduction=reduction), p.flip(0).clone().requires_grad_()),
+             (lambda a: F.binary_cross_entropy_with_logits(a, p, w, reduction=reduction, pos_weight=w),
+              lambda a: tf.binary_cross_entropy_with_logits(a, p, w, reduction=reduction, pos_weight=w), x)]
+    for ours, theirs, inp in cases:
+        loss = ours(inp)
+        g = torch.randn_like(loss)
+        (gx,) = torch.autograd.grad(loss, inp, g)
+        ref = inp.detach().clone().requires_grad_()
+        lr = theirs(ref)
+        (gr,) = torch.autograd.grad(lr, ref, g)
+        torch.testing.assert_close(loss, lr, rtol=1e-4, atol=1e-5)
+        torch.testing.assert_close(gx, gr, rtol=1e-5, atol=1e-7)
+
+
+def test_dropout_same_mask_as_the_cpu_and_reproducible():
+    x = torch.randn((1 << 20) + 3, device="cuda")
+    y, mask = fastnn.ops.dropout(x, 0.25, seed=7)
+    yc, maskc = fastnn.ops.dropout(x.cpu(), 0.25, seed=7)
+    assert mask.device == x.device
+    assert torch.equal(mask.cpu(), maskc) and torch.equal(y.cpu(), yc)
+    g = torch.randn_like(x)
+    torch.testing.assert_close(fastnn.ops.dropout_backward(g, mask, 0.25).cpu(),
+                               fastnn.ops.dropout_backward(g.cpu(), maskc, 0.25), rtol=0, atol=0)
+    xr = x.clone().requires_grad_()
+    torch.manual_seed(3)
+    a = F.dropout(xr, 0.5)
+    torch.manual_seed(3)
+    b = F.dropout(xr, 0.5)
+    assert torch.equal(a, b)
+    a.sum().backward()
+    assert torch.equal(xr.grad, (a != 0).float() * 2)

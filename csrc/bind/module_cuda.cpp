@@ -14,6 +14,7 @@
 #include "bind/common.h"
 #include "cuda/ops_cuda.h"
 #include "ops/activation.h"
+#include "ops/loss.h"
 
 #ifndef FASTNN_CUDA_MODULE
 #error "FASTNN_CUDA_MODULE must name the module (_C_cuda or _C_cuda_emu)"
@@ -66,6 +67,47 @@ PYBIND11_MODULE(FASTNN_CUDA_MODULE, m) {
     });
   }, py::arg("grad_output"), py::arg("saved"), py::arg("out"), py::arg("act"), py::arg("a"), py::arg("b"),
      py::arg("stream") = 0);
+
+  // mask: the device address of ceil(n / 8) bytes Python allocated (0 when n = 0)
+  m.def("dropout", [](py::handle x, py::handle out, uintptr_t mask, double p, uint64_t seed, uintptr_t stream) {
+    const BoundArray xa(x), oa(out);
+    without_gil([&] {
+      fastnn::cuda::dropout(xa.view(), oa.view(), reinterpret_cast<uint8_t*>(mask), p, seed, as_stream(stream));
+    });
+  }, py::arg("input"), py::arg("out"), py::arg("mask"), py::arg("p"), py::arg("seed"), py::arg("stream") = 0);
+  m.def("dropout_backward", [](py::handle gy, py::handle gx, uintptr_t mask, double p, uintptr_t stream) {
+    const BoundArray gya(gy), gxa(gx);
+    without_gil([&] {
+      fastnn::cuda::dropout_backward(gya.view(), reinterpret_cast<const uint8_t*>(mask), gxa.view(), p,
+                                     as_stream(stream));
+    });
+  }, py::arg("grad_output"), py::arg("grad_input"), py::arg("mask"), py::arg("p"), py::arg("stream") = 0);
+  // name: a loss (ops/loss.h); a: beta / delta; reduction 0/1/2 = none/mean/sum
+  m.def("pointwise_loss", [](py::handle x, py::handle y, py::handle w, py::handle pw, py::handle out,
+                             const std::string& name, double a, int reduction, uintptr_t stream) {
+    if (reduction < 0 || reduction > 2) fastnn::fail(fastnn::ErrorKind::Value, "loss: reduction code ", reduction);
+    const BoundArray xa(x), ya(y), oa(out);
+    const auto wa = optional_array(w), pwa = optional_array(pw);
+    const fastnn::Loss kind = fastnn::loss_from_name(name);
+    without_gil([&] {
+      fastnn::cuda::pointwise_loss(kind, a, xa.view(), ya.view(), view_or_null(wa), view_or_null(pwa), oa.view(),
+                                   fastnn::Reduction(reduction), as_stream(stream));
+    });
+  }, py::arg("input"), py::arg("target"), py::arg("weight"), py::arg("pos_weight"), py::arg("out"), py::arg("loss"),
+     py::arg("a"), py::arg("reduction"), py::arg("stream") = 0);
+  m.def("pointwise_loss_backward", [](py::handle x, py::handle y, py::handle w, py::handle pw, py::handle go,
+                                      py::handle grad, const std::string& name, double a, int reduction,
+                                      uintptr_t stream) {
+    if (reduction < 0 || reduction > 2) fastnn::fail(fastnn::ErrorKind::Value, "loss: reduction code ", reduction);
+    const BoundArray xa(x), ya(y), goa(go), ga(grad);
+    const auto wa = optional_array(w), pwa = optional_array(pw);
+    const fastnn::Loss kind = fastnn::loss_from_name(name);
+    without_gil([&] {
+      fastnn::cuda::pointwise_loss_backward(kind, a, xa.view(), ya.view(), view_or_null(wa), view_or_null(pwa),
+                                            goa.view(), ga.view(), fastnn::Reduction(reduction), as_stream(stream));
+    });
+  }, py::arg("input"), py::arg("target"), py::arg("weight"), py::arg("pos_weight"), py::arg("grad_output"),
+     py::arg("grad"), py::arg("loss"), py::arg("a"), py::arg("reduction"), py::arg("stream") = 0);
 
   m.def("softmax", [](py::handle x, py::handle out, int64_t dim, bool log, uintptr_t stream) {
     const BoundArray xa(x), oa(out);

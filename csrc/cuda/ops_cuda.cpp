@@ -1,9 +1,12 @@
 #include "cuda/ops_cuda.h"
 
 #include "core/error.h"
+#include "ops/dropout.h"
 #include "cuda/activation.h"
 #include "cuda/conv.h"
+#include "cuda/dropout.h"
 #include "cuda/gemm.h"
+#include "cuda/loss.h"
 #include "cuda/pool.h"
 #include "cuda/relu.h"
 #include "cuda/softmax.h"
@@ -68,6 +71,55 @@ const T* data_or_null(const ArrayView* a) {
   return a ? a->as<const T>() : nullptr;
 }
 }  // namespace
+
+void dropout(const ArrayView& x, const ArrayView& y, uint8_t* mask, double p, uint64_t seed, cudaStream_t stream) {
+  const char* op = "dropout";
+  const uint32_t threshold = dropout_threshold(p, op);
+  check_elementwise(x, "input", y, "out", op, kArrayDevice);
+  const int64_t n = x.numel();
+  if (n > 0 && !mask) fail(ErrorKind::Value, op, ": mask is null");
+  if (x.dtype == DType::Float32)
+    cuda::dropout(x.as<const float>(), y.as<float>(), mask, n, threshold, 1.0 / (1.0 - p), seed, stream);
+  else
+    cuda::dropout(x.as<const double>(), y.as<double>(), mask, n, threshold, 1.0 / (1.0 - p), seed, stream);
+}
+
+void dropout_backward(const ArrayView& dy, const uint8_t* mask, const ArrayView& dx, double p, cudaStream_t stream) {
+  const char* op = "dropout_backward";
+  dropout_threshold(p, op);
+  check_elementwise(dy, "grad_output", dx, "out", op, kArrayDevice);
+  const int64_t n = dy.numel();
+  if (n > 0 && !mask) fail(ErrorKind::Value, op, ": mask is null");
+  if (dy.dtype == DType::Float32) cuda::dropout_backward(dy.as<const float>(), mask, dx.as<float>(), n, 1.0 / (1.0 - p), stream);
+  else cuda::dropout_backward(dy.as<const double>(), mask, dx.as<double>(), n, 1.0 / (1.0 - p), stream);
+}
+
+namespace {
+template <class T>
+LossOperands<T> loss_operands(double a, const ArrayView& x, const ArrayView& y, const ArrayView* w,
+                              const ArrayView* pw) {
+  return LossOperands<T>{a, x.as<const T>(), y.as<const T>(), data_or_null<T>(w), data_or_null<T>(pw), x.numel()};
+}
+}  // namespace
+
+void pointwise_loss(Loss kind, double a, const ArrayView& x, const ArrayView& y, const ArrayView* w,
+                    const ArrayView* pw, const ArrayView& out, Reduction r, cudaStream_t stream) {
+  check_pointwise_loss(x, y, w, pw, out, r, kArrayDevice);
+  if (x.dtype == DType::Float32) cuda::pointwise_loss(kind, loss_operands<float>(a, x, y, w, pw), out.as<float>(), r, stream);
+  else cuda::pointwise_loss(kind, loss_operands<double>(a, x, y, w, pw), out.as<double>(), r, stream);
+}
+
+void pointwise_loss_backward(Loss kind, double a, const ArrayView& x, const ArrayView& y, const ArrayView* w,
+                             const ArrayView* pw, const ArrayView& grad_output, const ArrayView& grad, Reduction r,
+                             cudaStream_t stream) {
+  check_pointwise_loss_backward(x, y, w, pw, grad_output, grad, r, kArrayDevice);
+  if (x.dtype == DType::Float32)
+    cuda::pointwise_loss_backward(kind, loss_operands<float>(a, x, y, w, pw), grad_output.as<const float>(),
+                                  grad.as<float>(), r, stream);
+  else
+    cuda::pointwise_loss_backward(kind, loss_operands<double>(a, x, y, w, pw), grad_output.as<const double>(),
+                                  grad.as<double>(), r, stream);
+}
 
 void cross_entropy(const ArrayView& x, const int64_t* target, const ArrayView* weight, const ArrayView& loss,
                    const ArrayView* grad, const ArrayView* grad_output, const CrossEntropyParams& p,

@@ -7,6 +7,7 @@
 #include "cuda/launch.h"
 #include "ops/conv.h"
 #include "ops/gemm.h"
+#include "ops/loss.h"
 #include "ops/pool.h"
 #include "ops/softmax.h"
 
@@ -36,6 +37,15 @@ void conv2d(const ArrayView& x, const ArrayView& w, const ArrayView* bias, const
 void conv2d_backward(const ArrayView& gy, const ArrayView& x, const ArrayView& w, const ArrayView* gx,
                      const ArrayView* gw, const ArrayView* gb, const Conv2dParams& p, cudaStream_t stream);
 void relu_backward(const ArrayView& dy, const ArrayView& y, const ArrayView& dx, cudaStream_t stream);
+// As the CPU's ops/dropout.h entry points; mask: device memory.
+void dropout(const ArrayView& x, const ArrayView& y, uint8_t* mask, double p, uint64_t seed, cudaStream_t stream);
+void dropout_backward(const ArrayView& dy, const uint8_t* mask, const ArrayView& dx, double p, cudaStream_t stream);
+// As the CPU's ops/loss.h entry points, on device arrays.
+void pointwise_loss(Loss kind, double a, const ArrayView& x, const ArrayView& y, const ArrayView* w,
+                    const ArrayView* pw, const ArrayView& out, Reduction r, cudaStream_t stream);
+void pointwise_loss_backward(Loss kind, double a, const ArrayView& x, const ArrayView& y, const ArrayView* w,
+                             const ArrayView* pw, const ArrayView& grad_output, const ArrayView& grad, Reduction r,
+                             cudaStream_t stream);
 // As the CPU's ops/softmax.h entry points, on device arrays (target: device int64 class indices).
 void softmax(const ArrayView& x, const ArrayView& y, int64_t dim, bool log, cudaStream_t stream);
 void softmax_backward(const ArrayView& gy, const ArrayView& y, const ArrayView& gx, int64_t dim, bool log,

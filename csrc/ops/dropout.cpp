@@ -10,13 +10,6 @@
 namespace fastnn {
 namespace {
 
-inline uint64_t splitmix64(uint64_t z) {
-  z += 0x9E3779B97F4A7C15ull;
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
-
 template <class T>
 void forward(const T* x, T* y, uint8_t* mask, int64_t begin, int64_t end, uint32_t threshold, T scale, uint64_t seed) {
   for (int64_t i = begin; i < end; i += 8) {
@@ -41,20 +34,19 @@ void backward(const T* dy, const uint8_t* mask, T* dx, int64_t begin, int64_t en
   for (int64_t i = begin; i < end; ++i) dx[i] = (mask[i / 8] >> (i % 8) & 1) ? dy[i] * scale : T(0);
 }
 
-void check_p(double p, const char* op) {
-  if (!(p >= 0.0 && p < 1.0)) fail(ErrorKind::Value, op, ": p must be in [0, 1), got ", p);
-}
-
 }  // namespace
+
+uint32_t dropout_threshold(double p, const char* op) {
+  if (!(p >= 0.0 && p < 1.0)) fail(ErrorKind::Value, op, ": p must be in [0, 1), got ", p);
+  return uint32_t(p * 4294967296.0);
+}
 
 void dropout(const ArrayView& x, const ArrayView& y, uint8_t* mask, double p, uint64_t seed) {
   const char* op = "dropout";
-  check_p(p, op);
+  const uint32_t threshold = dropout_threshold(p, op);
   check_elementwise(x, "input", y, "out", op);
   const int64_t n = x.numel();
   if (n > 0 && !mask) fail(ErrorKind::Value, op, ": mask is null");
-  // keep iff draw >= threshold; p * 2^32 rounded down (p < 1: fits in 32 bits)
-  const uint32_t threshold = uint32_t(p * 4294967296.0);
   parallel_for(n, kEltwiseGrain, [&](int64_t b, int64_t e) {
     if (x.dtype == DType::Float32)
       forward(x.as<const float>(), y.as<float>(), mask, b, e, threshold, float(1.0 / (1.0 - p)), seed);
@@ -65,7 +57,7 @@ void dropout(const ArrayView& x, const ArrayView& y, uint8_t* mask, double p, ui
 
 void dropout_backward(const ArrayView& dy, const uint8_t* mask, const ArrayView& dx, double p) {
   const char* op = "dropout_backward";
-  check_p(p, op);
+  dropout_threshold(p, op);
   check_elementwise(dy, "grad_output", dx, "out", op);
   const int64_t n = dy.numel();
   if (n > 0 && !mask) fail(ErrorKind::Value, op, ": mask is null");

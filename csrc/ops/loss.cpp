@@ -14,17 +14,15 @@
 namespace fastnn {
 namespace {
 
-void check_operands(const char* op, const ArrayView& x, const ArrayView& y, const ArrayView* w, const ArrayView* pw) {
-  check_cpu_contiguous(x, op, "input");
-  check_cpu_contiguous(y, op, "target");
-  check_same_shape_dtype(x, "input", y, "target", op);
-  if (w) {
-    check_cpu_contiguous(*w, op, "weight");
-    check_same_shape_dtype(x, "input", *w, "weight", op);
-  }
-  if (pw) {
-    check_cpu_contiguous(*pw, op, "pos_weight");
-    check_same_shape_dtype(x, "input", *pw, "pos_weight", op);
+void check_operands(const char* op, const ArrayView& x, const ArrayView& y, const ArrayView* w, const ArrayView* pw,
+                    DeviceType device) {
+  check_contiguous_on(x, device, op, "input");
+  const std::pair<const ArrayView*, const char*> others[] = {{&y, "target"}, {w, "weight"}, {pw, "pos_weight"}};
+  for (const auto& [v, name] : others) {
+    if (!v) continue;
+    check_contiguous_on(*v, device, op, name);
+    check_same_device(x, "input", *v, name, op);
+    check_same_shape_dtype(x, "input", *v, name, op);
   }
 }
 
@@ -41,6 +39,37 @@ void chunks(int64_t n, F&& fn) {
 
 }  // namespace
 
+void check_pointwise_loss(const ArrayView& x, const ArrayView& y, const ArrayView* w, const ArrayView* pw,
+                          const ArrayView& out, Reduction r, DeviceType device) {
+  const char* op = "loss";
+  check_operands(op, x, y, w, pw, device);
+  check_contiguous_on(out, device, op, "out");
+  check_same_device(x, "input", out, "out", op);
+  if (out.dtype != x.dtype) fail(ErrorKind::Type, op, ": 'out' has dtype ", dtype_name(out.dtype), ", expected ", dtype_name(x.dtype));
+  if (out.numel() != (r == Reduction::None ? x.numel() : 1)) fail(ErrorKind::Runtime, op, ": 'out' has the wrong size, got ", out.describe());
+  check_writable(out, op, "out");
+  check_disjoint(out, "out", x, "input", op);
+  check_disjoint(out, "out", y, "target", op);
+}
+
+void check_pointwise_loss_backward(const ArrayView& x, const ArrayView& y, const ArrayView* w, const ArrayView* pw,
+                                   const ArrayView& grad_output, const ArrayView& grad, Reduction r, DeviceType device) {
+  const char* op = "loss_backward";
+  check_operands(op, x, y, w, pw, device);
+  check_contiguous_on(grad_output, device, op, "grad_output");
+  check_contiguous_on(grad, device, op, "grad");
+  check_same_device(x, "input", grad_output, "grad_output", op);
+  check_same_device(x, "input", grad, "grad", op);
+  check_same_shape_dtype(x, "input", grad, "grad", op);
+  const bool none = r == Reduction::None;
+  if (grad_output.dtype != x.dtype || grad_output.numel() != (none ? x.numel() : 1))
+    fail(ErrorKind::Runtime, op, ": 'grad_output' must be ", none ? "the loss's shape" : "one element", " of the input's dtype, got ",
+         grad_output.describe());
+  check_writable(grad, op, "grad");
+  check_no_partial_overlap(grad, "grad", x, "input", op);
+  check_disjoint(grad, "grad", y, "target", op);
+}
+
 Loss loss_from_name(const std::string& name) {
   static const std::pair<const char*, Loss> names[] = {{"mse", Loss::Mse},           {"l1", Loss::L1},
                                                        {"smooth_l1", Loss::SmoothL1}, {"huber", Loss::Huber},
@@ -52,15 +81,9 @@ Loss loss_from_name(const std::string& name) {
 
 void pointwise_loss(Loss kind, double a, const ArrayView& x, const ArrayView& y, const ArrayView* w,
                     const ArrayView* pw, const ArrayView& out, Reduction r, const std::string& kernel) {
+  check_pointwise_loss(x, y, w, pw, out, r, DeviceType::CPU);
   const char* op = "loss";
-  check_operands(op, x, y, w, pw);
-  check_cpu_contiguous(out, op, "out");
-  if (out.dtype != x.dtype) fail(ErrorKind::Type, op, ": 'out' has dtype ", dtype_name(out.dtype), ", expected ", dtype_name(x.dtype));
   const int64_t n = x.numel();
-  if (out.numel() != (r == Reduction::None ? n : 1)) fail(ErrorKind::Runtime, op, ": 'out' has the wrong size, got ", out.describe());
-  check_writable(out, op, "out");
-  check_disjoint(out, "out", x, "input", op);
-  check_disjoint(out, "out", y, "target", op);
   const int64_t nchunks = (n + kEltwiseGrain - 1) / kEltwiseGrain;
   std::vector<double> part(size_t(nchunks), 0.0);
   const bool none = r == Reduction::None;
@@ -90,19 +113,10 @@ void pointwise_loss(Loss kind, double a, const ArrayView& x, const ArrayView& y,
 void pointwise_loss_backward(Loss kind, double a, const ArrayView& x, const ArrayView& y, const ArrayView* w,
                              const ArrayView* pw, const ArrayView& grad_output, const ArrayView& grad, Reduction r,
                              const std::string& kernel) {
+  check_pointwise_loss_backward(x, y, w, pw, grad_output, grad, r, DeviceType::CPU);
   const char* op = "loss_backward";
-  check_operands(op, x, y, w, pw);
-  check_cpu_contiguous(grad_output, op, "grad_output");
-  check_cpu_contiguous(grad, op, "grad");
-  check_same_shape_dtype(x, "input", grad, "grad", op);
   const int64_t n = x.numel();
   const bool none = r == Reduction::None;
-  if (grad_output.dtype != x.dtype || grad_output.numel() != (none ? n : 1))
-    fail(ErrorKind::Runtime, op, ": 'grad_output' must be ", none ? "the loss's shape" : "one element", " of the input's dtype, got ",
-         grad_output.describe());
-  check_writable(grad, op, "grad");
-  check_no_partial_overlap(grad, "grad", x, "input", op);
-  check_disjoint(grad, "grad", y, "target", op);
   const double norm = r == Reduction::Mean && n ? 1.0 / double(n) : 1.0;
   if (x.dtype == DType::Float64) {
     if (!kernel.empty()) fail(ErrorKind::Value, op, ": kernel= selects a float32 variant, but the arrays are float64");

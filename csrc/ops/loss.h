@@ -21,4 +21,10 @@ void pointwise_loss_backward(Loss kind, double a, const ArrayView& x, const Arra
                              const ArrayView* pw, const ArrayView& grad_output, const ArrayView& grad, Reduction r,
                              const std::string& kernel = "");
 
+// The checks of the two entry points above for arrays on `device` (shared with the CUDA entry points).
+void check_pointwise_loss(const ArrayView& x, const ArrayView& y, const ArrayView* w, const ArrayView* pw,
+                          const ArrayView& out, Reduction r, DeviceType device);
+void check_pointwise_loss_backward(const ArrayView& x, const ArrayView& y, const ArrayView* w, const ArrayView* pw,
+                                   const ArrayView& grad_output, const ArrayView& grad, Reduction r, DeviceType device);
+
 }  // namespace fastnn

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 
 from .. import ops
-from ._activation import _direct
+from ._activation import _eager_device
 
 
 class _Dropout(torch.autograd.Function):
@@ -23,7 +23,7 @@ class _Dropout(torch.autograd.Function):
         (mask,) = ctx.saved_tensors
         if torch.is_grad_enabled():  # create_graph: the same mask as a differentiable product
             n = g.numel()
-            keep = ((mask.repeat_interleave(8) >> torch.arange(8).repeat(mask.numel())) & 1)[:n].reshape(g.shape)
+            keep = ((mask.repeat_interleave(8) >> torch.arange(8, device=mask.device).repeat(mask.numel())) & 1)[:n].reshape(g.shape)
             return g * keep.to(g.dtype) / (1 - ctx.p), None, None
         return ops.dropout_backward(g.contiguous(), mask, ctx.p), None, None
 
@@ -32,7 +32,7 @@ def dropout(input: torch.Tensor, p: float = 0.5, training: bool = True, inplace:
     """torch.nn.functional.dropout on fastnn's kernel (the random stream seeded from torch's generator)."""
     if p < 0.0 or p > 1.0:
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
-    if not (isinstance(input, torch.Tensor) and _direct(input) and input.dtype in (torch.float32, torch.float64)) \
+    if not (isinstance(input, torch.Tensor) and _eager_device(input) and input.dtype in (torch.float32, torch.float64)) \
             or not training or p == 1.0:
         return torch.nn.functional.dropout(input, p, training, inplace)
     if torch.is_grad_enabled() and input.requires_grad:

@@ -1,7 +1,8 @@
 """Autograd for fastnn's pointwise losses (mse, l1, smooth_l1, huber, binary_cross_entropy, and with logits).
 
-The eager route on plain CPU float tensors of one shape (input and target) is a thin autograd.Function over
-fastnn.ops; everything else (other devices and dtypes, broadcasting input/target shapes, a target that needs
+The eager route on plain float tensors of one shape (input and target) on one device (the CPU, or CUDA where
+``fastnn.cuda.is_available()``) is a thin autograd.Function over fastnn.ops; everything else (other devices
+and dtypes, mixed devices, broadcasting input/target shapes, a target that needs
 a gradient, the class weights torch 2.13 added to mse/l1/huber, tensor subclasses, torch.compile) runs torch's
 own function. Double backward recomputes through torch's function from the saved input.
 """
@@ -12,14 +13,15 @@ from typing import Optional
 import torch
 
 from .. import ops
-from ._activation import _direct
+from ._activation import _eager_device
 
 _F = torch.nn.functional
 _FLOAT = (torch.float32, torch.float64)
 
 
-def _plain(t) -> bool:
-    return t is None or (isinstance(t, torch.Tensor) and _direct(t) and t.dtype in _FLOAT and not t.requires_grad)
+def _plain(t, device) -> bool:
+    return t is None or (isinstance(t, torch.Tensor) and _eager_device(t) and t.device == device
+                         and t.dtype in _FLOAT and not t.requires_grad)
 
 
 class _Loss(torch.autograd.Function):
@@ -40,9 +42,9 @@ class _Loss(torch.autograd.Function):
 
 
 def _run(spec, input, target, weight=None, pos_weight=None, **kw):
-    ours = (isinstance(input, torch.Tensor) and isinstance(target, torch.Tensor) and _direct(input)
-            and input.dtype in _FLOAT and _plain(target) and target.dtype == input.dtype
-            and target.shape == input.shape and _plain(weight) and _plain(pos_weight)
+    ours = (isinstance(input, torch.Tensor) and isinstance(target, torch.Tensor) and _eager_device(input)
+            and input.dtype in _FLOAT and _plain(target, input.device) and target.dtype == input.dtype
+            and target.shape == input.shape and _plain(weight, input.device) and _plain(pos_weight, input.device)
             and all(t is None or t.dtype == input.dtype for t in (weight, pos_weight)))
     if not ours:
         return spec["torch"](input, target, weight, pos_weight, **kw)

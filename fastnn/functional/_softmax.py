@@ -104,8 +104,9 @@ def cross_entropy(input: torch.Tensor, target: torch.Tensor, weight: Optional[to
     if size_average is not None or reduce is not None:
         reduction = torch.nn._reduction.legacy_get_string(size_average, reduce)
     ours = (isinstance(input, torch.Tensor) and isinstance(target, torch.Tensor) and _ours(input)
-            and target.dtype == torch.int64 and type(target) is torch.Tensor
-            and (weight is None or (_ours(weight) and weight.dtype == input.dtype and not weight.requires_grad)))
+            and target.dtype == torch.int64 and type(target) is torch.Tensor and target.device == input.device
+            and (weight is None or (_ours(weight) and weight.dtype == input.dtype and not weight.requires_grad
+                                    and weight.device == input.device)))
     if not ours:
         return _F.cross_entropy(input, target, weight, ignore_index=ignore_index, reduction=reduction,
                                 label_smoothing=label_smoothing)

@@ -25,13 +25,15 @@ def _seed(x, generator):
         rng = generator if generator is not None else np.random.default_rng()
         return int(rng.integers(0, 2**63 - 1))
     torch = sys.modules["torch"]
-    return int(torch.randint(0, 2**63 - 1, (), generator=generator, dtype=torch.int64).item())
+    # (drawn on the CPU, or on the generator's own device: one int64 either way)
+    device = generator.device if generator is not None else "cpu"
+    return int(torch.randint(0, 2**63 - 1, (), generator=generator, dtype=torch.int64, device=device).item())
 
 
 def _mask(x, nbytes):
     if isinstance(x, np.ndarray):
         return np.zeros(nbytes, dtype=np.uint8)
-    return sys.modules["torch"].zeros(nbytes, dtype=sys.modules["torch"].uint8)
+    return sys.modules["torch"].zeros(nbytes, dtype=sys.modules["torch"].uint8, device=x.device)
 
 
 def _address(m):
@@ -46,8 +48,6 @@ def dropout(x, p: float = 0.5, *, seed: int | None = None, generator=None, out=N
     op = "fastnn.ops.dropout"
     _check_p(op, p)
     x = io.as_input(op, "input", x)
-    if not isinstance(x, np.ndarray) and not x.is_cpu:
-        raise NotImplementedError(f"{op}: fastnn has no CUDA dropout yet; use torch's on {x.device}")
     out = io.empty_like(x) if out is None else io.as_output(op, "out", out, x, "input")
     n = int(x.size if isinstance(x, np.ndarray) else x.numel())
     mask = _mask(x, (n + 7) // 8)
@@ -68,6 +68,11 @@ def dropout_backward(grad_output, mask, p: float = 0.5, *, out=None):
     m_n = int(mask.size if isinstance(mask, np.ndarray) else mask.numel())
     if m_n != (n + 7) // 8 or str(getattr(mask, "dtype", "")).removeprefix("torch.") != "uint8":
         raise ValueError(f"{op}: mask must be the {(n + 7) // 8} uint8 bytes dropout returned for {n} elements")
+    if isinstance(mask, np.ndarray) != isinstance(g, np.ndarray) or (
+            not isinstance(g, np.ndarray) and mask.device != g.device):
+        where = "a numpy array" if isinstance(mask, np.ndarray) else f"on {mask.device}"
+        raise ValueError(f"{op}: mask is {where}, but grad_output is "
+                         f"{'a numpy array' if isinstance(g, np.ndarray) else 'on ' + str(g.device)}")
     if not isinstance(mask, np.ndarray) and not mask.is_contiguous():
         mask = mask.contiguous()
     out = io.empty_like(g) if out is None else io.as_output(op, "out", out, g, "grad_output")
