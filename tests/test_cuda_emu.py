@@ -361,10 +361,12 @@ def test_softmax_in_place_nan_rows_and_errors():
         emu.softmax(x, np.empty((4, 2), np.float32), 1, False, 0)
 
 
-def _emu_ce(x, t, w=None, ignore_index=-100, smoothing=0.0, reduction=1, grad_output=None, with_grad=True):
+def _emu_ce(x, t, w=None, ignore_index=-100, smoothing=0.0, reduction=1, grad_output=None, with_grad=True, form=0):
+    """form 0: class indices t, 1: nll_loss (x log-probabilities), 2: class probabilities t"""
     loss = np.empty(x.shape[0] if reduction == 0 else 1, x.dtype)
     grad = np.empty_like(x) if with_grad else None
-    emu.cross_entropy(x, w, loss, grad, grad_output, t.ctypes.data if t.size else 0, ignore_index, smoothing, reduction, 0)
+    probs, addr = (t, 0) if form == 2 else (None, t.ctypes.data if t.size else 0)
+    emu.cross_entropy(x, w, loss, grad, grad_output, probs, addr, ignore_index, smoothing, reduction, form, 0)
     return loss, grad
 
 
@@ -501,3 +503,36 @@ def test_dropout_gives_the_cpu_mask_and_values(dtype):
         emu.dropout(x, y, mask.ctypes.data, 1.0, 1, 0)
     with pytest.raises(ValueError, match="mask is null"):
         emu.dropout(x, y, 0, 0.5, 1, 0)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("reduction", ["none", "mean", "sum"])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_nll_loss_and_probability_targets_match_torch(weighted, reduction, dtype):
+    rng = np.random.default_rng(7)
+    N, C = 21, 37
+    x = (rng.standard_normal((N, C)) * 3).astype(dtype)
+    t = rng.integers(0, C, N).astype(np.int64)
+    t[::5] = -100
+    probs = rng.dirichlet(np.ones(C), N).astype(dtype)
+    w = rng.uniform(0.2, 2.0, C).astype(dtype) if weighted else None
+    red = {"none": 0, "mean": 1, "sum": 2}[reduction]
+    go = rng.standard_normal(N if red == 0 else 1).astype(dtype)
+    tol = dict(rtol=2e-5, atol=2e-6) if dtype == np.float32 else dict(rtol=1e-12, atol=1e-13)
+    tw = None if w is None else torch.from_numpy(w).double()
+    for form, target, smoothing in ((1, t, 0.0), (2, probs, 0.0), (2, probs, 0.3)):
+        loss, grad = _emu_ce(x, target, w, -100, smoothing, red, go, form=form)
+        tx = torch.from_numpy(x).double().requires_grad_()
+        if form == 1:
+            tl = torch.nn.functional.nll_loss(tx, torch.from_numpy(t), tw, reduction=reduction)
+        else:
+            tl = torch.nn.functional.cross_entropy(tx, torch.from_numpy(probs).double(), tw, reduction=reduction,
+                                                   label_smoothing=smoothing)
+        (tg,) = torch.autograd.grad(tl, tx, torch.from_numpy(go).double().reshape(tl.shape))
+        what = f"form={form} smoothing={smoothing} seed={emu.last_seed()}"
+        torch.testing.assert_close(torch.from_numpy(loss).double().reshape(tl.shape), tl.detach(), **tol, msg=what)
+        torch.testing.assert_close(torch.from_numpy(grad).double(), tg, **tol, msg=what)
+    bad = t.copy()
+    bad[2] = C
+    with pytest.raises(IndexError, match=f"nll_loss: Target {C} is out of bounds"):
+        _emu_ce(x, bad, form=1)

@@ -225,3 +225,20 @@ def test_dropout_same_mask_as_the_cpu_and_reproducible():
     assert torch.equal(a, b)
     a.sum().backward()
     assert torch.equal(xr.grad, (a != 0).float() * 2)
+
+
+def test_nll_loss_and_class_probabilities_match_torch():
+    x = torch.randn(512, 100, device="cuda", dtype=torch.float64, requires_grad=True)
+    t = torch.randint(0, 100, (512,), device="cuda")
+    y = torch.softmax(torch.randn(512, 100, device="cuda", dtype=torch.float64), 1)
+    w = torch.rand(100, device="cuda", dtype=torch.float64) + 0.5
+    for ours, theirs in ((lambda a: F.nll_loss(torch.log_softmax(a, 1), t, w),
+                          lambda a: torch.nn.functional.nll_loss(torch.log_softmax(a, 1), t, w)),
+                         (lambda a: F.cross_entropy(a, y, w, label_smoothing=0.1),
+                          lambda a: torch.nn.functional.cross_entropy(a, y, w, label_smoothing=0.1))):
+        a = ours(x)
+        (ga,) = torch.autograd.grad(a, x)
+        b = theirs(x)
+        (gb,) = torch.autograd.grad(b, x)
+        torch.testing.assert_close(a, b, rtol=1e-12, atol=1e-12)
+        torch.testing.assert_close(ga, gb, rtol=1e-12, atol=1e-14)

@@ -10,12 +10,12 @@ from helpers import run_python
 
 NAMESPACES = [("fastnn.nn", torch.nn), ("fastnn.optim", torch.optim), ("fastnn.functional", torch.nn.functional)]
 REPLACED = {"fastnn.nn": {"ReLU", "LeakyReLU", "ELU", "Sigmoid", "Tanh", "GELU", "SiLU", "Hardtanh", "Softplus",
-                          "Softmax", "LogSoftmax", "Linear", "Conv2d", "MaxPool2d", "AvgPool2d", "CrossEntropyLoss",
+                          "Softmax", "LogSoftmax", "Linear", "Conv2d", "MaxPool2d", "AvgPool2d", "CrossEntropyLoss", "NLLLoss",
                           "MSELoss", "L1Loss", "SmoothL1Loss", "HuberLoss", "BCELoss", "BCEWithLogitsLoss", "Dropout", "functional"},
             "fastnn.optim": set(),
             "fastnn.functional": {"relu", "relu_", "leaky_relu", "leaky_relu_", "elu", "elu_", "sigmoid", "tanh", "gelu",
                                   "silu", "hardtanh", "hardtanh_", "softplus", "linear", "conv2d", "max_pool2d",
-                                  "avg_pool2d", "softmax", "log_softmax", "cross_entropy", "mse_loss", "l1_loss",
+                                  "avg_pool2d", "softmax", "log_softmax", "cross_entropy", "nll_loss", "mse_loss", "l1_loss",
                                   "smooth_l1_loss", "huber_loss", "binary_cross_entropy",
                                   "binary_cross_entropy_with_logits", "dropout"}}
 

@@ -208,7 +208,7 @@ def test_functional_routes_and_fallbacks():
         y = F.softmax(x)
     torch.testing.assert_close(y, TF.softmax(x, 1))
     torch.testing.assert_close(F.log_softmax(x, 1, dtype=torch.float64), TF.log_softmax(x, 1, dtype=torch.float64))
-    probs = TF.softmax(torch.randn(4, 6), 1)  # class probabilities as targets: torch's function
+    probs = TF.softmax(torch.randn(4, 6), 1).requires_grad_()  # probabilities that need a gradient: torch's function
     torch.testing.assert_close(F.cross_entropy(x, probs), TF.cross_entropy(x, probs))
     half = x.bfloat16()
     torch.testing.assert_close(F.softmax(half, 1), TF.softmax(half, 1))
@@ -238,3 +238,90 @@ def test_modules_are_drop_ins():
         m = getattr(nn, mod)(dim=1)
         assert isinstance(m, getattr(torch.nn, mod)) and repr(m) == repr(getattr(torch.nn, mod)(dim=1))
         torch.testing.assert_close(m(x), getattr(torch.nn, mod)(dim=1)(x))
+
+
+# ------------------------------------------------------------------- class-probability targets, nll_loss
+
+@pytest.mark.parametrize("kernel", KERNELS)
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("smoothing", [0.0, 0.25])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_cross_entropy_with_class_probabilities_matches_torch(kernel, weighted, smoothing, reduction):
+    skip_unless_usable(kernel)
+    gen = torch.Generator().manual_seed(11)
+    x = torch.randn(29, 23, generator=gen) * 3
+    y = torch.softmax(torch.randn(29, 23, generator=gen) * 2, 1)
+    w = torch.rand(23, generator=gen) + 0.1 if weighted else None
+    kw = dict(reduction=reduction, label_smoothing=smoothing)
+    loss, grad = ops.cross_entropy_with_grad(x, y, w, kernel=kernel, **kw)
+    xr = x.double().requires_grad_()
+    want = TF.cross_entropy(xr, y.double(), None if w is None else w.double(), **kw)
+    g = torch.rand(want.shape, dtype=torch.float64, generator=gen) + 0.5
+    want.backward(g)
+    torch.testing.assert_close(loss.double(), want.detach(), rtol=2e-6, atol=2e-6)
+    scale = g if reduction != "none" else g[:, None]
+    torch.testing.assert_close(grad.double() * scale, xr.grad, rtol=1e-5, atol=1e-7)
+    got = ops.cross_entropy_backward(g.float(), x, y, w, kernel=kernel, **kw)
+    torch.testing.assert_close(got.double(), xr.grad, rtol=1e-5, atol=1e-7)
+
+
+def test_class_probabilities_shapes_gradcheck_and_errors():
+    x = torch.randn(3, 5, 4, 2, dtype=torch.float64, requires_grad=True)  # (N, C, d1, d2)
+    y = torch.softmax(torch.randn(3, 5, 4, 2, dtype=torch.float64), 1)
+    for reduction in ("mean", "sum", "none"):
+        got = F.cross_entropy(x, y, reduction=reduction, label_smoothing=0.1)
+        want = TF.cross_entropy(x, y, reduction=reduction, label_smoothing=0.1)
+        torch.testing.assert_close(got, want)
+        g = torch.rand_like(want)
+        torch.testing.assert_close(torch.autograd.grad(got, x, g)[0], torch.autograd.grad(want, x, g)[0])
+    w = torch.rand(5, dtype=torch.float64) + 0.2
+    x2, y2 = x[:, :, 0, 0].detach().clone().requires_grad_(), y[:, :, 0, 0].contiguous()
+    assert torch.autograd.gradcheck(lambda a: F.cross_entropy(a, y2, w, label_smoothing=0.2), (x2,))
+    assert torch.autograd.gradgradcheck(lambda a: F.cross_entropy(a, y2, w), (x2,))
+    unbatched = torch.randn(6, dtype=torch.float64)
+    p6 = torch.softmax(torch.randn(6, dtype=torch.float64), 0)
+    torch.testing.assert_close(ops.cross_entropy(unbatched, p6), TF.cross_entropy(unbatched, p6))
+    with pytest.raises(ValueError, match="shape"):
+        ops.cross_entropy(torch.randn(4, 5), torch.rand(4, 6))
+    with pytest.raises(TypeError):
+        ops.cross_entropy(torch.randn(4, 5), torch.rand(4, 5, dtype=torch.float64))
+    npx = np.random.default_rng(0).standard_normal((4, 5))
+    npy = np.full((4, 5), 0.2)
+    np.testing.assert_allclose(ops.cross_entropy(npx, npy),
+                               TF.cross_entropy(torch.from_numpy(npx), torch.from_numpy(npy)).numpy(), rtol=1e-12)
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_nll_loss_matches_torch(weighted, reduction):
+    gen = torch.Generator().manual_seed(5)
+    logp = torch.log_softmax(torch.randn(33, 12, generator=gen), 1).requires_grad_()
+    t = torch.randint(0, 12, (33,), generator=gen)
+    t[::6] = 2
+    w = torch.rand(12, generator=gen) + 0.1 if weighted else None
+    for ignore in (-100, 2):
+        got = F.nll_loss(logp, t, w, ignore_index=ignore, reduction=reduction)
+        want = TF.nll_loss(logp, t, w, ignore_index=ignore, reduction=reduction)
+        torch.testing.assert_close(got, want, rtol=1e-6, atol=1e-7)
+        g = torch.rand(want.shape, generator=gen)
+        torch.testing.assert_close(torch.autograd.grad(got, logp, g)[0], torch.autograd.grad(want, logp, g)[0])
+
+
+def test_nll_loss_shapes_gradcheck_module_and_errors():
+    x = torch.randn(2, 4, 3, dtype=torch.float64, requires_grad=True)
+    t = torch.randint(0, 4, (2, 3))
+    for reduction in ("mean", "sum", "none"):
+        torch.testing.assert_close(F.nll_loss(x, t, reduction=reduction), TF.nll_loss(x, t, reduction=reduction))
+    w = torch.rand(4, dtype=torch.float64) + 0.1
+    assert torch.autograd.gradcheck(lambda a: F.nll_loss(a, t, w), (x,))
+    assert torch.autograd.gradgradcheck(lambda a: F.nll_loss(a, t, reduction="sum"), (x,))
+    ours, theirs = nn.NLLLoss(ignore_index=1), torch.nn.NLLLoss(ignore_index=1)
+    assert isinstance(ours, torch.nn.NLLLoss) and repr(ours) == repr(theirs)
+    torch.testing.assert_close(ours(x, t), theirs(x, t))
+    with pytest.raises(IndexError, match="nll_loss: Target 4 is out of bounds"):
+        ops.nll_loss(torch.randn(3, 4), torch.tensor([0, 4, 1]))
+    with pytest.raises(TypeError, match="int64"):
+        ops.nll_loss(torch.randn(3, 4), torch.rand(3, 4))  # nll_loss takes class indices only
+    assert torch.isnan(F.nll_loss(torch.randn(3, 4), torch.full((3,), -100)))
+    g = ops.nll_loss_backward(np.array(2.0), np.zeros((2, 3)), np.array([2, 0]))
+    np.testing.assert_array_equal(g, [[0, 0, -1], [-1, 0, 0]])

@@ -174,21 +174,25 @@ PYBIND11_MODULE(_C, m) {
     const auto& k = fastnn::pick_kernel(fastnn::softmax_f32_kernels(), "softmax_f32", kernel).fn;
     without_gil([&] { k.exp_sum(xv.as<const float>(), 0.f, ov.as<float>(), xv.numel()); });
   }, py::arg("x"), py::arg("out"), py::arg("kernel") = "");
-  // target: the address of the N int64 class indices Python checked (0 when N = 0); reduction 0/1/2 =
-  // none/mean/sum; grad and grad_output optional (see ops/softmax.h)
+  // target: the address of the N int64 class indices Python checked (0 when N = 0, or for class
+  // probabilities: probs); reduction 0/1/2 = none/mean/sum; form 0/1/2 = indices/nll/probs (ops/softmax.h);
+  // grad and grad_output optional
   m.def("cross_entropy", [](py::handle x, py::handle weight, py::handle loss, py::handle grad, py::handle grad_output,
-                            uintptr_t target, int64_t ignore_index, double label_smoothing, int reduction,
-                            const std::string& kernel) {
+                            py::handle probs, uintptr_t target, int64_t ignore_index, double label_smoothing,
+                            int reduction, int form, const std::string& kernel) {
     if (reduction < 0 || reduction > 2) fastnn::fail(fastnn::ErrorKind::Value, "cross_entropy: reduction code ", reduction);
+    if (form < 0 || form > 2) fastnn::fail(fastnn::ErrorKind::Value, "cross_entropy: form code ", form);
     const BoundArray xa(x), la(loss);
-    const auto wa = optional_array(weight), ga = optional_array(grad), goa = optional_array(grad_output);
-    const fastnn::CrossEntropyParams p{ignore_index, label_smoothing, fastnn::Reduction(reduction)};
+    const auto wa = optional_array(weight), ga = optional_array(grad), goa = optional_array(grad_output),
+               pa = optional_array(probs);
+    const fastnn::CrossEntropyParams p{ignore_index, label_smoothing, fastnn::Reduction(reduction), fastnn::CeForm(form)};
     without_gil([&] {
-      fastnn::cross_entropy(xa.view(), reinterpret_cast<const int64_t*>(target), view_or_null(wa), la.view(),
+      fastnn::cross_entropy(xa.view(), reinterpret_cast<const int64_t*>(target), view_or_null(pa), view_or_null(wa), la.view(),
                             view_or_null(ga), view_or_null(goa), p, kernel);
     });
-  }, py::arg("input"), py::arg("weight"), py::arg("loss"), py::arg("grad"), py::arg("grad_output"), py::arg("target"),
-     py::arg("ignore_index"), py::arg("label_smoothing"), py::arg("reduction"), py::arg("kernel") = "");
+  }, py::arg("input"), py::arg("weight"), py::arg("loss"), py::arg("grad"), py::arg("grad_output"), py::arg("probs"),
+     py::arg("target"), py::arg("ignore_index"), py::arg("label_smoothing"), py::arg("reduction"), py::arg("form"),
+     py::arg("kernel") = "");
 
   // params: (kernel_h, kernel_w, stride_h, stride_w, pad_h, pad_w, dilation_h, dilation_w, ceil_mode,
   //          count_include_pad, divisor_override)

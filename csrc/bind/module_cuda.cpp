@@ -117,20 +117,24 @@ PYBIND11_MODULE(FASTNN_CUDA_MODULE, m) {
     const BoundArray gya(gy), ya(y), gxa(gx);
     without_gil([&] { fastnn::cuda::softmax_backward(gya.view(), ya.view(), gxa.view(), dim, log, as_stream(stream)); });
   }, py::arg("grad_output"), py::arg("output"), py::arg("out"), py::arg("dim"), py::arg("log"), py::arg("stream") = 0);
-  // target: the device address of the N int64 class indices (0 when N = 0); reduction 0/1/2 = none/mean/sum
+  // target: the device address of the N int64 class indices (0 when N = 0, or for class probabilities:
+  // probs); reduction 0/1/2 = none/mean/sum; form 0/1/2 = indices/nll/probs (ops/softmax.h)
   m.def("cross_entropy", [](py::handle x, py::handle weight, py::handle loss, py::handle grad, py::handle grad_output,
-                            uintptr_t target, int64_t ignore_index, double label_smoothing, int reduction,
-                            uintptr_t stream) {
+                            py::handle probs, uintptr_t target, int64_t ignore_index, double label_smoothing,
+                            int reduction, int form, uintptr_t stream) {
     if (reduction < 0 || reduction > 2) fastnn::fail(fastnn::ErrorKind::Value, "cross_entropy: reduction code ", reduction);
+    if (form < 0 || form > 2) fastnn::fail(fastnn::ErrorKind::Value, "cross_entropy: form code ", form);
     const BoundArray xa(x), la(loss);
-    const auto wa = optional_array(weight), ga = optional_array(grad), goa = optional_array(grad_output);
-    const fastnn::CrossEntropyParams p{ignore_index, label_smoothing, fastnn::Reduction(reduction)};
+    const auto wa = optional_array(weight), ga = optional_array(grad), goa = optional_array(grad_output),
+               pa = optional_array(probs);
+    const fastnn::CrossEntropyParams p{ignore_index, label_smoothing, fastnn::Reduction(reduction), fastnn::CeForm(form)};
     without_gil([&] {
-      fastnn::cuda::cross_entropy(xa.view(), reinterpret_cast<const int64_t*>(target), view_or_null(wa), la.view(),
-                                  view_or_null(ga), view_or_null(goa), p, as_stream(stream));
+      fastnn::cuda::cross_entropy(xa.view(), reinterpret_cast<const int64_t*>(target), view_or_null(pa), view_or_null(wa), la.view(),
+                            view_or_null(ga), view_or_null(goa), p, as_stream(stream));
     });
-  }, py::arg("input"), py::arg("weight"), py::arg("loss"), py::arg("grad"), py::arg("grad_output"), py::arg("target"),
-     py::arg("ignore_index"), py::arg("label_smoothing"), py::arg("reduction"), py::arg("stream") = 0);
+  }, py::arg("input"), py::arg("weight"), py::arg("loss"), py::arg("grad"), py::arg("grad_output"), py::arg("probs"),
+     py::arg("target"), py::arg("ignore_index"), py::arg("label_smoothing"), py::arg("reduction"), py::arg("form"),
+     py::arg("stream") = 0);
 
   m.def("matmul", [](py::handle a, py::handle b, py::handle out, py::handle bias_m, py::handle bias_n,
                      bool trans_a, bool trans_b, double alpha, double beta, bool relu, uintptr_t stream) {

@@ -50,9 +50,9 @@ void pointwise_loss_backward(Loss kind, double a, const ArrayView& x, const Arra
 void softmax(const ArrayView& x, const ArrayView& y, int64_t dim, bool log, cudaStream_t stream);
 void softmax_backward(const ArrayView& gy, const ArrayView& y, const ArrayView& gx, int64_t dim, bool log,
                       cudaStream_t stream);
-void cross_entropy(const ArrayView& x, const int64_t* target, const ArrayView* weight, const ArrayView& loss,
-                   const ArrayView* grad, const ArrayView* grad_output, const CrossEntropyParams& p,
-                   cudaStream_t stream);
+void cross_entropy(const ArrayView& x, const int64_t* target, const ArrayView* probs, const ArrayView* weight,
+                   const ArrayView& loss, const ArrayView* grad, const ArrayView* grad_output,
+                   const CrossEntropyParams& p, cudaStream_t stream);
 // As the CPU's ops/activation.h entry points, on device arrays.
 void activation(Act act, const ActParams& p, const ArrayView& x, const ArrayView& y, cudaStream_t stream);
 void activation_backward(Act act, const ActParams& p, const ArrayView& dy, const ArrayView& s, const ArrayView& dx,

@@ -5,7 +5,8 @@
 //     one for exp and its sum, one to write. Suits rows up to a few thousand elements (classifier logits).
 //   columns (any other dim): one thread per (outer, inner) position, walking D with stride inner;
 //     neighbouring threads read neighbouring addresses.
-//   cross-entropy: (1) one block checks the targets and sums the kept rows' weights (the mean's divisor),
+//   cross-entropy (class indices, nll_loss's log-probabilities, class probabilities): (1) one block checks
+//     the targets and sums the kept rows' weights (the mean's divisor; probabilities: N),
 //     (2) one warp per row computes lse, the row's loss and its gradient row in one pass set, each block
 //     writing the sum of its rows' losses, (3) one block adds the blocks' sums in order. Deterministic.
 //     A target outside [0, C) (other than ignore_index) raises IndexError after the launches: the flag
@@ -122,7 +123,8 @@ constexpr int64_t kCeHeader = 3;
 template <class T>
 struct CeArgs {
   const T* x;
-  const int64_t* target;
+  const int64_t* target;  // Indices, Nll
+  const T* probs;         // Probs
   const T* weight;
   T* loss_rows;  // per row (reduction none) or null
   T* grad;       // null: loss only
@@ -130,6 +132,7 @@ struct CeArgs {
   int64_t N, C, ignore_index;
   T eps;
   Reduction reduction;
+  CeForm form;
   double* scratch;
 };
 
@@ -139,6 +142,10 @@ __global__ void ce_prepare_kernel(CeArgs<T> a) {
   if (threadIdx.x == 0) a.scratch[1] = 0;
   __syncthreads();
   double w = 0;
+  if (a.form == CeForm::Probs) {  // the mean is over the rows
+    if (threadIdx.x == 0) a.scratch[0] = a.reduction == Reduction::Mean ? double(a.N) : 1.0;
+    return;
+  }
   for (int64_t i = threadIdx.x; i < a.N; i += blockDim.x) {
     const int64_t t = a.target[i];
     if (t == a.ignore_index) continue;
@@ -154,55 +161,105 @@ __global__ void ce_prepare_kernel(CeArgs<T> a) {
 }
 
 template <class T>
+__device__ __forceinline__ T ce_scale(const CeArgs<T>& a, int64_t r, double norm) {
+  const T up = a.grad_output ? a.grad_output[a.reduction == Reduction::None ? r : 0] : T(1);
+  return T(double(up) / norm);
+}
+
+// The warp's row r for class indices (logits: Indices, log-probabilities: Nll); returns its loss.
+template <class T>
+__device__ double ce_index_row(const CeArgs<T>& a, int64_t r, double norm) {
+  const T* x = a.x + r * a.C;
+  T* g = a.grad ? a.grad + r * a.C : nullptr;
+  const int64_t t = a.target[r];
+  if (t == a.ignore_index || t < 0 || t >= a.C) {  // (out of range: raised after the launches)
+    if (g)
+      for (int64_t j = lane(); j < a.C; j += 32) g[j] = T(0);
+    return 0.0;
+  }
+  const T wt = a.weight ? a.weight[t] : T(1);
+  if (a.form == CeForm::Nll) {
+    if (g) {
+      const T hit = -ce_scale(a, r, norm) * wt;
+      for (int64_t j = lane(); j < a.C; j += 32) g[j] = j == t ? hit : T(0);
+    }
+    return -double(wt) * double(x[t]);
+  }
+  T m = -T(INFINITY);
+  for (int64_t j = lane(); j < a.C; j += 32) m = MaxNanOp()(m, x[j]);
+  m = warp_allreduce(m, MaxNanOp());
+  T s = 0, wx = 0, wsum = 0;  // sum exp(x - m); for label smoothing: sum w_j x_j, sum w_j
+  for (int64_t j = lane(); j < a.C; j += 32) {
+    s += S<T>::exp(x[j] - m);
+    if (a.eps != T(0)) {
+      const T wj = a.weight ? a.weight[j] : T(1);
+      wx += wj * x[j];
+      wsum += wj;
+    }
+  }
+  s = warp_allreduce(s, SumOp());
+  const T lse = m + S<T>::log(s);
+  double loss = -double(wt) * double(x[t] - lse);
+  if (a.eps != T(0)) {
+    wx = warp_allreduce(wx, SumOp());
+    wsum = warp_allreduce(wsum, SumOp());
+    loss = (1.0 - double(a.eps)) * loss + double(a.eps) / double(a.C) * -(double(wx) - double(lse) * double(wsum));
+  } else {
+    wsum = T(a.C);
+  }
+  if (g) {
+    // dx_j = scale * (p_j ((1 - eps) w_t + eps/C sum w) - (1 - eps) w_t [j == t] - eps/C w_j), p_j = exp(x_j - lse)
+    const T scale = ce_scale(a, r, norm);
+    const T coef = scale * ((T(1) - a.eps) * wt + a.eps / T(a.C) * wsum);
+    const T smooth = scale * a.eps / T(a.C);
+    const T hit = scale * (T(1) - a.eps) * wt;
+    for (int64_t j = lane(); j < a.C; j += 32)
+      g[j] = S<T>::exp(x[j] - lse) * coef - smooth * (a.weight ? a.weight[j] : T(1)) - (j == t ? hit : T(0));
+  }
+  return loss;
+}
+
+// The warp's row r against class probabilities y (smoothed: y' = (1 - eps) y + eps / C):
+// loss = lse * Sw - Swx (Sw = sum w_j y'_j, Swx = sum w_j y'_j x_j); gradient scale (p_j Sw - w_j y'_j).
+template <class T>
+__device__ double ce_probs_row(const CeArgs<T>& a, int64_t r, double norm) {
+  const T* x = a.x + r * a.C;
+  const T* y = a.probs + r * a.C;
+  const T keep = T(1) - a.eps, spread = a.eps / T(a.C);
+  T m = -T(INFINITY);
+  for (int64_t j = lane(); j < a.C; j += 32) m = MaxNanOp()(m, x[j]);
+  m = warp_allreduce(m, MaxNanOp());
+  T s = 0;
+  double sw = 0, swx = 0;
+  for (int64_t j = lane(); j < a.C; j += 32) {
+    s += S<T>::exp(x[j] - m);
+    const double wy = double(a.weight ? a.weight[j] : T(1)) * double(y[j] * keep + spread);
+    sw += wy;
+    swx += wy * double(x[j]);
+  }
+  s = warp_allreduce(s, SumOp());
+  sw = warp_allreduce(sw, SumOp());
+  swx = warp_allreduce(swx, SumOp());
+  const T lse = m + S<T>::log(s);
+  if (a.grad) {
+    T* g = a.grad + r * a.C;
+    const T scale = ce_scale(a, r, norm);
+    const T coef = scale * T(sw);
+    for (int64_t j = lane(); j < a.C; j += 32)
+      g[j] = S<T>::exp(x[j] - lse) * coef - scale * (a.weight ? a.weight[j] : T(1)) * (y[j] * keep + spread);
+  }
+  return double(lse) * sw - swx;
+}
+
+template <class T>
 __global__ void ce_rows_kernel(CeArgs<T> a) {
   __shared__ double warp_loss[kWarpsPerBlock];
   double my_loss = 0;  // this warp's rows (identical in every lane)
   const double norm = a.scratch[0];
   for (int64_t r = warp_id(); r < a.N; r += warp_count()) {
-    const T* x = a.x + r * a.C;
-    T* g = a.grad ? a.grad + r * a.C : nullptr;
-    const int64_t t = a.target[r];
-    if (t == a.ignore_index || t < 0 || t >= a.C) {  // (out of range: raised after the launches)
-      if (g)
-        for (int64_t j = lane(); j < a.C; j += 32) g[j] = T(0);
-      if (a.loss_rows && lane() == 0) a.loss_rows[r] = T(0);
-      continue;
-    }
-    const T wt = a.weight ? a.weight[t] : T(1);
-    T m = -T(INFINITY);
-    for (int64_t j = lane(); j < a.C; j += 32) m = MaxNanOp()(m, x[j]);
-    m = warp_allreduce(m, MaxNanOp());
-    T s = 0, wx = 0, wsum = 0;  // sum exp(x - m); for label smoothing: sum w_j x_j, sum w_j
-    for (int64_t j = lane(); j < a.C; j += 32) {
-      s += S<T>::exp(x[j] - m);
-      if (a.eps != T(0)) {
-        const T wj = a.weight ? a.weight[j] : T(1);
-        wx += wj * x[j];
-        wsum += wj;
-      }
-    }
-    s = warp_allreduce(s, SumOp());
-    const T lse = m + S<T>::log(s);
-    double loss = -double(wt) * double(x[t] - lse);
-    if (a.eps != T(0)) {
-      wx = warp_allreduce(wx, SumOp());
-      wsum = warp_allreduce(wsum, SumOp());
-      loss = (1.0 - double(a.eps)) * loss + double(a.eps) / double(a.C) * -(double(wx) - double(lse) * double(wsum));
-    } else {
-      wsum = T(a.C);
-    }
+    const double loss = a.form == CeForm::Probs ? ce_probs_row(a, r, norm) : ce_index_row(a, r, norm);
     if (a.loss_rows && lane() == 0) a.loss_rows[r] = T(loss);
     my_loss += loss;
-    if (g) {
-      // dx_j = scale * (p_j ((1 - eps) w_t + eps/C sum w) - (1 - eps) w_t [j == t] - eps/C w_j), p_j = exp(x_j - lse)
-      const T up = a.grad_output ? a.grad_output[a.reduction == Reduction::None ? r : 0] : T(1);
-      const T scale = T(double(up) / norm);
-      const T coef = scale * ((T(1) - a.eps) * wt + a.eps / T(a.C) * wsum);
-      const T smooth = scale * a.eps / T(a.C);
-      const T hit = scale * (T(1) - a.eps) * wt;
-      for (int64_t j = lane(); j < a.C; j += 32)
-        g[j] = S<T>::exp(x[j] - lse) * coef - smooth * (a.weight ? a.weight[j] : T(1)) - (j == t ? hit : T(0));
-    }
   }
   if (lane() == 0) warp_loss[threadIdx.x / 32] = my_loss;
   __syncthreads();
@@ -248,8 +305,8 @@ void softmax_backward(const SoftmaxLayout& l, const T* gy, const T* y, T* gx, bo
 }
 
 template <class T>
-void cross_entropy(const T* x, const int64_t* target, const T* weight, T* loss, T* grad, const T* grad_output,
-                   int64_t N, int64_t C, const CrossEntropyParams& p, cudaStream_t stream) {
+void cross_entropy(const T* x, const int64_t* target, const T* probs, const T* weight, T* loss, T* grad,
+                   const T* grad_output, int64_t N, int64_t C, const CrossEntropyParams& p, cudaStream_t stream) {
   const bool none = p.reduction == Reduction::None;
   if (N == 0) {  // torch: mean over nothing is NaN, the sum 0
     if (!none) {
@@ -261,8 +318,8 @@ void cross_entropy(const T* x, const int64_t* target, const T* weight, T* loss, 
   }
   const int blocks = row_blocks(N);
   DeviceScratch<double> scratch(kCeHeader + blocks);
-  const CeArgs<T> a{x, target, weight, none ? loss : nullptr, grad, grad_output, N, C, p.ignore_index,
-                    T(p.label_smoothing), p.reduction, scratch.p};
+  const CeArgs<T> a{x, target, probs, weight, none ? loss : nullptr, grad, grad_output, N, C, p.ignore_index,
+                    T(p.label_smoothing), p.reduction, p.form, scratch.p};
   FASTNN_LAUNCH(ce_prepare_kernel<T>, 1, kRowBlock, 0, stream, a);
   FASTNN_CUDA_CHECK(cudaGetLastError());
   FASTNN_LAUNCH(ce_rows_kernel<T>, blocks, kRowBlock, 0, stream, a);
@@ -274,13 +331,15 @@ void cross_entropy(const T* x, const int64_t* target, const T* weight, T* loss, 
   double bad[2];
   FASTNN_CUDA_CHECK(cudaMemcpyAsync(bad, scratch.p + 1, sizeof(bad), cudaMemcpyDeviceToHost, stream));
   FASTNN_CUDA_CHECK(cudaStreamSynchronize(stream));
-  if (bad[0] != 0) fail(ErrorKind::Index, "cross_entropy: Target ", int64_t(bad[1]), " is out of bounds.");
+  if (bad[0] != 0)
+    fail(ErrorKind::Index, p.form == CeForm::Nll ? "nll_loss" : "cross_entropy", ": Target ", int64_t(bad[1]),
+         " is out of bounds.");
 }
 
 #define FASTNN_CUDA_SOFTMAX(T)                                                                                   \
   template void softmax_forward<T>(const SoftmaxLayout&, const T*, T*, bool, cudaStream_t);                      \
   template void softmax_backward<T>(const SoftmaxLayout&, const T*, const T*, T*, bool, cudaStream_t);           \
-  template void cross_entropy<T>(const T*, const int64_t*, const T*, T*, T*, const T*, int64_t, int64_t,         \
+  template void cross_entropy<T>(const T*, const int64_t*, const T*, const T*, T*, T*, const T*, int64_t, int64_t, \
                                  const CrossEntropyParams&, cudaStream_t);
 FASTNN_CUDA_SOFTMAX(float)
 FASTNN_CUDA_SOFTMAX(double)

@@ -206,7 +206,8 @@ void softmax_backward_typed(const ArrayView& gy, const ArrayView& y, const Array
 template <class T>
 struct CeArgs {
   const T* x;
-  const int64_t* target;
+  const int64_t* target;  // Indices, Nll
+  const T* probs;         // Probs
   const T* weight;
   T* loss;  // per row (None) or null
   T* grad;
@@ -240,8 +241,7 @@ double ce_row(const Rows<T>& r, const CeArgs<T>& a, int64_t i) {
   }
   if (g) {
     // dx_j = scale * (p_j * (a) - (1 - eps) w_t [j == t] - (eps / C) w_j), p_j = g_j / s
-    const T up = a.grad_output ? (a.p.reduction == Reduction::None ? a.grad_output[i] : a.grad_output[0]) : T(1);
-    const T scale = T(double(up) / a.norm);
+    const T scale = upstream_scale(a, i);
     const T coef = scale * ((T(1) - eps) * wt + eps / T(a.C) * wsum) / s;
     const T smooth = scale * eps / T(a.C);
     for (int64_t j = 0; j < a.C; ++j) g[j] = g[j] * coef - smooth * (a.weight ? a.weight[j] : T(1));
@@ -251,22 +251,70 @@ double ce_row(const Rows<T>& r, const CeArgs<T>& a, int64_t i) {
 }
 
 template <class T>
-void cross_entropy_typed(const Rows<T>& r, CeArgs<T> a, T* loss_out) {
-  // torch's checks, before any work: every kept target is a class index
-  double wkept = 0;
-  for (int64_t i = 0; i < a.N; ++i) {
-    const int64_t t = a.target[i];
-    if (t == a.p.ignore_index) continue;
-    if (t < 0 || t >= a.C) fail(ErrorKind::Index, "cross_entropy: Target ", t, " is out of bounds.");
-    wkept += a.weight ? double(a.weight[t]) : 1.0;
+T upstream_scale(const CeArgs<T>& a, int64_t i) {
+  const T up = a.grad_output ? (a.p.reduction == Reduction::None ? a.grad_output[i] : a.grad_output[0]) : T(1);
+  return T(double(up) / a.norm);
+}
+
+// nll_loss: loss -w_t x_t; gradient -w_t at t, 0 elsewhere.
+template <class T>
+double nll_row(const CeArgs<T>& a, int64_t i) {
+  T* g = a.grad ? a.grad + i * a.C : nullptr;
+  if (g) std::fill(g, g + a.C, T(0));
+  const int64_t t = a.target[i];
+  if (t == a.p.ignore_index) return 0.0;
+  const T wt = a.weight ? a.weight[t] : T(1);
+  if (g) g[t] = -upstream_scale(a, i) * wt;
+  return -double(wt) * double(a.x[i * a.C + t]);
+}
+
+// Class probabilities y (smoothed: y' = (1 - eps) y + eps / C): loss = sum_j w_j y'_j (lse - x_j)
+// = lse * Sw - Swx; gradient scale * (p_j Sw - w_j y'_j), p_j = exp(x_j - lse).
+template <class T>
+double probs_row(const Rows<T>& r, const CeArgs<T>& a, int64_t i) {
+  const T* x = a.x + i * a.C;
+  const T* y = a.probs + i * a.C;
+  T* g = a.grad ? a.grad + i * a.C : nullptr;
+  const T eps = T(a.p.label_smoothing), keep = T(1) - eps, spread = eps / T(a.C);
+  const T m = r.max(x, a.C);
+  const T s = r.exp_sum(x, m, g, a.C);  // g holds exp(x - m) for now
+  const T lse = m + std::log(s);
+  double sw = 0, swx = 0;
+  for (int64_t j = 0; j < a.C; ++j) {
+    const double wy = double(a.weight ? a.weight[j] : T(1)) * double(y[j] * keep + spread);
+    sw += wy;
+    swx += wy * double(x[j]);
   }
-  a.norm = a.p.reduction == Reduction::Mean ? wkept : 1.0;
+  if (g) {
+    const T scale = upstream_scale(a, i);
+    const T coef = scale * T(sw) / s;
+    for (int64_t j = 0; j < a.C; ++j) g[j] = g[j] * coef - scale * (a.weight ? a.weight[j] : T(1)) * (y[j] * keep + spread);
+  }
+  return double(lse) * sw - swx;
+}
+
+template <class T>
+void cross_entropy_typed(const Rows<T>& r, CeArgs<T> a, T* loss_out) {
+  if (a.p.form == CeForm::Probs) {
+    a.norm = a.p.reduction == Reduction::Mean ? double(a.N) : 1.0;
+  } else {  // torch's checks, before any work: every kept target is a class index
+    double wkept = 0;
+    for (int64_t i = 0; i < a.N; ++i) {
+      const int64_t t = a.target[i];
+      if (t == a.p.ignore_index) continue;
+      if (t < 0 || t >= a.C)
+        fail(ErrorKind::Index, a.p.form == CeForm::Nll ? "nll_loss" : "cross_entropy", ": Target ", t, " is out of bounds.");
+      wkept += a.weight ? double(a.weight[t]) : 1.0;
+    }
+    a.norm = a.p.reduction == Reduction::Mean ? wkept : 1.0;
+  }
   const int64_t grain = rows_per_chunk(a.C), chunks = (a.N + grain - 1) / grain;
   std::vector<double> parts(size_t(std::max<int64_t>(chunks, 1)), 0.0);
   parallel_for(a.N, grain, [&](int64_t b, int64_t e) {
     double sum = 0;
     for (int64_t i = b; i < e; ++i) {
-      const double l = ce_row(r, a, i);
+      const double l = a.p.form == CeForm::Indices ? ce_row(r, a, i) : a.p.form == CeForm::Nll ? nll_row(a, i)
+                                                                                             : probs_row(r, a, i);
       if (a.loss) a.loss[i] = T(l);
       sum += l;
     }
@@ -315,18 +363,26 @@ void softmax_backward(const ArrayView& gy, const ArrayView& y, const ArrayView& 
   else softmax_backward_typed<double>(gy, y, gx, l, log, k);
 }
 
-std::pair<int64_t, int64_t> check_cross_entropy(const ArrayView& x, const int64_t* target, const ArrayView* weight,
-                                                const ArrayView& loss, const ArrayView* grad,
+std::pair<int64_t, int64_t> check_cross_entropy(const ArrayView& x, const int64_t* target, const ArrayView* probs,
+                                                const ArrayView* weight, const ArrayView& loss, const ArrayView* grad,
                                                 const ArrayView* grad_output, const CrossEntropyParams& p,
                                                 DeviceType device) {
-  const char* op = "cross_entropy";
+  const char* op = p.form == CeForm::Nll ? "nll_loss" : "cross_entropy";
   check_contiguous_on(x, device, op, "input");
   if (x.shape.size() != 2) fail(ErrorKind::Runtime, op, ": input must be 2-d (N, C), got ", x.describe());
   const int64_t N = x.shape[0], C = x.shape[1];
   if (C == 0 && N > 0) fail(ErrorKind::Runtime, op, ": input has no classes (", x.describe(), ")");
   if (!(p.label_smoothing >= 0.0 && p.label_smoothing <= 1.0))
     fail(ErrorKind::Runtime, op, ": label_smoothing must be between 0.0 and 1.0. Got: ", p.label_smoothing);
-  if (N > 0 && !target) fail(ErrorKind::Value, op, ": target is null");
+  if (p.form == CeForm::Nll && p.label_smoothing != 0.0) fail(ErrorKind::Value, op, ": no label smoothing");
+  if (p.form == CeForm::Probs) {
+    if (!probs) fail(ErrorKind::Value, op, ": the class probabilities are missing");
+    check_contiguous_on(*probs, device, op, "target");
+    check_same_device(x, "input", *probs, "target", op);
+    check_same_shape_dtype(x, "input", *probs, "target", op);
+  } else if (N > 0 && !target) {
+    fail(ErrorKind::Value, op, ": target is null");
+  }
   auto check_vec = [&](const ArrayView& v, int64_t n, const char* arg) {
     check_contiguous_on(v, device, op, arg);
     check_same_device(x, "input", v, arg, op);
@@ -349,20 +405,20 @@ std::pair<int64_t, int64_t> check_cross_entropy(const ArrayView& x, const int64_
   return {N, C};
 }
 
-void cross_entropy(const ArrayView& x, const int64_t* target, const ArrayView* weight, const ArrayView& loss,
-                   const ArrayView* grad, const ArrayView* grad_output, const CrossEntropyParams& p,
-                   const std::string& kernel) {
+void cross_entropy(const ArrayView& x, const int64_t* target, const ArrayView* probs, const ArrayView* weight,
+                   const ArrayView& loss, const ArrayView* grad, const ArrayView* grad_output,
+                   const CrossEntropyParams& p, const std::string& kernel) {
   const char* op = "cross_entropy";
-  const auto [N, C] = check_cross_entropy(x, target, weight, loss, grad, grad_output, p, DeviceType::CPU);
+  const auto [N, C] = check_cross_entropy(x, target, probs, weight, loss, grad, grad_output, p, DeviceType::CPU);
   const SoftmaxKernels* k = pick_rows(kernel, x.dtype, op);
   const bool none = p.reduction == Reduction::None;
   if (x.dtype == DType::Float32) {
-    CeArgs<float> a{x.as<const float>(), target, weight ? weight->as<const float>() : nullptr,
+    CeArgs<float> a{x.as<const float>(), target, probs ? probs->as<const float>() : nullptr, weight ? weight->as<const float>() : nullptr,
                     none ? loss.as<float>() : nullptr, grad ? grad->as<float>() : nullptr,
                     grad_output ? grad_output->as<const float>() : nullptr, N, C, p, 1.0};
     cross_entropy_typed(Rows<float>{k}, a, loss.as<float>());
   } else {
-    CeArgs<double> a{x.as<const double>(), target, weight ? weight->as<const double>() : nullptr,
+    CeArgs<double> a{x.as<const double>(), target, probs ? probs->as<const double>() : nullptr, weight ? weight->as<const double>() : nullptr,
                      none ? loss.as<double>() : nullptr, grad ? grad->as<double>() : nullptr,
                      grad_output ? grad_output->as<const double>() : nullptr, N, C, p, 1.0};
     cross_entropy_typed(Rows<double>{}, a, loss.as<double>());

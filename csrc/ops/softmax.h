@@ -29,24 +29,33 @@ SoftmaxLayout check_softmax_backward(const ArrayView& gy, const ArrayView& y, co
 
 enum class Reduction : int { None = 0, Mean = 1, Sum = 2 };
 
+// What cross_entropy's input and target are:
+//   Indices  logits x against class indices            torch.nn.functional.cross_entropy
+//   Nll      log-probabilities x against class indices  torch.nn.functional.nll_loss (no label smoothing)
+//   Probs    logits x against class probabilities (x's shape; label smoothing mixes in eps / C)
+enum class CeForm : int { Indices = 0, Nll = 1, Probs = 2 };
+
 struct CrossEntropyParams {
   int64_t ignore_index = -100;
   double label_smoothing = 0.0;
   Reduction reduction = Reduction::Mean;
+  CeForm form = CeForm::Indices;
 };
 
-// Cross-entropy of logits x (N, C) against class indices target[0..N) (int64; ignore_index rows count
-// nothing), with optional class weights (C), as torch.nn.functional.cross_entropy:
-//   loss: (N) for Reduction::None, else a 1-element array (the mean over the weights of the rows kept, or the sum).
+// Cross-entropy of x (N, C) as torch.nn.functional.cross_entropy / nll_loss, per p.form, with optional class
+// weights (C). Indices / Nll: target[0..N) int64 class indices (ignore_index rows count nothing; probs null).
+// Probs: probs (N, C) of x's dtype (target null).
+//   loss: (N) for Reduction::None, else a 1-element array: the sum, or the mean (Indices / Nll: over the weights
+//         of the rows kept; Probs: over N).
 //   grad: null, or x's shape: the gradient of the loss for an upstream gradient grad_output (null: 1; one
 //         value for mean/sum, N values for none), computed in the same pass over each row.
-// Raises Index errors for targets outside [0, C) other than ignore_index.
-void cross_entropy(const ArrayView& x, const int64_t* target, const ArrayView* weight, const ArrayView& loss,
-                   const ArrayView* grad, const ArrayView* grad_output, const CrossEntropyParams& p,
-                   const std::string& kernel = "");
-// cross_entropy's checks of everything but the targets' values, for arrays on `device`; returns (N, C).
-std::pair<int64_t, int64_t> check_cross_entropy(const ArrayView& x, const int64_t* target, const ArrayView* weight,
-                                                const ArrayView& loss, const ArrayView* grad,
+// Raises Index errors for class indices outside [0, C) other than ignore_index.
+void cross_entropy(const ArrayView& x, const int64_t* target, const ArrayView* probs, const ArrayView* weight,
+                   const ArrayView& loss, const ArrayView* grad, const ArrayView* grad_output,
+                   const CrossEntropyParams& p, const std::string& kernel = "");
+// cross_entropy's checks of everything but the class indices' values, for arrays on `device`; returns (N, C).
+std::pair<int64_t, int64_t> check_cross_entropy(const ArrayView& x, const int64_t* target, const ArrayView* probs,
+                                                const ArrayView* weight, const ArrayView& loss, const ArrayView* grad,
                                                 const ArrayView* grad_output, const CrossEntropyParams& p,
                                                 DeviceType device);
 

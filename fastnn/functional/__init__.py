@@ -14,11 +14,11 @@ from ._linear import linear  # noqa: E402
 from ._loss import (binary_cross_entropy, binary_cross_entropy_with_logits, huber_loss, l1_loss, mse_loss,  # noqa: E402
                     smooth_l1_loss)
 from ._pool import avg_pool2d, max_pool2d  # noqa: E402
-from ._softmax import cross_entropy, log_softmax, softmax  # noqa: E402
+from ._softmax import cross_entropy, log_softmax, nll_loss, softmax  # noqa: E402
 
 __getattr__, __dir__, __all__ = forward_namespace(
     __name__, _torch.nn.functional,
     own=["relu", "relu_", "leaky_relu", "leaky_relu_", "elu", "elu_", "sigmoid", "tanh", "gelu", "silu", "hardtanh",
          "hardtanh_", "softplus", "linear", "conv2d", "max_pool2d", "avg_pool2d", "softmax", "log_softmax",
-         "cross_entropy", "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "binary_cross_entropy",
+         "cross_entropy", "nll_loss", "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "binary_cross_entropy",
          "binary_cross_entropy_with_logits", "dropout"])

@@ -97,19 +97,64 @@ class _CrossEntropy(torch.autograd.Function):
         return grad * g, None, None, None, None, None
 
 
+def _target_ok(target, input, probs_allowed):
+    """Class indices (int64), or (probs_allowed) class probabilities of the input's shape and dtype that need no
+    gradient, on the input's device."""
+    if type(target) is not torch.Tensor or target.device != input.device:
+        return False
+    if target.dtype == torch.int64:
+        return True
+    return probs_allowed and target.dtype == input.dtype and target.shape == input.shape and not target.requires_grad
+
+
+def _weight_ok(weight, input):
+    return weight is None or (_ours(weight) and weight.dtype == input.dtype and not weight.requires_grad
+                              and weight.device == input.device)
+
+
 def cross_entropy(input: torch.Tensor, target: torch.Tensor, weight: Optional[torch.Tensor] = None,
                   size_average: Optional[bool] = None, ignore_index: int = -100, reduce: Optional[bool] = None,
                   reduction: str = "mean", label_smoothing: float = 0.0) -> torch.Tensor:
-    """torch.nn.functional.cross_entropy on fastnn's fused kernel (class-index targets)."""
+    """torch.nn.functional.cross_entropy on fastnn's fused kernel (class-index or class-probability targets)."""
     if size_average is not None or reduce is not None:
         reduction = torch.nn._reduction.legacy_get_string(size_average, reduce)
     ours = (isinstance(input, torch.Tensor) and isinstance(target, torch.Tensor) and _ours(input)
-            and target.dtype == torch.int64 and type(target) is torch.Tensor and target.device == input.device
-            and (weight is None or (_ours(weight) and weight.dtype == input.dtype and not weight.requires_grad
-                                    and weight.device == input.device)))
+            and _target_ok(target, input, probs_allowed=True) and _weight_ok(weight, input))
     if not ours:
         return _F.cross_entropy(input, target, weight, ignore_index=ignore_index, reduction=reduction,
                                 label_smoothing=label_smoothing)
     if torch.is_grad_enabled() and input.requires_grad:
         return _CrossEntropy.apply(input, target, weight, ignore_index, reduction, label_smoothing)
     return ops.cross_entropy(input, target, weight, ignore_index, reduction, label_smoothing)
+
+
+class _NllLoss(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x, target, weight, ignore_index, reduction):
+        ctx.save_for_backward(x, target, weight)
+        ctx.args = (ignore_index, reduction)
+        return ops.nll_loss(x, target, weight, ignore_index, reduction)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, target, weight = ctx.saved_tensors
+        ignore_index, reduction = ctx.args
+        if torch.is_grad_enabled():  # create_graph: through torch's function on the saved input
+            loss = _F.nll_loss(x, target, weight, ignore_index=ignore_index, reduction=reduction)
+            return torch.autograd.grad(loss, x, g, create_graph=True)[0], None, None, None, None
+        return ops.nll_loss_backward(g.contiguous(), x, target, weight, ignore_index, reduction), None, None, None, None
+
+
+def nll_loss(input: torch.Tensor, target: torch.Tensor, weight: Optional[torch.Tensor] = None,
+             size_average: Optional[bool] = None, ignore_index: int = -100, reduce: Optional[bool] = None,
+             reduction: str = "mean") -> torch.Tensor:
+    """torch.nn.functional.nll_loss on fastnn's kernel (the gradient: -weight[t] at each row's target)."""
+    if size_average is not None or reduce is not None:
+        reduction = torch.nn._reduction.legacy_get_string(size_average, reduce)
+    ours = (isinstance(input, torch.Tensor) and isinstance(target, torch.Tensor) and _ours(input)
+            and _target_ok(target, input, probs_allowed=False) and _weight_ok(weight, input))
+    if not ours:
+        return _F.nll_loss(input, target, weight, ignore_index=ignore_index, reduction=reduction)
+    if torch.is_grad_enabled() and input.requires_grad:
+        return _NllLoss.apply(input, target, weight, ignore_index, reduction)
+    return ops.nll_loss(input, target, weight, ignore_index, reduction)

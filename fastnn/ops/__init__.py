@@ -15,7 +15,7 @@ from .loss import (binary_cross_entropy, binary_cross_entropy_backward, binary_c
 from .linalg import linear, linear_backward, matmul
 from .pool import avg_pool2d, avg_pool2d_backward, max_pool2d, max_pool2d_backward
 from .softmax import (cross_entropy, cross_entropy_backward, cross_entropy_with_grad, log_softmax, log_softmax_backward,
-                      softmax, softmax_backward)
+                      nll_loss, nll_loss_backward, softmax, softmax_backward)
 
 __all__ = ["relu", "relu_", "relu_backward", "leaky_relu", "leaky_relu_", "leaky_relu_backward", "elu", "elu_",
            "elu_backward", "sigmoid", "sigmoid_", "sigmoid_backward", "tanh", "tanh_", "tanh_backward", "gelu",
@@ -23,7 +23,7 @@ __all__ = ["relu", "relu_", "relu_backward", "leaky_relu", "leaky_relu_", "leaky
            "softplus_backward", "matmul", "linear", "linear_backward", "conv2d", "conv2d_backward",
            "max_pool2d", "max_pool2d_backward", "avg_pool2d", "avg_pool2d_backward", "softmax", "log_softmax",
            "softmax_backward", "log_softmax_backward", "cross_entropy", "cross_entropy_backward",
-           "cross_entropy_with_grad", "mse_loss", "mse_loss_backward", "l1_loss", "l1_loss_backward", "smooth_l1_loss",
+           "cross_entropy_with_grad", "nll_loss", "nll_loss_backward", "mse_loss", "mse_loss_backward", "l1_loss", "l1_loss_backward", "smooth_l1_loss",
            "smooth_l1_loss_backward", "huber_loss", "huber_loss_backward", "binary_cross_entropy",
            "binary_cross_entropy_backward", "binary_cross_entropy_with_logits",
            "binary_cross_entropy_with_logits_backward", "dropout", "dropout_backward"]

@@ -65,6 +65,9 @@ def log_softmax_backward(grad_output, output, dim, *, out=None, kernel: str | No
 
 # ------------------------------------------------------------------------------------------ cross-entropy
 
+_FORMS = {"indices": 0, "nll": 1, "probs": 2}
+
+
 def _target(op, target, x):
     """The class indices as a C-contiguous int64 array of x's kind, and its address."""
     if isinstance(x, np.ndarray):
@@ -83,42 +86,61 @@ def _target(op, target, x):
     return t, t.data_ptr() if t.numel() else 0
 
 
-def _ce_operands(op, input, target, weight, reduction, label_smoothing):
-    """(x as (rows, C), target, weight, reduction code, a function that puts (rows, C) results back in input's
-    layout, the shape of a per-element loss)."""
+def _is_float_array(t) -> bool:
+    if isinstance(t, np.ndarray):
+        return t.dtype.kind == "f"
+    torch = sys.modules.get("torch")
+    return torch is not None and isinstance(t, torch.Tensor) and t.is_floating_point()
+
+
+def _ce_operands(op, input, target, weight, reduction, label_smoothing, nll=False):
+    """(x as (rows, C), target (indices: int64 (rows,), probabilities: (rows, C)), its address (indices), weight,
+    reduction code, form code, a function that puts (rows, C) results back in input's layout, the shape of a
+    per-row loss)."""
     x = io.as_input(op, "input", input)
     if reduction not in _REDUCTIONS:
         raise ValueError(f"{op}: {reduction!r} is not a valid value for reduction")
     if not isinstance(label_smoothing, (int, float)) or isinstance(label_smoothing, bool):
         raise TypeError(f"{op}: 'label_smoothing' must be a float, got {type(label_smoothing).__name__}")
-    t, _ = _target(op, target, x)
+    probs = not nll and _is_float_array(target)
     if x.ndim == 0:
         raise ValueError(f"{op}: input must have at least 1 dimension (C,), got a 0-d array")
-    if x.ndim == 1:  # unbatched (C,) with a 0-d target
-        if t.ndim != 0:
-            raise ValueError(f"{op}: an unbatched input (C,) takes a 0-d target, got shape {tuple(t.shape)}")
-        rows_shape = ()
-    else:
-        want = (x.shape[0], *x.shape[2:])
-        if tuple(t.shape) != want:
-            raise ValueError(f"{op}: Expected target of shape {want} for input of shape {tuple(x.shape)}, got "
+    if probs:
+        t = io.as_input(op, "target", target)
+        io.check_compatible(op, "target", t, x, "input")
+        if tuple(t.shape) != tuple(x.shape):
+            raise ValueError(f"{op}: class-probability targets must have the input's shape {tuple(x.shape)}, got "
                              f"{tuple(t.shape)}")
-        rows_shape = want
+    else:
+        t, _ = _target(op, target, x)
+    rows_shape = () if x.ndim == 1 else (x.shape[0], *x.shape[2:])
+    if not probs:
+        if x.ndim == 1 and t.ndim != 0:  # unbatched (C,) with a 0-d target
+            raise ValueError(f"{op}: an unbatched input (C,) takes a 0-d target, got shape {tuple(t.shape)}")
+        if x.ndim > 1 and tuple(t.shape) != rows_shape:
+            raise ValueError(f"{op}: Expected target of shape {rows_shape} for input of shape {tuple(x.shape)}, got "
+                             f"{tuple(t.shape)}")
     C = x.shape[0] if x.ndim == 1 else x.shape[1]
     if x.ndim > 2:  # (N, C, d...) -> (N * d..., C)
         perm = (0, *range(2, x.ndim), 1)
-        x2 = x.transpose(perm) if isinstance(x, np.ndarray) else x.permute(perm)
-        x2 = io.as_input(op, "input", x2.reshape(-1, C))
         back_shape = tuple(x.shape[i] for i in perm)
         inv = tuple(np.argsort(perm))
+
+        def to_rows(a):
+            a = a.transpose(perm) if isinstance(a, np.ndarray) else a.permute(perm)
+            return io.as_input(op, "input", a.reshape(-1, C))
 
         def restore(a):
             a = a.reshape(back_shape)
             return np.ascontiguousarray(a.transpose(inv)) if isinstance(a, np.ndarray) else a.permute(inv).contiguous()
     else:
-        x2 = x.reshape(-1, C)
+        to_rows = lambda a: a.reshape(-1, C)  # noqa: E731
         restore = lambda a: a.reshape(x.shape)  # noqa: E731
-    t2, tp = _target(op, t.reshape(-1), x)
+    x2 = to_rows(x)
+    if probs:
+        t2, tp = io.as_input(op, "target", to_rows(t)), 0
+    else:
+        t2, tp = _target(op, t.reshape(-1), x)
     w = None
     if weight is not None:
         w = io.as_input(op, "weight", weight)
@@ -126,11 +148,14 @@ def _ce_operands(op, input, target, weight, reduction, label_smoothing):
         if tuple(w.shape) != (C,):
             raise RuntimeError(f"{op}: weight tensor should be defined either for all {C} classes or no classes but "
                                f"got weight tensor of shape: {tuple(w.shape)}")
-    return x2, t2, tp, w, _REDUCTIONS[reduction], restore, rows_shape
+    form = _FORMS["nll" if nll else "probs" if probs else "indices"]
+    return x2, t2, tp, w, _REDUCTIONS[reduction], form, restore, rows_shape
 
 
-def _ce_call(op, input, target, weight, ignore_index, reduction, label_smoothing, grad_output, want_grad, kernel):
-    x2, t2, tp, w, red, restore, rows_shape = _ce_operands(op, input, target, weight, reduction, label_smoothing)
+def _ce_call(op, input, target, weight, ignore_index, reduction, label_smoothing, grad_output, want_grad, kernel,
+             nll=False):
+    x2, t2, tp, w, red, form, restore, rows_shape = _ce_operands(op, input, target, weight, reduction,
+                                                                 label_smoothing, nll)
     loss = io.empty(x2, (x2.shape[0],) if red == 0 else (1,))
     grad = io.empty(x2, tuple(x2.shape)) if want_grad else None
     go = None
@@ -138,8 +163,9 @@ def _ce_call(op, input, target, weight, ignore_index, reduction, label_smoothing
         go = io.as_input(op, "grad_output", grad_output)
         io.check_compatible(op, "grad_output", go, x2, "input")
         go = go.reshape(-1)
-    io.call(op, "cross_entropy", (x2, w, loss, grad, go), kernel,
-            (tp, int(ignore_index), float(label_smoothing), red))
+    probs = t2 if form == _FORMS["probs"] else None
+    io.call(op, "cross_entropy", (x2, w, loss, grad, go, probs), kernel,
+            (tp, int(ignore_index), float(label_smoothing), red, form))
     del t2  # kept alive until the call returned: the kernel read it through its address
     loss = loss.reshape(rows_shape) if red == 0 else loss.reshape(())
     return loss, (restore(grad) if want_grad else None)
@@ -147,9 +173,9 @@ def _ce_call(op, input, target, weight, ignore_index, reduction, label_smoothing
 
 def cross_entropy(input, target, weight=None, ignore_index: int = -100, reduction: str = "mean",
                   label_smoothing: float = 0.0, *, kernel: str | None = None):
-    """torch.nn.functional.cross_entropy with class-index targets: log-softmax and the negative log-likelihood
-    in one pass over each row. input ``(N, C)``, ``(C,)`` or ``(N, C, d...)``; target int64 ``(N,)``, ``()``
-    or ``(N, d...)``."""
+    """torch.nn.functional.cross_entropy: log-softmax and the negative log-likelihood in one pass over each row.
+    input ``(N, C)``, ``(C,)`` or ``(N, C, d...)``; target: class indices, int64 ``(N,)``, ``()`` or ``(N, d...)``,
+    or class probabilities of the input's shape and dtype (then 'mean' divides by the rows, not the weights)."""
     return _ce_call("fastnn.ops.cross_entropy", input, target, weight, ignore_index, reduction, label_smoothing,
                     None, False, kernel)[0]
 
@@ -177,8 +203,24 @@ def cross_entropy_with_grad(input, target, weight=None, ignore_index: int = -100
         red = _REDUCTIONS[reduction]
         loss = torch.empty(input.shape[0] if red == 0 else 1, dtype=input.dtype)
         grad = torch.empty_like(input)
-        _C.cross_entropy(io.view(input), None, io.view(loss), io.view(grad), None,
-                         target.data_ptr() if target.numel() else 0, int(ignore_index), label_smoothing, red, "")
+        _C.cross_entropy(io.view(input), None, io.view(loss), io.view(grad), None, None,
+                         target.data_ptr() if target.numel() else 0, int(ignore_index), label_smoothing, red, 0, "")
         return (loss if red == 0 else loss.reshape(())), grad
     return _ce_call("fastnn.ops.cross_entropy", input, target, weight, ignore_index, reduction, label_smoothing,
                     None, True, kernel)
+
+
+def nll_loss(input, target, weight=None, ignore_index: int = -100, reduction: str = "mean", *,
+             kernel: str | None = None):
+    """torch.nn.functional.nll_loss: ``-weight[t] * input[t]`` per row (input: log-probabilities ``(N, C)``,
+    ``(C,)`` or ``(N, C, d...)``; target int64 class indices), 'mean' over the kept rows' weights."""
+    return _ce_call("fastnn.ops.nll_loss", input, target, weight, ignore_index, reduction, 0.0, None, False, kernel,
+                    nll=True)[0]
+
+
+def nll_loss_backward(grad_output, input, target, weight=None, ignore_index: int = -100, reduction: str = "mean",
+                      *, kernel: str | None = None):
+    """Gradient of :func:`nll_loss` with respect to ``input``: ``-weight[t] * grad_output`` (over the mean's
+    divisor) at each row's target, 0 elsewhere."""
+    return _ce_call("fastnn.ops.nll_loss_backward", input, target, weight, ignore_index, reduction, 0.0, grad_output,
+                    True, kernel, nll=True)[1]

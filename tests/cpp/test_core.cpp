@@ -486,7 +486,7 @@ void test_softmax_exact_buffers() {
     std::vector<float> loss(size_t(red == 0 ? N : 1)), grad(size_t(N * C));
     const auto xv = view2d(x.data(), DType::Float32, N, C), gv = view2d(grad.data(), DType::Float32, N, C);
     const auto wv = view1d(w.data(), DType::Float32, C), lv = view1d(loss.data(), DType::Float32, int64_t(loss.size()));
-    fastnn::cross_entropy(xv, target, &wv, lv, &gv, nullptr, p);
+    fastnn::cross_entropy(xv, target, nullptr, &wv, lv, &gv, nullptr, p);
     // double reference: loss_i = (1 - e) w_t (lse - x_t) + (e / C) sum_j w_j (lse - x_j); mean over kept weights
     double total = 0, wkept = 0;
     std::vector<double> ref(size_t(N), 0.0);
@@ -513,9 +513,34 @@ void test_softmax_exact_buffers() {
   std::vector<float> xs(size_t(N * C), 0.f), loss(1);
   const int64_t bad[N] = {0, 1, 13, 2, 3};
   CHECK(throws_kind(fastnn::ErrorKind::Index, [&] {
-          fastnn::cross_entropy(view2d(xs.data(), DType::Float32, N, C), bad, nullptr,
+          fastnn::cross_entropy(view2d(xs.data(), DType::Float32, N, C), bad, nullptr, nullptr,
                                 view1d(loss.data(), DType::Float32, 1), nullptr, nullptr, fastnn::CrossEntropyParams{});
         }), "target out of range");
+  // The other forms against the class-index form: one-hot probabilities (Probs) and log_softmax's output
+  // (Nll) give the same per-row losses and gradients (exact-size buffers: the sanitizer build checks reads).
+  {
+    const int64_t kept[N] = {0, 12, 5, 7, 3};
+    std::vector<float> onehot(size_t(N * C), 0.f), logp(size_t(N * C)), l_ref(N), l_got(N), g_ref(size_t(N * C)),
+        g_got(size_t(N * C));
+    for (int64_t i = 0; i < N; ++i) onehot[size_t(i * C + kept[i])] = 1.f;
+    const auto xv = view2d(x.data(), DType::Float32, N, C), gref = view2d(g_ref.data(), DType::Float32, N, C),
+               ggot = view2d(g_got.data(), DType::Float32, N, C), lref = view1d(l_ref.data(), DType::Float32, N),
+               lgot = view1d(l_got.data(), DType::Float32, N), pv = view2d(onehot.data(), DType::Float32, N, C),
+               lp = view2d(logp.data(), DType::Float32, N, C);
+    fastnn::CrossEntropyParams p{-100, 0.0, fastnn::Reduction::None, fastnn::CeForm::Indices};
+    fastnn::cross_entropy(xv, kept, nullptr, nullptr, lref, &gref, nullptr, p);
+    p.form = fastnn::CeForm::Probs;
+    fastnn::cross_entropy(xv, nullptr, &pv, nullptr, lgot, &ggot, nullptr, p);
+    for (int64_t i = 0; i < N * C; ++i) CHECK(std::fabs(g_got[size_t(i)] - g_ref[size_t(i)]) <= 1e-6f, "probs grad ", i);
+    for (int64_t i = 0; i < N; ++i) CHECK(std::fabs(l_got[size_t(i)] - l_ref[size_t(i)]) <= 1e-5f, "probs loss ", i);
+    fastnn::softmax(xv, lp, 1, true);
+    p.form = fastnn::CeForm::Nll;
+    fastnn::cross_entropy(lp, kept, nullptr, nullptr, lgot, &ggot, nullptr, p);
+    for (int64_t i = 0; i < N; ++i) CHECK(std::fabs(l_got[size_t(i)] - l_ref[size_t(i)]) <= 1e-5f, "nll loss ", i);
+    for (int64_t i = 0; i < N * C; ++i)
+      CHECK(g_got[size_t(i)] == (i % C == kept[i / C] ? -1.f : 0.f), "nll grad ", i);
+    checked += 2;
+  }
   std::printf("softmax: %d row/loss cases checked\n", checked);
 }
 
