@@ -78,9 +78,8 @@ def cases() -> list[Case]:
 
             out += [
                 Case("activation", f"{act} fwd (new out)", label, n, new_out, bytes=8 * n, quick=quick,
-                     napkin=f"{n} elements x 8 B (read x, write y)", variant=_variant(4 * n), devices=("cpu",)),
+                     napkin=f"{n} elements x 8 B (read x, write y)", variant=_variant(4 * n)),
                 Case("activation", f"{act} bwd (new out)", label, n, backward, bytes=12 * n, quick=False,
-                     napkin=f"{n} elements x 12 B (read dy and the saved operand, write dx)", variant=_variant(4 * n),
-                     devices=("cpu",)),
+                     napkin=f"{n} elements x 12 B (read dy and the saved operand, write dx)", variant=_variant(4 * n)),
             ]
     return out

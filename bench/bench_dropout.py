@@ -33,6 +33,6 @@ def cases() -> list[Case]:
             return {"fastnn": lambda: run(F.dropout), "torch": lambda: run(torch.nn.functional.dropout)}
 
         out.append(Case("dropout", "dropout fwd+bwd (autograd)", label, n, setup, bytes=16 * n, quick=False,
-                        napkin=f"{n} elements x ~16 B (x, y, dy, dx and 2 bits of mask)", devices=("cpu",),
+                        napkin=f"{n} elements x ~16 B (x, y, dy, dx and 2 bits of mask)",
                         variant=lambda: "portable (splitmix64 counter stream)"))
     return out

@@ -45,6 +45,6 @@ def cases() -> list[Case]:
                 return {"fastnn": lambda: run(getattr(F, name)), "torch": lambda: run(getattr(torch.nn.functional, name))}
 
             out.append(Case("loss", f"{name} fwd+bwd (autograd)", label, n, setup, bytes=20 * n,
-                            quick=name == "mse_loss" and label == "16M", variant=_variant, devices=("cpu",),
+                            quick=name == "mse_loss" and label == "16M", variant=_variant,
                             napkin=f"{n} elements x 20 B (fwd reads x, y; bwd reads x, y, writes dx)"))
     return out

@@ -5,7 +5,9 @@ Napkin math: softmax reads x and writes y (8 B/elem) with an exp per element; it
 and writes dx (12 B/elem). cross-entropy fwd+bwd (autograd): fastnn reads x once and writes the gradient
 for an upstream 1 in the forward (8 B/elem), then scales it into dx (8 B/elem): 16 B/elem; torch writes
 the log-softmax and builds the gradient in two more passes. Rated in GB/s of that napkin traffic.
-CUDA: not yet (these cases run on the CPU only).
+With class-probability targets the forward also reads the targets (+4 B/elem). nll_loss fwd+bwd reads one
+value per row and writes the (mostly zero) gradient: 4 B/elem. The same cases run on CUDA when a GPU is
+present.
 """
 from __future__ import annotations
 
@@ -59,12 +61,42 @@ def cases() -> list[Case]:
 
             return {"fastnn": lambda: run(F.cross_entropy), "torch": lambda: run(torch.nn.functional.cross_entropy)}
 
+        def ce_probs(device, n=n, c=c):
+            import torch
+
+            import fastnn.functional as F
+            x = torch.randn(n, c, device=device, requires_grad=True)
+            y = torch.softmax(torch.randn(n, c, device=device), 1)
+
+            def run(fn):
+                x.grad = None
+                fn(x, y, label_smoothing=0.1).backward()
+
+            return {"fastnn": lambda: run(F.cross_entropy), "torch": lambda: run(torch.nn.functional.cross_entropy)}
+
+        def nll(device, n=n, c=c):
+            import torch
+
+            import fastnn.functional as F
+            x = torch.log_softmax(torch.randn(n, c, device=device), 1).requires_grad_()
+            t = torch.randint(0, c, (n,), device=device)
+
+            def run(fn):
+                x.grad = None
+                fn(x, t).backward()
+
+            return {"fastnn": lambda: run(F.nll_loss), "torch": lambda: run(torch.nn.functional.nll_loss)}
+
         out += [
             Case("softmax", "softmax fwd", label, elems, fwd, bytes=8 * elems, quick=quick, variant=_variant,
-                 napkin=f"{elems} elements x 8 B (read x, write y), one exp each", devices=("cpu",)),
+                 napkin=f"{elems} elements x 8 B (read x, write y), one exp each"),
             Case("softmax", "log_softmax fwd+bwd (autograd)", label, elems, log_fwd_bwd, bytes=20 * elems,
-                 variant=_variant, napkin=f"{elems} elements x 20 B (fwd 8, bwd 12)", devices=("cpu",)),
+                 variant=_variant, napkin=f"{elems} elements x 20 B (fwd 8, bwd 12)"),
             Case("softmax", "cross_entropy fwd+bwd (autograd)", label, elems, ce, bytes=16 * elems, quick=True,
-                 variant=_variant, napkin=f"{elems} elements x 16 B (fused fwd 8, scaling bwd 8)", devices=("cpu",)),
+                 variant=_variant, napkin=f"{elems} elements x 16 B (fused fwd 8, scaling bwd 8)"),
+            Case("softmax", "cross_entropy probs fwd+bwd (autograd)", label, elems, ce_probs, bytes=20 * elems,
+                 variant=_variant, napkin=f"{elems} elements x 20 B (fused fwd 12, scaling bwd 8)"),
+            Case("softmax", "nll_loss fwd+bwd (autograd)", label, elems, nll, bytes=4 * elems,
+                 napkin=f"{elems} elements x 4 B (the gradient's write)"),
         ]
     return out
