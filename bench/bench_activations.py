@@ -50,6 +50,22 @@ def _torch_backward(name, g, x, y):
             "softplus_backward": lambda: aten.softplus_backward(g, x, 1.0, 20.0)}[name]
 
 
+def _out_impls(act, x, a, b):
+    """fastnn.ops' forward into a and torch's aten .out overload into b (no allocation on either side)."""
+    import torch
+
+    aten, ops = torch.ops.aten, fastnn.ops
+    return {"leaky_relu": (lambda: ops.leaky_relu(x, 0.01, out=a), lambda: aten.leaky_relu.out(x, 0.01, out=b)),
+            "elu": (lambda: ops.elu(x, out=a), lambda: aten.elu.out(x, out=b)),
+            "sigmoid": (lambda: ops.sigmoid(x, out=a), lambda: aten.sigmoid.out(x, out=b)),
+            "tanh": (lambda: ops.tanh(x, out=a), lambda: aten.tanh.out(x, out=b)),
+            "gelu (erf)": (lambda: ops.gelu(x, out=a), lambda: aten.gelu.out(x, out=b)),
+            "gelu (tanh)": (lambda: ops.gelu(x, "tanh", out=a), lambda: aten.gelu.out(x, approximate="tanh", out=b)),
+            "silu": (lambda: ops.silu(x, out=a), lambda: aten.silu.out(x, out=b)),
+            "hardtanh": (lambda: ops.hardtanh(x, out=a), lambda: aten.hardtanh.out(x, out=b)),
+            "softplus": (lambda: ops.softplus(x, out=a), lambda: aten.softplus.out(x, out=b))}[act]
+
+
 def _variant(nbytes):
     return lambda: fastnn._C.selected_kernel("activation_f32") + (" (streaming stores)" if nbytes > fastnn.cpu_info()["llc_bytes"] else "")
 
@@ -70,6 +86,13 @@ def cases() -> list[Case]:
                 x = torch.randn(shape, device=device)
                 return {"fastnn": lambda: fwd(F)(x), "torch": lambda: fwd(torch.nn.functional)(x)}
 
+            def into_out(device, shape=shape, act=act):
+                import torch
+                x = torch.randn(shape, device=device)
+                a, b = torch.zeros(shape, device=device), torch.zeros(shape, device=device)
+                ours, theirs = _out_impls(act, x, a, b)
+                return {"fastnn": ours, "torch": theirs}
+
             def backward(device, shape=shape, fwd=fwd, bwd=bwd, torch_bwd=torch_bwd):
                 import torch
                 x, g = torch.randn(shape, device=device), torch.randn(shape, device=device)
@@ -78,6 +101,8 @@ def cases() -> list[Case]:
 
             out += [
                 Case("activation", f"{act} fwd (new out)", label, n, new_out, bytes=8 * n, quick=quick,
+                     napkin=f"{n} elements x 8 B (read x, write y)", variant=_variant(4 * n)),
+                Case("activation", f"{act} fwd (out=)", label, n, into_out, bytes=8 * n, quick=False,
                      napkin=f"{n} elements x 8 B (read x, write y)", variant=_variant(4 * n)),
                 Case("activation", f"{act} bwd (new out)", label, n, backward, bytes=12 * n, quick=False,
                      napkin=f"{n} elements x 12 B (read dy and the saved operand, write dx)", variant=_variant(4 * n)),

@@ -3,9 +3,10 @@ large classifier heads (4096x1000, 256x10000).
 
 Napkin math: softmax reads x and writes y (8 B/elem) with an exp per element; its backward reads dy and y
 and writes dx (12 B/elem). cross-entropy fwd+bwd (autograd): fastnn reads x once and writes the gradient
-for an upstream 1 in the forward (8 B/elem), then scales it into dx (8 B/elem): 16 B/elem; torch writes
-the log-softmax and builds the gradient in two more passes. Rated in GB/s of that napkin traffic.
-With class-probability targets the forward also reads the targets (+4 B/elem). nll_loss fwd+bwd reads one
+for an upstream 1 in the forward (8 B/elem); the backward hands that tensor over (scaled in place when the
+upstream gradient is not 1): 8 B/elem; torch writes the log-softmax and builds the gradient in two more
+passes. Rated in GB/s of that napkin traffic. With class-probability targets the forward also reads the
+targets (+4 B/elem). nll_loss fwd+bwd reads one
 value per row and writes the (mostly zero) gradient: 4 B/elem. The same cases run on CUDA when a GPU is
 present.
 """
@@ -92,10 +93,10 @@ def cases() -> list[Case]:
                  napkin=f"{elems} elements x 8 B (read x, write y), one exp each"),
             Case("softmax", "log_softmax fwd+bwd (autograd)", label, elems, log_fwd_bwd, bytes=20 * elems,
                  variant=_variant, napkin=f"{elems} elements x 20 B (fwd 8, bwd 12)"),
-            Case("softmax", "cross_entropy fwd+bwd (autograd)", label, elems, ce, bytes=16 * elems, quick=True,
-                 variant=_variant, napkin=f"{elems} elements x 16 B (fused fwd 8, scaling bwd 8)"),
-            Case("softmax", "cross_entropy probs fwd+bwd (autograd)", label, elems, ce_probs, bytes=20 * elems,
-                 variant=_variant, napkin=f"{elems} elements x 20 B (fused fwd 12, scaling bwd 8)"),
+            Case("softmax", "cross_entropy fwd+bwd (autograd)", label, elems, ce, bytes=8 * elems, quick=True,
+                 variant=_variant, napkin=f"{elems} elements x 8 B (fused fwd: read x, write the gradient)"),
+            Case("softmax", "cross_entropy probs fwd+bwd (autograd)", label, elems, ce_probs, bytes=12 * elems,
+                 variant=_variant, napkin=f"{elems} elements x 12 B (fused fwd: read x and y, write the gradient)"),
             Case("softmax", "nll_loss fwd+bwd (autograd)", label, elems, nll, bytes=4 * elems,
                  napkin=f"{elems} elements x 4 B (the gradient's write)"),
         ]

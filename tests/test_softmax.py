@@ -325,3 +325,20 @@ def test_nll_loss_shapes_gradcheck_module_and_errors():
     assert torch.isnan(F.nll_loss(torch.randn(3, 4), torch.full((3,), -100)))
     g = ops.nll_loss_backward(np.array(2.0), np.zeros((2, 3)), np.array([2, 0]))
     np.testing.assert_array_equal(g, [[0, 0, -1], [-1, 0, 0]])
+
+
+@pytest.mark.parametrize("reduction", ["mean", "none"])
+def test_cross_entropy_backward_twice_with_retain_graph(reduction):
+    # the first backward scales the forward's saved gradient in place; a second one must recompute it
+    x = torch.randn(9, 6, requires_grad=True)
+    t = torch.randint(0, 6, (9,))
+    loss = F.cross_entropy(x, t, reduction=reduction)
+    g = torch.rand(loss.shape) + 0.5
+    loss.backward(g, retain_graph=True)
+    first = x.grad.clone()
+    x.grad.zero_()  # in place, as optimizer.zero_grad(set_to_none=False) does
+    loss.backward(g * 2)
+    xr = x.detach().clone().requires_grad_()
+    TF.cross_entropy(xr, t, reduction=reduction).backward(g)
+    torch.testing.assert_close(first, xr.grad)
+    torch.testing.assert_close(x.grad, 2 * xr.grad)

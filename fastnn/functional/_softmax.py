@@ -80,21 +80,31 @@ class _CrossEntropy(torch.autograd.Function):
     @staticmethod
     def forward(ctx, x, target, weight, ignore_index, reduction, label_smoothing):
         loss, grad = ops.cross_entropy_with_grad(x, target, weight, ignore_index, reduction, label_smoothing)
-        ctx.save_for_backward(x, target, weight, grad)
+        ctx.save_for_backward(x, target, weight)
+        # An intermediate that only this node holds: the first backward takes it over and scales it in place
+        # (no second (N, C) tensor); a later backward (retain_graph=True) recomputes it from x.
+        ctx.grad = grad
         ctx.args = (ignore_index, reduction, label_smoothing)
         return loss
 
     @staticmethod
     def backward(ctx, g):
-        x, target, weight, grad = ctx.saved_tensors
+        x, target, weight = ctx.saved_tensors
         ignore_index, reduction, label_smoothing = ctx.args
         if torch.is_grad_enabled():  # create_graph: through torch's function on the saved input, differentiable again
             loss = _F.cross_entropy(x, target, weight, ignore_index=ignore_index, reduction=reduction,
                                     label_smoothing=label_smoothing)
             return torch.autograd.grad(loss, x, g, create_graph=True)[0], None, None, None, None, None
+        grad, ctx.grad = ctx.grad, None
+        if grad is None:
+            grad = ops.cross_entropy_backward(g.contiguous(), x, target, weight, ignore_index, reduction,
+                                              label_smoothing)
+            return grad, None, None, None, None, None
         if reduction == "none" and x.dim() > 1:
             g = g.unsqueeze(1)  # (N, d...) -> (N, 1, d...): one scale per row of classes
-        return grad * g, None, None, None, None, None
+        if not (g.dim() == 0 and g.is_cpu and g.item() == 1.0):  # (loss.backward() of a mean: nothing to scale)
+            grad.mul_(g)
+        return grad, None, None, None, None, None
 
 
 def _target_ok(target, input, probs_allowed):
