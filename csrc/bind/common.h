@@ -98,13 +98,25 @@ inline void register_error_translator() {
   });
 }
 
-// For the test that proves kernels run without the GIL: whether the last kernel call still held it.
 // An optional array argument: None gives no array (and a null view).
 inline std::unique_ptr<BoundArray> optional_array(py::handle h) {
   return h.is_none() ? nullptr : std::make_unique<BoundArray>(h);
 }
 inline const ArrayView* view_or_null(const std::unique_ptr<BoundArray>& a) { return a ? &a->view() : nullptr; }
 
+// A sequence of arrays (a list or tuple), held for the call, and their views.
+struct BoundArrays {
+  std::vector<std::unique_ptr<BoundArray>> held;
+  std::vector<ArrayView> views;
+  explicit BoundArrays(py::handle seq) {
+    for (py::handle h : seq) {
+      held.push_back(std::make_unique<BoundArray>(h));
+      views.push_back(held.back()->view());
+    }
+  }
+};
+
+// For the test that proves kernels run without the GIL: whether the last kernel call still held it.
 inline std::atomic<bool> g_last_call_held_gil{true};
 
 template <class F>

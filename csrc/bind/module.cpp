@@ -10,6 +10,7 @@
 #include <string>
 
 #include "bind/common.h"
+#include "bind/optim_args.h"
 #include "core/array_view.h"
 #include "core/cpu_features.h"
 #include "core/error.h"
@@ -193,6 +194,15 @@ PYBIND11_MODULE(_C, m) {
   }, py::arg("input"), py::arg("weight"), py::arg("loss"), py::arg("grad"), py::arg("grad_output"), py::arg("probs"),
      py::arg("target"), py::arg("ignore_index"), py::arg("label_smoothing"), py::arg("reduction"), py::arg("form"),
      py::arg("kernel") = "");
+
+  // One optimizer step over a param group's tensors (bind/optim_args.h describes the arguments).
+  m.def("optimizer_step", [](const std::string& kind, py::handle params, py::handle grads, py::handle s0, py::handle s1,
+                             py::handle s2, const std::vector<double>& steps, const std::vector<bool>& first,
+                             const py::dict& hyper, const std::string& kernel) {
+    const fastnn::bind::OptimArgs a(kind, params, grads, s0, s1, s2, steps, first, hyper);
+    without_gil([&] { fastnn::optimizer_step(a.batch, a.hyper, kernel); });
+  }, py::arg("kind"), py::arg("params"), py::arg("grads"), py::arg("s0"), py::arg("s1"), py::arg("s2"), py::arg("steps"),
+     py::arg("first"), py::arg("hyper"), py::arg("kernel") = "");
 
   // params: (kernel_h, kernel_w, stride_h, stride_w, pad_h, pad_w, dilation_h, dilation_w, ceil_mode,
   //          count_include_pad, divisor_override)

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "bind/common.h"
+#include "bind/optim_args.h"
 #include "cuda/ops_cuda.h"
 #include "ops/activation.h"
 #include "ops/loss.h"
@@ -67,6 +68,15 @@ PYBIND11_MODULE(FASTNN_CUDA_MODULE, m) {
     });
   }, py::arg("grad_output"), py::arg("saved"), py::arg("out"), py::arg("act"), py::arg("a"), py::arg("b"),
      py::arg("stream") = 0);
+
+  // One optimizer step over a param group's tensors (bind/optim_args.h describes the arguments).
+  m.def("optimizer_step", [](const std::string& kind, py::handle params, py::handle grads, py::handle s0, py::handle s1,
+                             py::handle s2, const std::vector<double>& steps, const std::vector<bool>& first,
+                             const py::dict& hyper, uintptr_t stream) {
+    const fastnn::bind::OptimArgs a(kind, params, grads, s0, s1, s2, steps, first, hyper);
+    without_gil([&] { fastnn::cuda::optimizer_step(a.batch, a.hyper, as_stream(stream)); });
+  }, py::arg("kind"), py::arg("params"), py::arg("grads"), py::arg("s0"), py::arg("s1"), py::arg("s2"), py::arg("steps"),
+     py::arg("first"), py::arg("hyper"), py::arg("stream") = 0);
 
   // mask: the device address of ceil(n / 8) bytes Python allocated (0 when n = 0)
   m.def("dropout", [](py::handle x, py::handle out, uintptr_t mask, double p, uint64_t seed, uintptr_t stream) {

@@ -1,6 +1,7 @@
 // activation_math.h — the activations of cpu/activation.h, written once over a traits type T:
 //   T::E (element type), T::V (a vector of T::L elements), T::M (a lane mask);
-//   set1, load, store, load_n / store_n (the first n lanes), add, sub, mul, div, fma (a*b + c), abs,
+//   set1, load, store, load_n / store_n (the first n lanes), add, sub, mul, div, fma (a*b + c), abs, sqrt,
+//   max (b where either is NaN), isnan,
 //   gt/lt/le (ordered compares: false for NaN), select(m, a, b) = m ? a : b, exp, log (x > 0);
 //   kLibm: the traits' own tanh / expm1 / log1p (libm's, for the reference) replace the ones built here;
 //   stream (non-temporal store of an aligned vector), lanes_to_alignment(p, n), fence, erf.

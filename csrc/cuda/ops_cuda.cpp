@@ -1,5 +1,8 @@
 #include "cuda/ops_cuda.h"
 
+#include <type_traits>
+#include <vector>
+
 #include "core/error.h"
 #include "ops/dropout.h"
 #include "cuda/activation.h"
@@ -7,6 +10,7 @@
 #include "cuda/dropout.h"
 #include "cuda/gemm.h"
 #include "cuda/loss.h"
+#include "cuda/optim.h"
 #include "cuda/pool.h"
 #include "cuda/relu.h"
 #include "cuda/softmax.h"
@@ -92,6 +96,32 @@ void dropout_backward(const ArrayView& dy, const uint8_t* mask, const ArrayView&
   if (n > 0 && !mask) fail(ErrorKind::Value, op, ": mask is null");
   if (dy.dtype == DType::Float32) cuda::dropout_backward(dy.as<const float>(), mask, dx.as<float>(), n, 1.0 / (1.0 - p), stream);
   else cuda::dropout_backward(dy.as<const double>(), mask, dx.as<double>(), n, 1.0 / (1.0 - p), stream);
+}
+
+void optimizer_step(const OptimBatch& b, const OptimHyper& hp, cudaStream_t stream) {
+  const std::vector<OptimStep> steps = check_optimizer_step(b, hp, kArrayDevice);
+  std::vector<OptimTensor<float>> t32;
+  std::vector<OptimTensor<double>> t64;
+  std::vector<OptimStep> h32, h64;
+  auto at = [](const std::vector<ArrayView>& v, size_t i, auto* type) {
+    using E = std::remove_pointer_t<decltype(type)>;
+    return v.empty() ? nullptr : v[i].as<E>();
+  };
+  for (size_t i = 0; i < b.p.size(); ++i) {
+    if (b.p[i].dtype == DType::Float32) {
+      float* f = nullptr;
+      t32.push_back({b.p[i].as<float>(), b.g[i].as<const float>(), at(b.s0, i, f), at(b.s1, i, f), at(b.s2, i, f),
+                     b.p[i].numel()});
+      h32.push_back(steps[i]);
+    } else {
+      double* d = nullptr;
+      t64.push_back({b.p[i].as<double>(), b.g[i].as<const double>(), at(b.s0, i, d), at(b.s1, i, d), at(b.s2, i, d),
+                     b.p[i].numel()});
+      h64.push_back(steps[i]);
+    }
+  }
+  cuda::optimizer_step(t32.data(), h32.data(), int64_t(t32.size()), stream);
+  cuda::optimizer_step(t64.data(), h64.data(), int64_t(t64.size()), stream);
 }
 
 namespace {

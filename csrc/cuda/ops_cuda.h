@@ -8,6 +8,7 @@
 #include "ops/conv.h"
 #include "ops/gemm.h"
 #include "ops/loss.h"
+#include "ops/optim.h"
 #include "ops/pool.h"
 #include "ops/softmax.h"
 
@@ -40,6 +41,8 @@ void relu_backward(const ArrayView& dy, const ArrayView& y, const ArrayView& dx,
 // As the CPU's ops/dropout.h entry points; mask: device memory.
 void dropout(const ArrayView& x, const ArrayView& y, uint8_t* mask, double p, uint64_t seed, cudaStream_t stream);
 void dropout_backward(const ArrayView& dy, const uint8_t* mask, const ArrayView& dx, double p, cudaStream_t stream);
+// As the CPU's ops/optim.h optimizer_step, on device arrays (a few launches per call, not one per tensor).
+void optimizer_step(const OptimBatch& b, const OptimHyper& hp, cudaStream_t stream);
 // As the CPU's ops/loss.h entry points, on device arrays.
 void pointwise_loss(Loss kind, double a, const ArrayView& x, const ArrayView& y, const ArrayView* w,
                     const ArrayView* pw, const ArrayView& out, Reduction r, cudaStream_t stream);

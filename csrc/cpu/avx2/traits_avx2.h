@@ -30,6 +30,9 @@ struct Avx2 {
   static V div(V a, V b) { return _mm256_div_ps(a, b); }
   static V fma(V a, V b, V c) { return _mm256_fmadd_ps(a, b, c); }
   static V abs(V a) { return _mm256_andnot_ps(_mm256_set1_ps(-0.f), a); }
+  static V sqrt(V a) { return _mm256_sqrt_ps(a); }
+  static V max(V a, V b) { return _mm256_max_ps(a, b); }  // b where either is NaN
+  static M isnan(V a) { return _mm256_cmp_ps(a, a, _CMP_UNORD_Q); }
   static M gt(V a, V b) { return _mm256_cmp_ps(a, b, _CMP_GT_OQ); }
   static M lt(V a, V b) { return _mm256_cmp_ps(a, b, _CMP_LT_OQ); }
   static M le(V a, V b) { return _mm256_cmp_ps(a, b, _CMP_LE_OQ); }

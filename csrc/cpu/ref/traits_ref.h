@@ -27,6 +27,9 @@ struct Scalar {
   FASTNN_HD static V div(V a, V b) { return a / b; }
   FASTNN_HD static V fma(V a, V b, V c) { return a * b + c; }
   FASTNN_HD static V abs(V a) { return std::fabs(a); }
+  FASTNN_HD static V sqrt(V a) { return std::sqrt(a); }
+  FASTNN_HD static V max(V a, V b) { return a > b ? a : b; }  // b where either is NaN (as x86's maxps)
+  FASTNN_HD static M isnan(V a) { return a != a; }
   FASTNN_HD static M gt(V a, V b) { return a > b; }
   FASTNN_HD static M lt(V a, V b) { return a < b; }
   FASTNN_HD static M le(V a, V b) { return a <= b; }

@@ -1,0 +1,11 @@
+// optim_ref.cpp — the optimizer steps on scalars (cpu/optim_math.h): the oracle of the SIMD variants,
+// and the float64 path.
+#include "cpu/optim_math.h"
+#include "cpu/ref/traits_ref.h"
+
+namespace fastnn {
+
+void optim_f32__ref(const OptimStep& h, const OptimTensor<float>& t) { optim::step<ref::Scalar<float>>(h, t); }
+void optim_step_f64(const OptimStep& h, const OptimTensor<double>& t) { optim::step<ref::Scalar<double>>(h, t); }
+
+}  // namespace fastnn
