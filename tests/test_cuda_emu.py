@@ -536,3 +536,55 @@ def test_nll_loss_and_probability_targets_match_torch(weighted, reduction, dtype
     bad[2] = C
     with pytest.raises(IndexError, match=f"nll_loss: Target {C} is out of bounds"):
         _emu_ce(x, bad, form=1)
+
+
+# ------------------------------------------------------------------ optimizer steps (cuda/optim.cu)
+EMU_OPTIMS = [("adam", dict(lr=1e-2, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.1), (0, 1)),
+              ("adam", dict(lr=1e-2, beta1=0.4, beta2=0.3, eps=1e-8, amsgrad=True, decoupled=True, weight_decay=0.1,
+                            maximize=True), (0, 1, 2)),
+              ("sgd", dict(lr=0.1, momentum=0.9, dampening=0.2, weight_decay=0.01), (0,)),
+              ("sgd", dict(lr=0.1, momentum=0.9, nesterov=True), (0,)),
+              ("sgd", dict(lr=0.1), ()),
+              ("rmsprop", dict(lr=1e-3, alpha=0.9, eps=1e-8, momentum=0.5, centered=True), (0, 1, 2)),
+              ("adagrad", dict(lr=0.1, lr_decay=0.01, eps=1e-10, weight_decay=0.01), (0,))]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("kind,hyper,states", EMU_OPTIMS, ids=lambda v: str(v) if isinstance(v, str) else "")
+def test_optimizer_step_matches_the_cpu_kernels(kind, hyper, states, dtype):
+    """Up to 20 tensors (two launches of 16), sizes around a block, three steps; against the CPU reference."""
+    sizes = [1, 7, 256, 257, 3000] + [5] * 15
+    rng = np.random.default_rng(len(sizes))
+    ref = "optim_f32__ref" if dtype == np.float32 else ""
+
+    def fresh():
+        p = [rng.standard_normal(n).astype(dtype) for n in sizes]
+        s = [[np.abs(rng.standard_normal(n)).astype(dtype) if k in states else None for n in sizes] for k in range(3)]
+        return p, s
+
+    p_emu, s_emu = fresh()
+    p_cpu, s_cpu = [a.copy() for a in p_emu], [[None if a is None else a.copy() for a in lst] for lst in s_emu]
+    for t in (1, 2, 3):
+        g = [rng.standard_normal(n).astype(dtype) for n in sizes]
+        first = [t == 1] * len(sizes) if kind == "sgd" and hyper.get("momentum") else []
+        steps = [float(t)] * len(sizes) if kind in ("adam", "adagrad") else []
+        lists = lambda s: [[a for a in lst] if lst[0] is not None else [] for lst in s]  # noqa: E731
+        emu.optimizer_step(kind, p_emu, g, *lists(s_emu), steps, first, hyper, 0)
+        fastnn._C.optimizer_step(kind, p_cpu, g, *lists(s_cpu), steps, first, hyper, ref)
+    tol = dict(rtol=1e-6, atol=1e-7) if dtype == np.float32 else dict(rtol=1e-14, atol=1e-15)
+    for a, b in zip(p_emu, p_cpu):
+        np.testing.assert_allclose(a, b, **tol, err_msg=f"seed={emu.last_seed()}")
+    for la, lb in zip(s_emu, s_cpu):
+        for a, b in zip(la, lb):
+            if a is not None:
+                np.testing.assert_allclose(a, b, **tol)
+
+
+def test_optimizer_step_checks():
+    p, g = [np.ones(4, np.float32)], [np.ones(4, np.float32)]
+    with pytest.raises(ValueError, match="state list"):
+        emu.optimizer_step("adam", p, g, [], [], [], [1.0], [], dict(lr=0.1, beta1=0.9, beta2=0.9), 0)
+    with pytest.raises(ValueError, match="no optimizer named"):
+        emu.optimizer_step("lion", p, g, [], [], [], [], [], {}, 0)
+    with pytest.raises((ValueError, TypeError)):
+        emu.optimizer_step("sgd", p, [np.ones(5, np.float32)], [], [], [], [], [], dict(lr=0.1), 0)

@@ -242,3 +242,28 @@ def test_nll_loss_and_class_probabilities_match_torch():
         (gb,) = torch.autograd.grad(b, x)
         torch.testing.assert_close(a, b, rtol=1e-12, atol=1e-12)
         torch.testing.assert_close(ga, gb, rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("name,kw", [("Adam", dict(lr=1e-2, weight_decay=0.1, amsgrad=True)), ("AdamW", dict(lr=1e-2)),
+                                     ("SGD", dict(lr=0.1, momentum=0.9, nesterov=True)),
+                                     ("RMSprop", dict(lr=1e-3, momentum=0.5, centered=True)), ("Adagrad", dict(lr=0.1))])
+def test_optimizers_match_torch_on_cuda(name, kw):
+    import fastnn.optim as optim
+    sizes = [1, 255, 257, (1 << 20) + 3] + [7] * 20  # more tensors than one launch carries
+    gen = torch.Generator(device="cuda").manual_seed(0)
+    ours = [torch.randn(n, device="cuda", generator=gen).requires_grad_() for n in sizes]
+    theirs = [p.detach().clone().requires_grad_() for p in ours]
+    o1, o2 = getattr(optim, name)(ours, **kw), getattr(torch.optim, name)(theirs, **kw)
+    for _ in range(4):
+        for a, b in zip(ours, theirs):
+            a.grad = torch.randn(a.shape, device="cuda", generator=gen)
+            b.grad = a.grad.clone()
+        o1.step()
+        o2.step()
+    for a, b in zip(ours, theirs):
+        torch.testing.assert_close(a, b, rtol=2e-6, atol=1e-6)
+    mixed = [torch.zeros(3, requires_grad=True), torch.zeros(3, device="cuda", requires_grad=True)]
+    for p in mixed:
+        p.grad = torch.ones_like(p)
+    with pytest.raises(ValueError, match="different devices"):
+        optim.Adam(mixed).step()

@@ -39,7 +39,8 @@ struct Math {
         s2 = max_nan(s2, s1);
         d = s2;
       }
-      const V denom = T::add(T::div(T::sqrt(d), c(h.bc2_sqrt)), c(h.eps));
+      // torch divides by bc2_sqrt; a multiply by its reciprocal saves a division per vector (<= 1 ulp)
+      const V denom = T::fma(T::sqrt(d), c(1.0 / h.bc2_sqrt), c(h.eps));
       p = T::fma(c(-h.step_size), T::div(s0, denom), p);
     } else if constexpr (K == Optim::Sgd) {
       if (h.momentum != 0) {
@@ -72,8 +73,12 @@ struct Math {
 };
 
 template <class T, Optim K>
-void step_loop(const OptimStep& h, const OptimTensor<typename T::E>& t) {
+void step_loop(const OptimStep& step, const OptimTensor<typename T::E>& tensor) {
   using V = typename T::V;
+  // Local copies: the stores below could alias a referenced struct, which would make the compiler reload
+  // every field (and re-test every flag) per vector.
+  const OptimStep h = step;
+  const OptimTensor<typename T::E> t = tensor;
   const V zero = T::set1(0);
   for (int64_t i = 0; i < t.n; i += T::L) {
     const int64_t lanes = t.n - i < T::L ? t.n - i : T::L;

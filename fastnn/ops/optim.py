@@ -25,6 +25,30 @@ def _views(op, name, arrays):
     return views
 
 
+def _flat(lists):
+    """([addresses], [sizes]) per list when every array is a plain contiguous torch tensor of one float dtype on
+    one device (the lean binding: no view descriptor per array), else None."""
+    torch = sys.modules.get("torch")
+    if torch is None or not isinstance(lists[0][0], torch.Tensor):
+        return None
+    first = lists[0][0]
+    dtype, device = first.dtype, first.device
+    if dtype not in (torch.float32, torch.float64) or not (device.type == "cpu" or cuda.is_available()):
+        return None
+    plain = (torch.Tensor, torch.nn.Parameter)
+    ptrs, sizes = [], []
+    for lst in lists:
+        p, n = [], []
+        for a in lst:
+            if type(a) not in plain or a.dtype != dtype or a.device != device or not a.is_contiguous():
+                return None
+            p.append(a.data_ptr())
+            n.append(a.numel())
+        ptrs.append(p)
+        sizes.append(n)
+    return dtype, device, ptrs, sizes
+
+
 def _step(op, kind, params, grads, states, steps, first, hyper, kernel):
     params, grads = list(params), list(grads)
     if len(params) != len(grads):
@@ -35,11 +59,24 @@ def _step(op, kind, params, grads, states, steps, first, hyper, kernel):
             raise ValueError(f"{op}: {len(s)} state arrays for {len(params)} params")
     if not params:
         return
+    steps, first = [float(t) for t in steps], [bool(f) for f in first]
+    flat = _flat((params, grads, *states))
+    if flat is not None:
+        dtype, device, ptrs, sizes = flat
+        name = "float32" if dtype == sys.modules["torch"].float32 else "float64"
+        if device.type == "cpu":
+            _C.optimizer_step_flat(kind, name, 0, ptrs, sizes, steps, first, hyper, kernel or "")
+        elif kernel:
+            raise ValueError(f"{op}: kernel={kernel!r} selects a CPU kernel variant, but the arrays are on {device}")
+        else:
+            cuda.module().optimizer_step_flat(kind, name, device.index or 0, ptrs, sizes, steps, first, hyper,
+                                              io.current_stream(device))
+        return
     for i, a in enumerate(params):
         if isinstance(a, np.ndarray) and not a.flags.writeable:
             raise ValueError(f"{op}: params[{i}] is read-only")
     args = (kind, _views(op, "params", params), _views(op, "grads", grads),
-            *[_views(op, "state", s) for s in states], [float(t) for t in steps], [bool(f) for f in first], hyper)
+            *[_views(op, "state", s) for s in states], steps, first, hyper)
     first_param = params[0]
     if isinstance(first_param, np.ndarray) or first_param.is_cpu:
         _C.optimizer_step(*args, kernel or "")

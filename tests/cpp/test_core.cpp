@@ -34,6 +34,7 @@
 #include "ops/conv.h"
 #include "ops/dropout.h"
 #include "ops/gemm.h"
+#include "ops/optim.h"
 #include "ops/pool.h"
 #include "ops/relu.h"
 #include "ops/softmax.h"
@@ -659,6 +660,89 @@ void test_dropout_exact_buffers() {
   std::printf("dropout: %d cases checked\n", checked);
 }
 
+// Optimizer steps on exact-size buffers: every optim_f32 variant against the reference for every kind (its
+// states read and written only where the kind keeps them: the others are null), then the multi-tensor
+// entry point on tensors larger than one thread chunk, at 1 and 2 threads (the same bits).
+void test_optim_exact_buffers() {
+  using fastnn::Optim;
+  using fastnn::OptimStep;
+  std::vector<OptimStep> cases;
+  OptimStep h;
+  h.kind = Optim::Adam, h.lr = 1e-2, h.beta1 = 0.9, h.beta2 = 0.99, h.eps = 1e-8, h.weight_decay = 0.1;
+  h.step_size = 0.05, h.bc2_sqrt = 0.3, h.amsgrad = true;
+  cases.push_back(h);
+  h = OptimStep{};
+  h.kind = Optim::Sgd, h.lr = 0.1, h.momentum = 0.9, h.dampening = 0.1, h.nesterov = true, h.maximize = true;
+  cases.push_back(h);
+  h = OptimStep{};
+  h.kind = Optim::RmsProp, h.lr = 1e-3, h.alpha = 0.9, h.eps = 1e-8, h.momentum = 0.5, h.centered = true;
+  cases.push_back(h);
+  h = OptimStep{};
+  h.kind = Optim::Adagrad, h.clr = 0.05, h.eps = 1e-10, h.weight_decay = 0.01;
+  cases.push_back(h);
+  const auto& ref = fastnn::optim_f32_kernels().back().fn;
+  int checked = 0;
+  for (const auto& k : fastnn::optim_f32_kernels()) {
+    if (!fastnn::may_use(k.isa)) continue;
+    for (const OptimStep& c : cases)
+      for (int64_t n : {1, 7, 15, 16, 17, 33, 300}) {
+        // (RmsProp centered: sqrt(sq - ga ga) needs sq >= ga ga: m, its ga, is kept small)
+        const bool s1 = c.kind == Optim::Adam || c.kind == Optim::RmsProp, s2 = s1;
+        auto filled = [&](float scale) {
+          std::vector<float> v(static_cast<size_t>(n));
+          for (int64_t i = 0; i < n; ++i) v[size_t(i)] = scale * (float(i % 7) * 0.3f + 0.1f);
+          return v;
+        };
+        std::vector<float> g = filled(-1.3f), p[2] = {filled(1.f), filled(1.f)}, a[2] = {filled(0.5f), filled(0.5f)},
+                           b[2] = {filled(2.f), filled(2.f)}, m[2] = {filled(0.05f), filled(0.05f)};
+        for (int r = 0; r < 2; ++r) {
+          const fastnn::OptimTensor<float> t{p[r].data(), g.data(), a[r].data(), s1 ? b[r].data() : nullptr,
+                                             s2 ? m[r].data() : nullptr, n};
+          (r == 0 ? k.fn : ref)(c, t);
+        }
+        bool ok = true;
+        for (int64_t i = 0; i < n; ++i)
+          for (const auto* v : {p, a, b, m})
+            ok = ok && std::fabs(v[0][size_t(i)] - v[1][size_t(i)]) <= 1e-6f * (1 + std::fabs(v[1][size_t(i)]));
+        CHECK(ok, k.name, " kind=", int(c.kind), " n=", n);
+        ++checked;
+      }
+  }
+  // the multi-tensor entry point: Adam on two tensors past one 64K chunk, 1 vs 2 threads
+  using fastnn::DType;
+  const int64_t sizes[2] = {(1 << 16) * 2 + 5, 3};
+  std::vector<float> run[2][4][2];  // [threads][p, g, m, v][tensor]
+  for (int r = 0; r < 2; ++r) {
+    fastnn::OptimBatch batch;
+    for (int t = 0; t < 2; ++t) {
+      for (int a = 0; a < 4; ++a) {
+        run[r][a][t].assign(size_t(sizes[t]), 0.f);
+        for (int64_t i = 0; i < sizes[t]; ++i) run[r][a][t][size_t(i)] = a == 3 ? 0.01f * float(i % 5) : float(i % 11) - 5.f;
+      }
+      batch.p.push_back(view1d(run[r][0][t].data(), DType::Float32, sizes[t]));
+      batch.g.push_back(view1d(run[r][1][t].data(), DType::Float32, sizes[t]));
+      batch.s0.push_back(view1d(run[r][2][t].data(), DType::Float32, sizes[t]));
+      batch.s1.push_back(view1d(run[r][3][t].data(), DType::Float32, sizes[t]));
+      batch.steps.push_back(3.0);
+    }
+    fastnn::OptimHyper hp;
+    hp.base.kind = Optim::Adam, hp.base.lr = 1e-2, hp.base.beta1 = 0.9, hp.base.beta2 = 0.999, hp.base.eps = 1e-8;
+    const int before = fastnn::get_num_threads();
+    fastnn::set_num_threads(r + 1);
+    fastnn::optimizer_step(batch, hp);
+    fastnn::set_num_threads(before);
+  }
+  for (int a = 0; a < 4; ++a)
+    for (int t = 0; t < 2; ++t) CHECK(run[0][a][t] == run[1][a][t], "optimizer_step thread count, array ", a);
+  fastnn::OptimBatch missing;
+  std::vector<float> one(4, 1.f);
+  missing.p.push_back(view1d(one.data(), DType::Float32, 4));
+  missing.g.push_back(view1d(one.data(), DType::Float32, 4));
+  CHECK(throws_kind(fastnn::ErrorKind::Value, [&] { fastnn::optimizer_step(missing, fastnn::OptimHyper{}); }),
+        "Adam without its state arrays");
+  std::printf("optimizers: %d kernel cases checked\n", checked + 1);
+}
+
 #if !defined(__SANITIZE_THREAD__)  // ThreadSanitizer cannot see libgomp's (uninstrumented) barriers
 // With a libgomp in the process (as after `import torch`), parallel_for runs on its team; a forked
 // child must fall back to fastnn's own pool (libgomp's team does not survive fork) and not hang.
@@ -701,6 +785,7 @@ int main() {
   test_activation_exact_buffers();
   test_loss_exact_buffers();
   test_dropout_exact_buffers();
+  test_optim_exact_buffers();
 #if defined(__SANITIZE_THREAD__)
   std::printf("libgomp-team tests skipped under ThreadSanitizer (it cannot see libgomp's barriers)\n");
 #else
