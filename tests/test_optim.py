@@ -147,16 +147,22 @@ def test_state_dict_round_trips_both_ways_mid_training(name):
     fast.load_state_dict(copy.deepcopy(sd_theirs))
     slow = getattr(torch.optim, name)(p2, **dict(kw, foreach=False))
     slow.load_state_dict(copy.deepcopy(sd_theirs))
-    back = getattr(torch.optim, name)([p.detach().clone().requires_grad_() for p in ours_params], **kw)
-    back.load_state_dict(copy.deepcopy(sd_ours))  # and fastnn's state dict loads into torch's optimizer
+    # and fastnn's state dict loads into torch's optimizer, which continues as fastnn's does
+    p3 = [p.detach().clone().requires_grad_() for p in ours_params]
+    p4 = [p.detach().clone().requires_grad_() for p in ours_params]
+    back = getattr(torch.optim, name)(p3, **dict(kw, foreach=False))
+    back.load_state_dict(copy.deepcopy(sd_ours))
+    same = getattr(optim, name)(p4, **kw)
+    same.load_state_dict(copy.deepcopy(sd_ours))
     gen = torch.Generator().manual_seed(9)
     for _ in range(3):
-        for a, b in zip(p1, p2):
+        for a, b, c, d in zip(p1, p2, p3, p4):
             a.grad = torch.randn(a.shape, generator=gen)
-            b.grad = a.grad.clone()
-        fast.step()
-        slow.step()
+            b.grad, c.grad, d.grad = a.grad.clone(), a.grad.clone(), a.grad.clone()
+        for o in (fast, slow, back, same):
+            o.step()
     _assert_same_state(fast, slow, _tol(torch.float32))
+    _assert_same_state(same, back, _tol(torch.float32))
 
 
 @pytest.mark.parametrize("scheduler", ["StepLR", "MultiStepLR", "ExponentialLR"])
