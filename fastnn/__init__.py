@@ -65,4 +65,24 @@ def set_num_threads(n: int) -> None:
     _C.set_num_threads(n)
 
 
-__all__ = ["__version__", "cpu_info", "list_kernels", "get_num_threads", "set_num_threads", "ops", "cuda"]
+def output_cache_info() -> dict:
+    """The output buffer cache (large CPU torch outputs of fastnn.ops: see README, "Output memory"): its
+    ``limit`` and the ``cached`` (idle) and ``live`` bytes, and the ``hits`` / ``misses`` of requests."""
+    return dict(_C.output_cache_info())
+
+
+def set_output_cache_limit(nbytes: int) -> None:
+    """Keep at most ``nbytes`` idle bytes in the output buffer cache (0: none; default 1 GiB, or the
+    FASTNN_OUTPUT_CACHE environment variable at import)."""
+    if isinstance(nbytes, bool) or not isinstance(nbytes, int) or nbytes < 0:
+        raise ValueError(f"fastnn.set_output_cache_limit: expected a byte count >= 0, got {nbytes!r}")
+    _C.set_output_cache_limit(nbytes)
+
+
+def empty_output_cache() -> None:
+    """Return every idle buffer of the output cache to the OS."""
+    _C.empty_output_cache()
+
+
+__all__ = ["__version__", "cpu_info", "list_kernels", "get_num_threads", "set_num_threads", "output_cache_info",
+           "set_output_cache_limit", "empty_output_cache", "ops", "cuda"]

@@ -10,11 +10,11 @@
 #include <string>
 
 #include "bind/common.h"
+#include "bind/dlpack_out.h"
 #include "bind/optim_args.h"
 #include "core/array_view.h"
 #include "core/cpu_features.h"
 #include "core/error.h"
-#include "core/memory.h"
 #include "core/thread_pool.h"
 #include "cpu/gemm.h"
 #include "cpu/registry.h"
@@ -101,6 +101,19 @@ PYBIND11_MODULE(_C, m) {
     fastnn::conv2d_output_size(H, W, KH, KW, conv_params(params), OH, OW, "conv2d");
     return py::make_tuple(OH, OW);
   });
+
+  // Outputs from the buffer cache (core/buffer_cache.h): a DLPack capsule for torch.from_dlpack.
+  m.def("cached_empty", [](const std::vector<int64_t>& shape, const std::string& dtype) {
+    return fastnn::bind::cached_empty_capsule(shape, fastnn::dtype_from_name(dtype));
+  }, py::arg("shape"), py::arg("dtype"));
+  m.def("output_cache_info", []() {
+    const fastnn::BufferCacheInfo i = fastnn::buffer_cache_info();
+    py::dict d;
+    d["limit"] = i.limit, d["cached"] = i.cached, d["live"] = i.live, d["hits"] = i.hits, d["misses"] = i.misses;
+    return d;
+  });
+  m.def("set_output_cache_limit", &fastnn::set_buffer_cache_limit, py::arg("bytes"));
+  m.def("empty_output_cache", &fastnn::empty_buffer_cache);
 
   // act: an activation name (ops/activation.h); a, b: its parameters (cpu/activation.h)
   m.def("activation", [](py::handle x, py::handle out, const std::string& act, double a, double b,
@@ -305,10 +318,6 @@ PYBIND11_MODULE(_C, m) {
     return py::object(all[py::str(name)]);
   }, py::arg("name"));
   m.def("selected_kernel", &fastnn::selected_kernel, py::arg("family"), py::arg("streaming") = false);
-
-  m.def("advise_huge_pages", [](uintptr_t data, int64_t bytes) {
-    fastnn::advise_huge_pages(reinterpret_cast<void*>(data), bytes);
-  }, py::arg("data_ptr"), py::arg("nbytes"));
 
   auto ceiling_dict = [](const fastnn::Ceiling& c, const char* unit) {
     py::dict d;

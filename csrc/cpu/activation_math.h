@@ -85,9 +85,10 @@ struct Math {
     if constexpr (A == Act::Silu) return T::div(x, T::add(c(1.0), T::exp(T::sub(c(0.0), x))));
     if constexpr (A == Act::Hardtanh)
       return T::select(T::lt(x, c(p.a)), c(p.a), T::select(T::gt(x, c(p.b)), c(p.b), x));
-    if constexpr (A == Act::Softplus) {
-      const V bx = T::mul(x, c(p.a));
-      return T::select(T::gt(bx, c(p.b)), x, T::div(log1p_pos(T::exp(bx)), c(p.a)));
+    if constexpr (A == Act::Softplus) {  // (beta 1, the default, skips a division: x / 1 is x)
+      const V bx = p.a == 1.0 ? x : T::mul(x, c(p.a));
+      const V soft = log1p_pos(T::exp(bx));
+      return T::select(T::gt(bx, c(p.b)), x, p.a == 1.0 ? soft : T::div(soft, c(p.a)));
     }
     return x;  // EluResult has no forward
   }

@@ -23,12 +23,11 @@ SUPPORTED_DTYPES = ("float32", "float64")
 _NUMPY_DTYPES = {np.dtype(np.float32): "float32", np.dtype(np.float64): "float64"}  # native byte order only
 _TORCH_DTYPES: dict = {}  # torch.dtype -> name, filled when the first tensor arrives
 
-# Outputs at least this large get a transparent-huge-page hint before the kernel first touches them
-# (numpy does the same for its own arrays; torch's allocator does not unless THP_MEM_ALLOC_ENABLE=1).
-# 32 MiB is glibc's largest mmap threshold: allocations this big are always fresh mappings, page-faulted
-# on first touch (16M floats: 15 ms with the hint, 38 ms without); smaller ones are usually recycled,
-# already-mapped heap memory where the hint only costs a system call (+0.05 ms on a 6.4 MiB output).
-HUGE_PAGE_MIN_BYTES = 32 << 20
+# CPU tensor outputs at least this large come from fastnn's output buffer cache (csrc/core/buffer_cache.h:
+# mapped once with the huge-page hint, reused by later calls of the same size, so not page-faulted again:
+# a fresh 64 MiB output costs more than the memory-bound kernel that fills it). Smaller ones come from
+# torch's allocator, whose heap recycles them already mapped (wrapping costs ~3 us: more than it saves).
+CACHED_OUTPUT_MIN_BYTES = 1 << 20
 
 
 def _torch_dtypes(torch) -> dict:
@@ -116,15 +115,26 @@ def _validated(op: str, name: str, x):
     return x
 
 
+def _cached_cpu_tensor(shape, dtype):
+    """A new CPU tensor from fastnn's output buffer cache (csrc/core/buffer_cache.h), or None below its size."""
+    n = 1
+    for d in shape:
+        n *= int(d)
+    if n * dtype.itemsize < CACHED_OUTPUT_MIN_BYTES:
+        return None
+    torch = sys.modules["torch"]
+    return torch.from_dlpack(_C.cached_empty(list(shape), _torch_dtypes(torch)[dtype]))
+
+
 def empty(like, shape):
     """A new C-contiguous array of like's kind, dtype (and device) with the given shape."""
     if isinstance(like, np.ndarray):
         return np.empty(shape, dtype=like.dtype)
-    out = like.new_empty(shape)
-    nbytes = out.numel() * out.element_size()
-    if nbytes >= HUGE_PAGE_MIN_BYTES and out.is_cpu:
-        _C.advise_huge_pages(out.data_ptr(), nbytes)
-    return out
+    if like.is_cpu and like.dtype in _TORCH_DTYPES:
+        out = _cached_cpu_tensor(shape, like.dtype)
+        if out is not None:
+            return out
+    return like.new_empty(shape)
 
 
 def check_like(op: str, name: str, x, like, like_name: str) -> None:
@@ -170,11 +180,11 @@ def empty_like(x):
     if isinstance(x, np.ndarray):
         return np.empty(x.shape, dtype=x.dtype)
     torch = sys.modules["torch"]
-    out = torch.empty_like(x, memory_format=torch.contiguous_format)
-    nbytes = out.numel() * out.element_size()
-    if nbytes >= HUGE_PAGE_MIN_BYTES and out.is_cpu:
-        _C.advise_huge_pages(out.data_ptr(), nbytes)
-    return out
+    if x.is_cpu and x.dtype in _TORCH_DTYPES:
+        out = _cached_cpu_tensor(x.shape, x.dtype)
+        if out is not None:
+            return out
+    return torch.empty_like(x, memory_format=torch.contiguous_format)
 
 
 def view(x):

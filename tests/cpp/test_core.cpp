@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "core/array_view.h"
+#include "core/buffer_cache.h"
 #include "core/cpu_features.h"
 #include "core/error.h"
 #include "core/thread_pool.h"
@@ -743,6 +744,41 @@ void test_optim_exact_buffers() {
   std::printf("optimizers: %d kernel cases checked\n", checked + 1);
 }
 
+// The output buffer cache: a freed buffer serves the next request of its rounded size, the whole requested
+// size is writable, the limit bounds the idle bytes, and threads allocating and freeing at once are safe.
+void test_buffer_cache() {
+  const fastnn::BufferCacheInfo start = fastnn::buffer_cache_info();
+  fastnn::set_buffer_cache_limit(int64_t(64) << 20);
+  const int64_t bytes = (3 << 20) + 5;
+  auto* a = static_cast<unsigned char*>(fastnn::cached_alloc(bytes));
+  CHECK(a != nullptr && reinterpret_cast<uintptr_t>(a) % 64 == 0, "cached_alloc: aligned memory");
+  std::memset(a, 0xAB, size_t(bytes));
+  fastnn::cached_free(a);
+  auto* b = static_cast<unsigned char*>(fastnn::cached_alloc(bytes - 3));  // same 64 KiB-rounded size
+  CHECK(b == a, "a freed buffer serves the next request of its size");
+  CHECK(fastnn::buffer_cache_info().hits == start.hits + 1, "counted as a hit");
+  fastnn::cached_free(b);
+  fastnn::set_buffer_cache_limit(0);
+  CHECK(fastnn::buffer_cache_info().cached == 0, "a zero limit keeps nothing idle");
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t)
+    threads.emplace_back([t] {
+      for (int i = 0; i < 50; ++i) {
+        const int64_t n = (int64_t(1) << 20) * (1 + (i + t) % 3);
+        auto* p = static_cast<unsigned char*>(fastnn::cached_alloc(n));
+        p[0] = p[n - 1] = 1;
+        fastnn::cached_free(p);
+      }
+    });
+  fastnn::set_buffer_cache_limit(int64_t(16) << 20);
+  for (auto& th : threads) th.join();
+  CHECK(fastnn::buffer_cache_info().cached <= int64_t(16) << 20, "the limit bounds the idle bytes");
+  CHECK(fastnn::buffer_cache_info().live == start.live, "every buffer came back");
+  fastnn::empty_buffer_cache();
+  fastnn::set_buffer_cache_limit(start.limit);
+  std::printf("buffer cache: checked\n");
+}
+
 #if !defined(__SANITIZE_THREAD__)  // ThreadSanitizer cannot see libgomp's (uninstrumented) barriers
 // With a libgomp in the process (as after `import torch`), parallel_for runs on its team; a forked
 // child must fall back to fastnn's own pool (libgomp's team does not survive fork) and not hang.
@@ -786,6 +822,7 @@ int main() {
   test_loss_exact_buffers();
   test_dropout_exact_buffers();
   test_optim_exact_buffers();
+  test_buffer_cache();
 #if defined(__SANITIZE_THREAD__)
   std::printf("libgomp-team tests skipped under ThreadSanitizer (it cannot see libgomp's barriers)\n");
 #else
