@@ -34,7 +34,7 @@ def _fast(x, weight, bias) -> bool:
 def _linear_forward(x, weight, bias):
     if not _fast(x, weight, bias):
         return ops.linear(x, weight, bias)
-    out = x.new_empty((x.shape[0], weight.shape[0]))
+    out = io.empty(x, (x.shape[0], weight.shape[0]))
     _C.matmul(io.view(x), io.view(weight), io.view(out), None, io.view(bias), False, True, 1.0, 0.0, False, "")
     return out
 
@@ -42,8 +42,8 @@ def _linear_forward(x, weight, bias):
 def _linear_backward(grad, x, weight, need_x, need_w, need_b):
     if not (_fast(grad, weight, None) and _fast(x, weight, None)):
         return ops.linear_backward(grad, x, weight, input_grad=need_x, weight_grad=need_w, bias_grad=need_b)
-    gx = x.new_empty(x.shape) if need_x else None
-    gw = weight.new_empty(weight.shape) if need_w else None
+    gx = io.empty(x, x.shape) if need_x else None
+    gw = io.empty(weight, weight.shape) if need_w else None
     gb = weight.new_empty(weight.shape[0]) if need_b else None
     _C.linear_backward(io.view(grad), io.view(x), io.view(weight), io.view(gx), io.view(gw), io.view(gb), "")
     return gx, gw, gb

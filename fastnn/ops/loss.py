@@ -52,7 +52,7 @@ def _fast(input, target, weight, pos_weight, reduction, kernel):
 def _loss(op, name, a, input, target, weight, pos_weight, reduction, kernel):
     if _fast(input, target, weight, pos_weight, reduction, kernel):
         red = _REDUCTIONS[reduction]
-        out = input.new_empty(input.shape if red == 0 else (1,))
+        out = io.empty(input, input.shape if red == 0 else (1,))
         _C.pointwise_loss(io.view(input), io.view(target), None, None, io.view(out), name, float(a), red, "")
         return out if red == 0 else out.reshape(())
     x, y, w, pw, red = _operands(op, input, target, weight, pos_weight, reduction)
@@ -66,7 +66,7 @@ def _loss_backward(op, name, a, grad_output, input, target, weight, pos_weight, 
     if (_fast(input, target, weight, pos_weight, reduction, kernel) and type(grad_output) is torch.Tensor
             and grad_output.is_cpu and grad_output.dtype == input.dtype and grad_output.is_contiguous()
             and (grad_output.shape == input.shape if reduction == "none" else grad_output.numel() == 1)):
-        grad = torch.empty_like(input)
+        grad = io.empty(input, input.shape)
         _C.pointwise_loss_backward(io.view(input), io.view(target), None, None, io.view(grad_output), io.view(grad),
                                    name, float(a), _REDUCTIONS[reduction], "")
         return grad

@@ -202,7 +202,7 @@ def cross_entropy_with_grad(input, target, weight=None, ignore_index: int = -100
         # above: ~10 us less per call, most of a small network's loss
         red = _REDUCTIONS[reduction]
         loss = torch.empty(input.shape[0] if red == 0 else 1, dtype=input.dtype)
-        grad = torch.empty_like(input)
+        grad = io.empty(input, input.shape)
         _C.cross_entropy(io.view(input), None, io.view(loss), io.view(grad), None, None,
                          target.data_ptr() if target.numel() else 0, int(ignore_index), label_smoothing, red, 0, "")
         return (loss if red == 0 else loss.reshape(())), grad
