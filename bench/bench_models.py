@@ -1,5 +1,7 @@
-"""Whole training steps of the seed networks: the same model built from fastnn.nn and from torch.nn
-(identical weights), one forward + backward + optimizer step per call, batch 64, torch's Adam for both.
+"""Whole training steps of the seed networks, as a user runs them after the two-line swap: the model from
+fastnn.nn with fastnn.optim.Adam and fastnn.functional.cross_entropy, against the same model (identical
+weights) from torch.nn with torch.optim.Adam (its default, foreach) and torch's cross_entropy; one
+forward + backward + optimizer step per call, batch 64.
 
 Napkin math: the sum of the layers' forward+backward FLOP (convolutions and Linear layers; the
 activations, pooling and the optimizer are memory-bound extras), rated against the FMA ceiling.
@@ -32,7 +34,9 @@ def _setup(build, x_shape):
     def setup(device):
         import torch
 
+        import fastnn.functional
         import fastnn.nn
+        import fastnn.optim
 
         torch.manual_seed(0)
         ours = build(fastnn.nn).to(device)
@@ -41,17 +45,18 @@ def _setup(build, x_shape):
         x = torch.randn(x_shape, device=device)
         t = torch.randint(0, 10, (x_shape[0],), device=device)
 
-        def stepper(model):
-            opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+        def stepper(model, optim, F):
+            opt = optim.Adam(model.parameters(), lr=1e-3)
 
             def step():
                 opt.zero_grad()
-                torch.nn.functional.cross_entropy(model(x), t).backward()
+                F.cross_entropy(model(x), t).backward()
                 opt.step()
 
             return step
 
-        return {"fastnn": stepper(ours), "torch": stepper(theirs)}
+        return {"fastnn": stepper(ours, fastnn.optim, fastnn.functional),
+                "torch": stepper(theirs, torch.optim, torch.nn.functional)}
 
     return setup
 
