@@ -18,8 +18,8 @@ KERNELS = [k["name"] for k in fastnn.list_kernels() if k["family"] in FAMILIES]
 
 # name: (ops forward, ops backward, torch function, operand backward reads, worst error in ulp asserted)
 # Measured worst errors over the sample below (AVX2 and AVX-512, this machine): leaky_relu 0.84, elu 2.06,
-# sigmoid 2.26, tanh 1.85, silu 2.15, hardtanh 0, softplus 2.65 (beta 1: libm's log1p's own 1.46), 3.45 with
-# beta 1.5 (the division by beta) ulp. GELU 'tanh' inherits torch's own
+# sigmoid 2.26, tanh 1.85, silu 2.15, hardtanh 0, softplus 2.39 (beta 1; max(x, 0) + log1p(exp(-|x|))), 3.04
+# with beta 1.5 (the division by beta) ulp. GELU 'tanh' inherits torch's own
 # cancellation in 1 + tanh(.) for x << 0, so it is compared with torch's float32 result instead.
 ACTS = {
     "leaky_relu": (lambda x, k: ops.leaky_relu(x, 0.02, kernel=k), lambda g, x, y, k: ops.leaky_relu_backward(g, x, 0.02, kernel=k),
