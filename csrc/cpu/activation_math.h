@@ -96,7 +96,11 @@ struct Math {
     if constexpr (A == Act::Tanh) return tanh(x);
     if constexpr (A == Act::GeluTanh) {
       const V inner = T::mul(c(kBeta), T::fma(T::mul(c(kKappa), x), T::mul(x, x), x));
-      return T::mul(T::mul(c(0.5), x), T::add(c(1.0), tanh(inner)));
+      if constexpr (T::kLibm) {
+        return T::mul(T::mul(c(0.5), x), T::add(c(1.0), tanh(inner)));  // torch's formula
+      } else {  // (1 + tanh(z)) / 2 = 1 / (1 + exp(-2z)): one exp and one division, and no cancellation for x << 0
+        return T::div(x, T::add(c(1.0), T::exp(T::mul(c(-2.0), inner))));
+      }
     }
     if constexpr (A == Act::Gelu) return T::mul(T::mul(c(0.5), x), T::add(c(1.0), T::erf(T::mul(x, c(M_SQRT1_2)))));
     if constexpr (A == Act::Silu) return T::div(x, T::add(c(1.0), T::exp(T::sub(c(0.0), x))));
