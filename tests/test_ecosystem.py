@@ -114,27 +114,38 @@ def _free_port():
         return s.getsockname()[1]
 
 
-def _ddp_worker(rank, world, port, out_dir):
-    import torch.distributed as dist
-
-    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
-    dist.init_process_group("gloo", rank=rank, world_size=world)
-    torch.set_num_threads(1)
-    torch.manual_seed(0)
-    model = torch.nn.parallel.DistributedDataParallel(mnist_cnn())
-    x, t = _batch(16)
-    half = slice(rank * 8, rank * 8 + 8)
-    nn.functional.cross_entropy(model(x[half]), t[half]).backward()
-    if rank == 0:
-        torch.save([p.grad for p in model.module.parameters()], os.path.join(out_dir, "ddp_grads.pt"))
-    dist.destroy_process_group()
+_DDP_WORKER = """
+import os, sys, torch, torch.distributed as dist
+import fastnn.nn as nn
+rank, world, out = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+dist.init_process_group("gloo", rank=rank, world_size=world)
+torch.set_num_threads(1)
+torch.manual_seed(0)
+model = torch.nn.parallel.DistributedDataParallel(nn.Sequential(
+    nn.Conv2d(1, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(32, 64, 3, padding=1), nn.ReLU(),
+    nn.MaxPool2d(2), nn.Flatten(), nn.Linear(64 * 7 * 7, 128), nn.ReLU(), nn.Linear(128, 10)))
+g = torch.Generator().manual_seed(0)
+x, t = torch.randn(16, 1, 28, 28, generator=g), torch.randint(0, 10, (16,), generator=g)
+half = slice(rank * 8, rank * 8 + 8)
+nn.functional.cross_entropy(model(x[half]), t[half]).backward()
+if rank == 0:
+    torch.save([p.grad for p in model.module.parameters()], os.path.join(out, "ddp_grads.pt"))
+dist.destroy_process_group()
+"""
 
 
 @pytest.mark.skipif(sys.platform != "linux", reason="two local processes with gloo")
 def test_ddp_gradients_equal_a_single_process_on_the_combined_batch(tmp_path):
-    import torch.multiprocessing as mp
+    """Two processes (as torchrun starts them: a script each, rank and world size given), gloo backend."""
+    import subprocess
 
-    mp.start_processes(_ddp_worker, args=(2, _free_port(), str(tmp_path)), nprocs=2, start_method="spawn")
+    script = tmp_path / "ddp_worker.py"
+    script.write_text(_DDP_WORKER)
+    env = dict(os.environ, MASTER_ADDR="127.0.0.1", MASTER_PORT=str(_free_port()))
+    procs = [subprocess.Popen([sys.executable, str(script), str(rank), "2", str(tmp_path)], env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) for rank in range(2)]
+    outs = [p.communicate(timeout=300)[0] for p in procs]
+    assert all(p.returncode == 0 for p in procs), "\n".join(outs)
     ddp = torch.load(tmp_path / "ddp_grads.pt")
     torch.manual_seed(0)
     single = mnist_cnn()
