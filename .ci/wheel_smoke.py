@@ -8,6 +8,7 @@ import sys
 import numpy as np
 
 import fastnn
+import fastnn.cuda
 
 ISA_CHECK = """
 import numpy as np, torch, fastnn, fastnn.nn as nn
@@ -27,7 +28,7 @@ print("{isa}: Linear forward/backward matches torch", torch.__version__)
 
 def main():
     info = fastnn.cpu_info()
-    print("fastnn", fastnn.__version__, "from", os.path.dirname(fastnn.__file__), "| best ISA here:", info["isa"])
+    print("fastnn", fastnn.__version__, "from", os.path.dirname(fastnn.__file__), "| best ISA here:", info["isa"], flush=True)
     x = np.linspace(-1, 1, 11, dtype=np.float32)
     assert (fastnn.ops.relu(x) == np.maximum(x, 0)).all()
     if "--no-torch" in sys.argv:
@@ -38,7 +39,6 @@ def main():
     for isa in levels:
         env = dict(os.environ, FASTNN_ISA=isa)
         subprocess.run([sys.executable, "-c", ISA_CHECK.format(isa=isa)], env=env, check=True)
-    import fastnn.cuda
     assert not fastnn.cuda.is_available()
     reason = fastnn.cuda.unavailable_reason()
     assert reason, "no reason given"
