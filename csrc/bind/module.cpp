@@ -219,11 +219,14 @@ PYBIND11_MODULE(_C, m) {
   m.def("optimizer_step_flat", [](const std::string& kind, const std::string& dtype, int device_index,
                                   const std::vector<std::vector<uintptr_t>>& ptrs,
                                   const std::vector<std::vector<int64_t>>& sizes, const std::vector<double>& steps,
-                                  const std::vector<bool>& first, const py::dict& hyper, const std::string& kernel) {
-    const fastnn::bind::FlatOptimArgs a(kind, dtype, fastnn::DeviceType::CPU, device_index, ptrs, sizes, steps, first, hyper);
+                                  const std::vector<bool>& first, const py::dict& hyper,
+                                  const std::vector<uintptr_t>& step_counters, const std::string& kernel) {
+    const fastnn::bind::FlatOptimArgs a(kind, dtype, fastnn::DeviceType::CPU, device_index, ptrs, sizes, steps, first, hyper,
+                                              step_counters);
     without_gil([&] { fastnn::optimizer_step(a.batch, a.hyper, kernel); });
+    a.commit_steps();
   }, py::arg("kind"), py::arg("dtype"), py::arg("device_index"), py::arg("ptrs"), py::arg("sizes"), py::arg("steps"),
-     py::arg("first"), py::arg("hyper"), py::arg("kernel") = "");
+     py::arg("first"), py::arg("hyper"), py::arg("step_counters"), py::arg("kernel") = "");
 
   // params: (kernel_h, kernel_w, stride_h, stride_w, pad_h, pad_w, dilation_h, dilation_w, ceil_mode,
   //          count_include_pad, divisor_override)

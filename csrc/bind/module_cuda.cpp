@@ -80,11 +80,14 @@ PYBIND11_MODULE(FASTNN_CUDA_MODULE, m) {
   m.def("optimizer_step_flat", [](const std::string& kind, const std::string& dtype, int device_index,
                                   const std::vector<std::vector<uintptr_t>>& ptrs,
                                   const std::vector<std::vector<int64_t>>& sizes, const std::vector<double>& steps,
-                                  const std::vector<bool>& first, const py::dict& hyper, uintptr_t stream) {
-    const fastnn::bind::FlatOptimArgs a(kind, dtype, fastnn::cuda::kArrayDevice, device_index, ptrs, sizes, steps, first, hyper);
+                                  const std::vector<bool>& first, const py::dict& hyper,
+                                  const std::vector<uintptr_t>& step_counters, uintptr_t stream) {
+    const fastnn::bind::FlatOptimArgs a(kind, dtype, fastnn::cuda::kArrayDevice, device_index, ptrs, sizes, steps, first, hyper,
+                                              step_counters);
     without_gil([&] { fastnn::cuda::optimizer_step(a.batch, a.hyper, as_stream(stream)); });
+    a.commit_steps();
   }, py::arg("kind"), py::arg("dtype"), py::arg("device_index"), py::arg("ptrs"), py::arg("sizes"), py::arg("steps"),
-     py::arg("first"), py::arg("hyper"), py::arg("stream") = 0);
+     py::arg("first"), py::arg("hyper"), py::arg("step_counters"), py::arg("stream") = 0);
 
   // mask: the device address of ceil(n / 8) bytes Python allocated (0 when n = 0)
   m.def("dropout", [](py::handle x, py::handle out, uintptr_t mask, double p, uint64_t seed, uintptr_t stream) {

@@ -55,14 +55,29 @@ struct FlatOptimArgs {
   OptimHyper hyper;
   FlatOptimArgs(const std::string& kind, const std::string& dtype, DeviceType device, int device_index,
                 const std::vector<std::vector<uintptr_t>>& ptrs, const std::vector<std::vector<int64_t>>& sizes,
-                const std::vector<double>& steps, const std::vector<bool>& first, const py::dict& hp) {
+                const std::vector<double>& steps, const std::vector<bool>& first, const py::dict& hp,
+                const std::vector<uintptr_t>& step_counters = {}) {
     if (ptrs.size() != 5 || sizes.size() != 5) fail(ErrorKind::Value, "optimizer_step: 5 lists (p, g, s0, s1, s2) expected");
     const DType dt = dtype_from_name(dtype);
     std::vector<ArrayView>* lists[5] = {&batch.p, &batch.g, &batch.s0, &batch.s1, &batch.s2};
     for (int k = 0; k < 5; ++k) *lists[k] = flat_views(ptrs[size_t(k)], sizes[size_t(k)], dt, device, device_index);
     batch.steps = steps, batch.first = first;
+    // step_counters: the addresses of float32 CPU scalars (torch's state["step"] tensors), which replace
+    // `steps`: each tensor's count is its counter + 1, written back by commit_steps once the step has run.
+    for (uintptr_t c : step_counters) {
+      if (!c || c % alignof(float) != 0) fail(ErrorKind::Value, "optimizer_step: a bad step-counter address");
+      counters.push_back(reinterpret_cast<float*>(c));
+    }
+    if (!counters.empty()) {
+      batch.steps.clear();
+      for (float* c : counters) batch.steps.push_back(double(*c + 1.0f));
+    }
     hyper = optim_hyper(kind, hp);
   }
+  void commit_steps() const {
+    for (size_t i = 0; i < counters.size(); ++i) *counters[i] = float(batch.steps[i]);
+  }
+  std::vector<float*> counters;
 };
 
 struct OptimArgs {

@@ -3,7 +3,7 @@
 ``params`` and the state arrays are updated in place, so they must be C-contiguous float32/float64 numpy
 arrays or torch tensors (CPU; CUDA when ``fastnn.cuda.is_available()``); ``grads`` are read. The formulas
 and their order of operations are torch.optim's (csrc/cpu/optim.h). ``steps`` are each tensor's step count
-*after* this step (1 on the first). ``kernel=`` forces an ``optim_f32`` variant (tests, benchmarks).
+*after* this step (1 on the first), or torch.optim's ``state["step"]`` tensors, which the call counts up. ``kernel=`` forces an ``optim_f32`` variant (tests, benchmarks).
 These need no torch: ``fastnn.optim`` wraps them as torch.optim drop-ins.
 """
 from __future__ import annotations
@@ -36,17 +36,29 @@ def _flat(lists):
     if dtype not in (torch.float32, torch.float64) or not (device.type == "cpu" or cuda.is_available()):
         return None
     plain = (torch.Tensor, torch.nn.Parameter)
+    cpu = device.type == "cpu"
     ptrs, sizes = [], []
     for lst in lists:
         p, n = [], []
         for a in lst:
-            if type(a) not in plain or a.dtype != dtype or a.device != device or not a.is_contiguous():
+            if (type(a) not in plain or a.dtype != dtype or not a.is_contiguous()
+                    or (not a.is_cpu if cpu else a.device != device)):
                 return None
             p.append(a.data_ptr())
             n.append(a.numel())
         ptrs.append(p)
         sizes.append(n)
     return dtype, device, ptrs, sizes
+
+
+def _counters(steps):
+    """The addresses of torch.optim's state["step"] tensors when every one is a float32 CPU scalar (the native
+    call then increments them itself: ~1 us each less than torch ops), else None."""
+    torch = sys.modules.get("torch")
+    if torch is None or not steps or not all(type(s) is torch.Tensor and s.dtype == torch.float32 and s.is_cpu
+                                             and s.dim() == 0 for s in steps):
+        return None
+    return [s.data_ptr() for s in steps]
 
 
 def _step(op, kind, params, grads, states, steps, first, hyper, kernel):
@@ -59,18 +71,23 @@ def _step(op, kind, params, grads, states, steps, first, hyper, kernel):
             raise ValueError(f"{op}: {len(s)} state arrays for {len(params)} params")
     if not params:
         return
-    steps, first = [float(t) for t in steps], [bool(f) for f in first]
+    steps, first = list(steps), [bool(f) for f in first]
     flat = _flat((params, grads, *states))
+    counters = _counters(steps) if flat is not None else None
+    torch = sys.modules.get("torch")
+    if counters is None and torch is not None and any(isinstance(t, torch.Tensor) for t in steps):
+        torch._foreach_add_(steps, 1)  # torch.optim's state["step"] tensors: counted up here
+    steps = [] if counters is not None else [float(t) for t in steps]
     if flat is not None:
         dtype, device, ptrs, sizes = flat
-        name = "float32" if dtype == sys.modules["torch"].float32 else "float64"
+        name = "float32" if dtype == torch.float32 else "float64"
         if device.type == "cpu":
-            _C.optimizer_step_flat(kind, name, 0, ptrs, sizes, steps, first, hyper, kernel or "")
+            _C.optimizer_step_flat(kind, name, 0, ptrs, sizes, steps, first, hyper, counters or [], kernel or "")
         elif kernel:
             raise ValueError(f"{op}: kernel={kernel!r} selects a CPU kernel variant, but the arrays are on {device}")
         else:
             cuda.module().optimizer_step_flat(kind, name, device.index or 0, ptrs, sizes, steps, first, hyper,
-                                              io.current_stream(device))
+                                              counters or [], io.current_stream(device))
         return
     for i, a in enumerate(params):
         if isinstance(a, np.ndarray) and not a.flags.writeable:

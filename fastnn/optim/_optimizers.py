@@ -61,7 +61,7 @@ def _adam_plan(opt, group, name):
         return None
 
     def run():
-        ops.adam_step(params, _contiguous(grads), m, v, _step_counts(steps), lr=group["lr"], betas=group["betas"],
+        ops.adam_step(params, _contiguous(grads), m, v, steps, lr=group["lr"], betas=group["betas"],
                       eps=group["eps"], weight_decay=group["weight_decay"], amsgrad=group["amsgrad"],
                       max_exp_avg_sqs=vmax, maximize=group["maximize"],
                       decoupled_weight_decay=group.get("decoupled_weight_decay", False))
@@ -115,7 +115,7 @@ def _adagrad_plan(opt, group, name):
         return None
 
     def run():
-        ops.adagrad_step(params, _contiguous(grads), sums, _step_counts(steps), lr=group["lr"],
+        ops.adagrad_step(params, _contiguous(grads), sums, steps, lr=group["lr"],
                          lr_decay=group["lr_decay"], weight_decay=group["weight_decay"], eps=group["eps"],
                          maximize=group["maximize"])
     return run
