@@ -124,3 +124,59 @@ def test_interleaved_with_torch_ops(restore_threads):
         z = torch.mm(w, w)
         torch.testing.assert_close(y, torch.relu(x), rtol=0, atol=0)
     assert torch.isfinite(z).all()
+
+
+class _OpsDataset(torch.utils.data.Dataset):
+    """Items computed with fastnn ops inside the DataLoader's (forked) worker processes."""
+
+    def __len__(self):
+        return 16
+
+    def __getitem__(self, i):
+        g = torch.Generator().manual_seed(i)
+        x = torch.randn(256, 300, generator=g)
+        w = torch.randn(64, 300, generator=g)
+        return fastnn.ops.relu(fastnn.ops.linear(x, w, None)).sum(1), i
+
+
+def test_dataloader_workers_run_fastnn_ops():
+    """num_workers=2 (fork): fastnn ops in the workers complete (no hang) with the main process's results."""
+    fastnn.ops.linear(torch.randn(256, 300), torch.randn(64, 300), None)  # the parent's pool ran first
+    ds = _OpsDataset()
+    want = {i: ds[i][0] for i in range(len(ds))}
+    loader = torch.utils.data.DataLoader(ds, batch_size=4, num_workers=2, multiprocessing_context="fork",
+                                         timeout=120)
+    seen = 0
+    for rows, idx in loader:
+        for r, i in zip(rows, idx.tolist()):
+            torch.testing.assert_close(r, want[i])
+            seen += 1
+    assert seen == len(ds)
+
+
+def test_python_threads_calling_ops_at_once_get_correct_results(restore_threads):
+    import threading
+
+    errors = []
+
+    def work(seed):
+        g = torch.Generator().manual_seed(seed)
+        for _ in range(10):
+            x, w = torch.randn(64, 200, generator=g), torch.randn(50, 200, generator=g)
+            try:
+                torch.testing.assert_close(fastnn.ops.linear(x, w, None), x @ w.T, rtol=1e-4, atol=1e-4)
+                torch.testing.assert_close(fastnn.ops.softmax(x, 1), torch.softmax(x, 1), rtol=1e-5, atol=1e-7)
+            except AssertionError as e:
+                errors.append(e)
+
+    def resize():
+        for n in (1, 2, 1, 2):
+            fastnn.set_num_threads(n)
+
+    threads = [threading.Thread(target=work, args=(s,)) for s in range(4)] + [threading.Thread(target=resize)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert not any(t.is_alive() for t in threads), "a thread hung"
+    assert not errors, errors[0]
