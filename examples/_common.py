@@ -1,4 +1,4 @@
-"""Shared by the examples: argument parsing, batching and accuracy (numpy / torch)."""
+"""Shared by the examples: argument parsing, data choice, the training loop and accuracy (numpy / torch)."""
 import argparse
 
 import numpy as np
@@ -12,10 +12,44 @@ def parser(doc, epochs):
     return p
 
 
+def set_seed(seed):
+    import torch
+
+    torch.manual_seed(seed)
+    return np.random.default_rng(seed)
+
+
+def mnist_or_digits(args):
+    """MNIST's IDX files from --data when they are there, else scikit-learn's digits upscaled to 28x28."""
+    from fastnn import datasets
+
+    if args.data and datasets.has_mnist(args.data):
+        return datasets.load_mnist(args.data)
+    return datasets.digits_28x28(seed=args.seed)
+
+
 def batches(n, batch_size, rng):
     order = rng.permutation(n)
     for i in range(0, n, batch_size):
         yield order[i:i + batch_size]
+
+
+def fit(model, opt, loss_fn, x, y, epochs, rng, batch_size=64, after_epoch=None):
+    """Mini-batch training with a tqdm bar per epoch (the running loss in its postfix); after_epoch(epoch) runs
+    at the end of each epoch (a scheduler step, a checkpoint)."""
+    import torch
+    from tqdm import tqdm
+
+    for epoch in range(epochs):
+        bar = tqdm(list(batches(len(y), batch_size, rng)), desc=f"epoch {epoch + 1}/{epochs}", mininterval=0.5)
+        for idx in bar:
+            opt.zero_grad()
+            loss = loss_fn(model(torch.from_numpy(x[idx])), torch.from_numpy(y[idx]))
+            loss.backward()
+            opt.step()
+            bar.set_postfix(loss=f"{loss.item():.3f}")
+        if after_epoch is not None:
+            after_epoch(epoch)
 
 
 def accuracy(model, x, y, batch_size=500):
@@ -31,8 +65,8 @@ def accuracy(model, x, y, batch_size=500):
     return correct / len(y)
 
 
-def set_seed(seed):
-    import torch
-
-    torch.manual_seed(seed)
-    return np.random.default_rng(seed)
+def report(model, x, y):
+    """Prints and returns the test accuracy (the line the smoke tests read)."""
+    acc = accuracy(model, x, y)
+    print(f"test accuracy: {acc:.4f}")
+    return acc

@@ -1,13 +1,10 @@
 """The CIFAR-10 MLP (3072->1000->500->10, ReLU), Adam lr 3e-4, with the two-line swap (fastnn.nn, fastnn.optim).
 Reads the CIFAR-10 python batches from --data when they are there, else a synthetic stand-in (class templates
 plus noise); prints the test accuracy."""
-import torch
-from tqdm import tqdm
-
 import fastnn.nn as nn
 import fastnn.optim as optim
 from fastnn import datasets
-from _common import accuracy, batches, parser, set_seed
+from _common import fit, parser, report, set_seed
 
 
 def main(argv=None):
@@ -20,18 +17,8 @@ def main(argv=None):
     model = nn.Sequential(nn.Flatten(), nn.Linear(3072, 1000), nn.ReLU(), nn.Linear(1000, 500), nn.ReLU(),
                           nn.Linear(500, 10))
     opt = optim.Adam(model.parameters(), lr=3e-4)
-    loss_fn = nn.CrossEntropyLoss()
-    for epoch in range(args.epochs):
-        bar = tqdm(list(batches(len(train_y), 64, rng)), desc=f"epoch {epoch + 1}/{args.epochs}", mininterval=0.5)
-        for idx in bar:
-            opt.zero_grad()
-            loss = loss_fn(model(torch.from_numpy(train_x[idx])), torch.from_numpy(train_y[idx]))
-            loss.backward()
-            opt.step()
-            bar.set_postfix(loss=f"{loss.item():.3f}")
-    acc = accuracy(model, test_x, test_y)
-    print(f"test accuracy: {acc:.4f}")
-    return acc
+    fit(model, opt, nn.CrossEntropyLoss(), train_x, train_y, args.epochs, rng)
+    return report(model, test_x, test_y)
 
 
 if __name__ == "__main__":

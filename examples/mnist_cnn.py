@@ -2,14 +2,11 @@
 (step 5, gamma 0.5), written as a torch script with the two-line swap (fastnn.nn, fastnn.optim). Trains on
 the MNIST IDX files in --data when they are there, else on scikit-learn's bundled digits upscaled to 28x28;
 prints the test accuracy."""
-import torch
 import torch.nn.functional as F
-from tqdm import tqdm
 
 import fastnn.nn as nn
 import fastnn.optim as optim
-from fastnn import datasets
-from _common import accuracy, batches, parser, set_seed
+from _common import fit, mnist_or_digits, parser, report, set_seed
 
 
 class Net(nn.Module):
@@ -30,26 +27,12 @@ class Net(nn.Module):
 def main(argv=None):
     args = parser(__doc__, epochs=8).parse_args(argv)
     rng = set_seed(args.seed)
-    if args.data and datasets.has_mnist(args.data):
-        train_x, train_y, test_x, test_y = datasets.load_mnist(args.data)
-    else:
-        train_x, train_y, test_x, test_y = datasets.digits_28x28(seed=args.seed)
+    train_x, train_y, test_x, test_y = mnist_or_digits(args)
     model = Net()
     opt = optim.Adam(model.parameters(), lr=1e-3)
     sched = optim.lr_scheduler.StepLR(opt, step_size=5, gamma=0.5)
-    loss_fn = nn.CrossEntropyLoss()
-    for epoch in range(args.epochs):
-        bar = tqdm(list(batches(len(train_y), 64, rng)), desc=f"epoch {epoch + 1}/{args.epochs}", mininterval=0.5)
-        for idx in bar:
-            opt.zero_grad()
-            loss = loss_fn(model(torch.from_numpy(train_x[idx])), torch.from_numpy(train_y[idx]))
-            loss.backward()
-            opt.step()
-            bar.set_postfix(loss=f"{loss.item():.3f}")
-        sched.step()
-    acc = accuracy(model, test_x, test_y)
-    print(f"test accuracy: {acc:.4f}")
-    return acc
+    fit(model, opt, nn.CrossEntropyLoss(), train_x, train_y, args.epochs, rng, after_epoch=lambda _: sched.step())
+    return report(model, test_x, test_y)
 
 
 if __name__ == "__main__":

@@ -7,12 +7,11 @@ import tempfile
 
 import numpy as np
 import torch
-from tqdm import tqdm
 
 import fastnn.nn as nn
 import fastnn.optim as optim
 from fastnn import datasets
-from _common import accuracy, batches, parser, set_seed
+from _common import accuracy, fit, parser, report, set_seed
 
 
 def load_csv(path):
@@ -35,24 +34,20 @@ def main(argv=None):
     model = nn.Sequential(nn.Linear(x.shape[1], 64), nn.ReLU(), nn.Dropout(0.2), nn.Linear(64, 128), nn.ReLU(),
                           nn.Dropout(0.2), nn.Linear(128, 4))
     opt = optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
-    loss_fn = nn.CrossEntropyLoss()
-    best, checkpoint = -1.0, os.path.join(tempfile.mkdtemp(), "phone_price_best.pt")
-    for _ in tqdm(range(args.epochs), desc="epochs", mininterval=0.5):
-        for idx in batches(len(train_y), 32, rng):
-            opt.zero_grad()
-            loss_fn(model(torch.from_numpy(train_x[idx])), torch.from_numpy(train_y[idx])).backward()
-            opt.step()
+    best, checkpoint = [-1.0], os.path.join(tempfile.mkdtemp(), "phone_price_best.pt")
+
+    def keep_best(_epoch):
         acc = accuracy(model, test_x, test_y)
-        if acc > best:
-            best = acc
+        if acc > best[0]:
+            best[0] = acc
             torch.save({"model": model.state_dict(), "optimizer": opt.state_dict()}, checkpoint)
+
+    fit(model, opt, nn.CrossEntropyLoss(), train_x, train_y, args.epochs, rng, batch_size=32, after_epoch=keep_best)
     state = torch.load(checkpoint)
     model.load_state_dict(state["model"])
     opt.load_state_dict(state["optimizer"])
-    acc = accuracy(model, test_x, test_y)
     print(f"best checkpoint reloaded from {os.path.basename(checkpoint)}")
-    print(f"test accuracy: {acc:.4f}")
-    return acc
+    return report(model, test_x, test_y)
 
 
 if __name__ == "__main__":
