@@ -10,6 +10,7 @@
 #include <string>
 
 #include "bind/common.h"
+#include "bind/cross_entropy_args.h"
 #include "bind/dlpack_out.h"
 #include "bind/optim_args.h"
 #include "core/array_view.h"
@@ -188,21 +189,15 @@ PYBIND11_MODULE(_C, m) {
     const auto& k = fastnn::pick_kernel(fastnn::softmax_f32_kernels(), "softmax_f32", kernel).fn;
     without_gil([&] { k.exp_sum(xv.as<const float>(), 0.f, ov.as<float>(), xv.numel()); });
   }, py::arg("x"), py::arg("out"), py::arg("kernel") = "");
-  // target: the address of the N int64 class indices Python checked (0 when N = 0, or for class
-  // probabilities: probs); reduction 0/1/2 = none/mean/sum; form 0/1/2 = indices/nll/probs (ops/softmax.h);
-  // grad and grad_output optional
+  // The arguments: bind/cross_entropy_args.h (target: class indices Python checked).
   m.def("cross_entropy", [](py::handle x, py::handle weight, py::handle loss, py::handle grad, py::handle grad_output,
                             py::handle probs, uintptr_t target, int64_t ignore_index, double label_smoothing,
                             int reduction, int form, const std::string& kernel) {
-    if (reduction < 0 || reduction > 2) fastnn::fail(fastnn::ErrorKind::Value, "cross_entropy: reduction code ", reduction);
-    if (form < 0 || form > 2) fastnn::fail(fastnn::ErrorKind::Value, "cross_entropy: form code ", form);
-    const BoundArray xa(x), la(loss);
-    const auto wa = optional_array(weight), ga = optional_array(grad), goa = optional_array(grad_output),
-               pa = optional_array(probs);
-    const fastnn::CrossEntropyParams p{ignore_index, label_smoothing, fastnn::Reduction(reduction), fastnn::CeForm(form)};
+    const fastnn::bind::CrossEntropyArgs a(x, weight, loss, grad, grad_output, probs, target, ignore_index,
+                                           label_smoothing, reduction, form);
     without_gil([&] {
-      fastnn::cross_entropy(xa.view(), reinterpret_cast<const int64_t*>(target), view_or_null(pa), view_or_null(wa), la.view(),
-                            view_or_null(ga), view_or_null(goa), p, kernel);
+      fastnn::cross_entropy(a.x.view(), a.target, view_or_null(a.probs), view_or_null(a.weight), a.loss.view(),
+                            view_or_null(a.grad), view_or_null(a.grad_output), a.params, kernel);
     });
   }, py::arg("input"), py::arg("weight"), py::arg("loss"), py::arg("grad"), py::arg("grad_output"), py::arg("probs"),
      py::arg("target"), py::arg("ignore_index"), py::arg("label_smoothing"), py::arg("reduction"), py::arg("form"),

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "bind/common.h"
+#include "bind/cross_entropy_args.h"
 #include "bind/optim_args.h"
 #include "cuda/ops_cuda.h"
 #include "ops/activation.h"
@@ -138,20 +139,15 @@ PYBIND11_MODULE(FASTNN_CUDA_MODULE, m) {
     const BoundArray gya(gy), ya(y), gxa(gx);
     without_gil([&] { fastnn::cuda::softmax_backward(gya.view(), ya.view(), gxa.view(), dim, log, as_stream(stream)); });
   }, py::arg("grad_output"), py::arg("output"), py::arg("out"), py::arg("dim"), py::arg("log"), py::arg("stream") = 0);
-  // target: the device address of the N int64 class indices (0 when N = 0, or for class probabilities:
-  // probs); reduction 0/1/2 = none/mean/sum; form 0/1/2 = indices/nll/probs (ops/softmax.h)
+  // The arguments: bind/cross_entropy_args.h (target: a device address).
   m.def("cross_entropy", [](py::handle x, py::handle weight, py::handle loss, py::handle grad, py::handle grad_output,
                             py::handle probs, uintptr_t target, int64_t ignore_index, double label_smoothing,
                             int reduction, int form, uintptr_t stream) {
-    if (reduction < 0 || reduction > 2) fastnn::fail(fastnn::ErrorKind::Value, "cross_entropy: reduction code ", reduction);
-    if (form < 0 || form > 2) fastnn::fail(fastnn::ErrorKind::Value, "cross_entropy: form code ", form);
-    const BoundArray xa(x), la(loss);
-    const auto wa = optional_array(weight), ga = optional_array(grad), goa = optional_array(grad_output),
-               pa = optional_array(probs);
-    const fastnn::CrossEntropyParams p{ignore_index, label_smoothing, fastnn::Reduction(reduction), fastnn::CeForm(form)};
+    const fastnn::bind::CrossEntropyArgs a(x, weight, loss, grad, grad_output, probs, target, ignore_index,
+                                           label_smoothing, reduction, form);
     without_gil([&] {
-      fastnn::cuda::cross_entropy(xa.view(), reinterpret_cast<const int64_t*>(target), view_or_null(pa), view_or_null(wa), la.view(),
-                            view_or_null(ga), view_or_null(goa), p, as_stream(stream));
+      fastnn::cuda::cross_entropy(a.x.view(), a.target, view_or_null(a.probs), view_or_null(a.weight), a.loss.view(),
+                            view_or_null(a.grad), view_or_null(a.grad_output), a.params, as_stream(stream));
     });
   }, py::arg("input"), py::arg("weight"), py::arg("loss"), py::arg("grad"), py::arg("grad_output"), py::arg("probs"),
      py::arg("target"), py::arg("ignore_index"), py::arg("label_smoothing"), py::arg("reduction"), py::arg("form"),

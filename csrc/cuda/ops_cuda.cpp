@@ -154,15 +154,13 @@ void pointwise_loss_backward(Loss kind, double a, const ArrayView& x, const Arra
 void cross_entropy(const ArrayView& x, const int64_t* target, const ArrayView* probs, const ArrayView* weight,
                    const ArrayView& loss, const ArrayView* grad, const ArrayView* grad_output,
                    const CrossEntropyParams& p, cudaStream_t stream) {
-  const auto [N, C] = check_cross_entropy(x, target, probs, weight, loss, grad, grad_output, p, kArrayDevice);
+  check_cross_entropy(x, target, probs, weight, loss, grad, grad_output, p, kArrayDevice);
   if (x.dtype == DType::Float32)
-    cuda::cross_entropy(x.as<const float>(), target, data_or_null<float>(probs), data_or_null<float>(weight),
-                        loss.as<float>(), grad ? grad->as<float>() : nullptr, data_or_null<float>(grad_output), N, C,
-                        p, stream);
+    cuda::cross_entropy(cross_entropy_rows<float>(x, target, probs, weight, loss, grad, grad_output, p),
+                        loss.as<float>(), stream);
   else
-    cuda::cross_entropy(x.as<const double>(), target, data_or_null<double>(probs), data_or_null<double>(weight),
-                        loss.as<double>(), grad ? grad->as<double>() : nullptr, data_or_null<double>(grad_output), N,
-                        C, p, stream);
+    cuda::cross_entropy(cross_entropy_rows<double>(x, target, probs, weight, loss, grad, grad_output, p),
+                        loss.as<double>(), stream);
 }
 
 namespace {

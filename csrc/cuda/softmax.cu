@@ -121,19 +121,9 @@ __global__ void softmax_backward_cols_kernel(const T* gy, const T* y, T* gx, Sof
 constexpr int64_t kCeHeader = 3;
 
 template <class T>
-struct CeArgs {
-  const T* x;
-  const int64_t* target;  // Indices, Nll
-  const T* probs;         // Probs
-  const T* weight;
-  T* loss_rows;  // per row (reduction none) or null
-  T* grad;       // null: loss only
-  const T* grad_output;
-  int64_t N, C, ignore_index;
-  T eps;
-  Reduction reduction;
-  CeForm form;
-  double* scratch;
+struct CeArgs : CrossEntropyRows<T> {
+  T eps;            // label smoothing in T
+  double* scratch;  // see kCeHeader
 };
 
 template <class T>
@@ -142,13 +132,13 @@ __global__ void ce_prepare_kernel(CeArgs<T> a) {
   if (threadIdx.x == 0) a.scratch[1] = 0;
   __syncthreads();
   double w = 0;
-  if (a.form == CeForm::Probs) {  // the mean is over the rows
-    if (threadIdx.x == 0) a.scratch[0] = a.reduction == Reduction::Mean ? double(a.N) : 1.0;
+  if (a.p.form == CeForm::Probs) {  // the mean is over the rows
+    if (threadIdx.x == 0) a.scratch[0] = a.p.reduction == Reduction::Mean ? double(a.N) : 1.0;
     return;
   }
   for (int64_t i = threadIdx.x; i < a.N; i += blockDim.x) {
     const int64_t t = a.target[i];
-    if (t == a.ignore_index) continue;
+    if (t == a.p.ignore_index) continue;
     if (t < 0 || t >= a.C) {
       a.scratch[1] = 1;  // every writer stores the same flag; any one bad target is reported
       a.scratch[2] = double(t);
@@ -157,12 +147,12 @@ __global__ void ce_prepare_kernel(CeArgs<T> a) {
     w += a.weight ? double(a.weight[t]) : 1.0;
   }
   w = block_sum<kRowBlock>(w, part);
-  if (threadIdx.x == 0) a.scratch[0] = a.reduction == Reduction::Mean ? w : 1.0;
+  if (threadIdx.x == 0) a.scratch[0] = a.p.reduction == Reduction::Mean ? w : 1.0;
 }
 
 template <class T>
 __device__ __forceinline__ T ce_scale(const CeArgs<T>& a, int64_t r, double norm) {
-  const T up = a.grad_output ? a.grad_output[a.reduction == Reduction::None ? r : 0] : T(1);
+  const T up = a.grad_output ? a.grad_output[a.p.reduction == Reduction::None ? r : 0] : T(1);
   return T(double(up) / norm);
 }
 
@@ -172,13 +162,13 @@ __device__ double ce_index_row(const CeArgs<T>& a, int64_t r, double norm) {
   const T* x = a.x + r * a.C;
   T* g = a.grad ? a.grad + r * a.C : nullptr;
   const int64_t t = a.target[r];
-  if (t == a.ignore_index || t < 0 || t >= a.C) {  // (out of range: raised after the launches)
+  if (t == a.p.ignore_index || t < 0 || t >= a.C) {  // (out of range: raised after the launches)
     if (g)
       for (int64_t j = lane(); j < a.C; j += 32) g[j] = T(0);
     return 0.0;
   }
   const T wt = a.weight ? a.weight[t] : T(1);
-  if (a.form == CeForm::Nll) {
+  if (a.p.form == CeForm::Nll) {
     if (g) {
       const T hit = -ce_scale(a, r, norm) * wt;
       for (int64_t j = lane(); j < a.C; j += 32) g[j] = j == t ? hit : T(0);
@@ -257,7 +247,7 @@ __global__ void ce_rows_kernel(CeArgs<T> a) {
   double my_loss = 0;  // this warp's rows (identical in every lane)
   const double norm = a.scratch[0];
   for (int64_t r = warp_id(); r < a.N; r += warp_count()) {
-    const double loss = a.form == CeForm::Probs ? ce_probs_row(a, r, norm) : ce_index_row(a, r, norm);
+    const double loss = a.p.form == CeForm::Probs ? ce_probs_row(a, r, norm) : ce_index_row(a, r, norm);
     if (a.loss_rows && lane() == 0) a.loss_rows[r] = T(loss);
     my_loss += loss;
   }
@@ -305,8 +295,9 @@ void softmax_backward(const SoftmaxLayout& l, const T* gy, const T* y, T* gx, bo
 }
 
 template <class T>
-void cross_entropy(const T* x, const int64_t* target, const T* probs, const T* weight, T* loss, T* grad,
-                   const T* grad_output, int64_t N, int64_t C, const CrossEntropyParams& p, cudaStream_t stream) {
+void cross_entropy(const CrossEntropyRows<T>& rows, T* loss, cudaStream_t stream) {
+  const CrossEntropyParams& p = rows.p;
+  const int64_t N = rows.N;
   const bool none = p.reduction == Reduction::None;
   if (N == 0) {  // torch: mean over nothing is NaN, the sum 0
     if (!none) {
@@ -318,8 +309,7 @@ void cross_entropy(const T* x, const int64_t* target, const T* probs, const T* w
   }
   const int blocks = row_blocks(N);
   DeviceScratch<double> scratch(kCeHeader + blocks);
-  const CeArgs<T> a{x, target, probs, weight, none ? loss : nullptr, grad, grad_output, N, C, p.ignore_index,
-                    T(p.label_smoothing), p.reduction, p.form, scratch.p};
+  const CeArgs<T> a{rows, T(p.label_smoothing), scratch.p};
   FASTNN_LAUNCH(ce_prepare_kernel<T>, 1, kRowBlock, 0, stream, a);
   FASTNN_CUDA_CHECK(cudaGetLastError());
   FASTNN_LAUNCH(ce_rows_kernel<T>, blocks, kRowBlock, 0, stream, a);
@@ -339,8 +329,7 @@ void cross_entropy(const T* x, const int64_t* target, const T* probs, const T* w
 #define FASTNN_CUDA_SOFTMAX(T)                                                                                   \
   template void softmax_forward<T>(const SoftmaxLayout&, const T*, T*, bool, cudaStream_t);                      \
   template void softmax_backward<T>(const SoftmaxLayout&, const T*, const T*, T*, bool, cudaStream_t);           \
-  template void cross_entropy<T>(const T*, const int64_t*, const T*, const T*, T*, T*, const T*, int64_t, int64_t, \
-                                 const CrossEntropyParams&, cudaStream_t);
+  template void cross_entropy<T>(const CrossEntropyRows<T>&, T*, cudaStream_t);
 FASTNN_CUDA_SOFTMAX(float)
 FASTNN_CUDA_SOFTMAX(double)
 #undef FASTNN_CUDA_SOFTMAX

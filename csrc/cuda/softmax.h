@@ -15,12 +15,10 @@ void softmax_forward(const SoftmaxLayout& l, const T* x, T* y, bool log, cudaStr
 // gx from gy and the forward's output y; gx may be gy.
 template <class T>
 void softmax_backward(const SoftmaxLayout& l, const T* gy, const T* y, T* gx, bool log, cudaStream_t stream);
-// x (N, C); p.form Indices / Nll: target (N) int64; Probs: probs (N, C); loss: N values (none) or 1; grad
-// (N, C) or null; grad_output: null (1), 1 value or N values. Raises Index errors for class indices outside
-// [0, C) (synchronizes the stream).
+// The rows (ops/softmax.h, device pointers); loss: the rows' loss array (none) or the 1-element result.
+// Raises Index errors for class indices outside [0, C) (synchronizes the stream).
 template <class T>
-void cross_entropy(const T* x, const int64_t* target, const T* probs, const T* weight, T* loss, T* grad,
-                   const T* grad_output, int64_t N, int64_t C, const CrossEntropyParams& p, cudaStream_t stream);
+void cross_entropy(const CrossEntropyRows<T>& rows, T* loss, cudaStream_t stream);
 
 }  // namespace cuda
 }  // namespace fastnn

@@ -205,17 +205,8 @@ void softmax_backward_typed(const ArrayView& gy, const ArrayView& y, const Array
 // ---- cross-entropy ----
 
 template <class T>
-struct CeArgs {
-  const T* x;
-  const int64_t* target;  // Indices, Nll
-  const T* probs;         // Probs
-  const T* weight;
-  T* loss;  // per row (None) or null
-  T* grad;
-  const T* grad_output;
-  int64_t N, C;
-  CrossEntropyParams p;
-  double norm;  // mean: the total weight of the rows kept; else 1
+struct CeArgs : CrossEntropyRows<T> {
+  double norm;  // mean: the total weight of the rows kept (class probabilities: N); else 1
 };
 
 // Row i's loss (before the reduction's normalisation) and, if asked, its gradient row.
@@ -320,7 +311,7 @@ void cross_entropy_typed(const Rows<T>& r, CeArgs<T> a, T* loss_out) {
     for (int64_t i = b; i < e; ++i) {
       const double l = a.p.form == CeForm::Indices ? ce_row(r, a, i) : a.p.form == CeForm::Nll ? nll_row(a, i)
                                                                                              : probs_row(r, a, i);
-      if (a.loss) a.loss[i] = T(l);
+      if (a.loss_rows) a.loss_rows[i] = T(l);
       sum += l;
     }
     parts[size_t(b / grain)] = sum;
@@ -368,10 +359,9 @@ void softmax_backward(const ArrayView& gy, const ArrayView& y, const ArrayView& 
   else softmax_backward_typed<double>(gy, y, gx, l, log, k);
 }
 
-std::pair<int64_t, int64_t> check_cross_entropy(const ArrayView& x, const int64_t* target, const ArrayView* probs,
-                                                const ArrayView* weight, const ArrayView& loss, const ArrayView* grad,
-                                                const ArrayView* grad_output, const CrossEntropyParams& p,
-                                                DeviceType device) {
+void check_cross_entropy(const ArrayView& x, const int64_t* target, const ArrayView* probs, const ArrayView* weight,
+                         const ArrayView& loss, const ArrayView* grad, const ArrayView* grad_output,
+                         const CrossEntropyParams& p, DeviceType device) {
   const char* op = p.form == CeForm::Nll ? "nll_loss" : "cross_entropy";
   check_contiguous_on(x, device, op, "input");
   if (x.shape.size() != 2) fail(ErrorKind::Runtime, op, ": input must be 2-d (N, C), got ", x.describe());
@@ -407,27 +397,22 @@ std::pair<int64_t, int64_t> check_cross_entropy(const ArrayView& x, const int64_
     check_disjoint(*grad, "grad", loss, "loss", op);
   }
   if (grad_output) check_vec(*grad_output, p.reduction == Reduction::None ? N : 1, "grad_output");
-  return {N, C};
 }
 
 void cross_entropy(const ArrayView& x, const int64_t* target, const ArrayView* probs, const ArrayView* weight,
                    const ArrayView& loss, const ArrayView* grad, const ArrayView* grad_output,
                    const CrossEntropyParams& p, const std::string& kernel) {
   const char* op = "cross_entropy";
-  const auto [N, C] = check_cross_entropy(x, target, probs, weight, loss, grad, grad_output, p, DeviceType::CPU);
+  check_cross_entropy(x, target, probs, weight, loss, grad, grad_output, p, DeviceType::CPU);
   const SoftmaxKernels* k = pick_rows(kernel, x.dtype, op);
-  const bool none = p.reduction == Reduction::None;
-  if (x.dtype == DType::Float32) {
-    CeArgs<float> a{x.as<const float>(), target, probs ? probs->as<const float>() : nullptr, weight ? weight->as<const float>() : nullptr,
-                    none ? loss.as<float>() : nullptr, grad ? grad->as<float>() : nullptr,
-                    grad_output ? grad_output->as<const float>() : nullptr, N, C, p, 1.0};
-    cross_entropy_typed(Rows<float>{k}, a, loss.as<float>());
-  } else {
-    CeArgs<double> a{x.as<const double>(), target, probs ? probs->as<const double>() : nullptr, weight ? weight->as<const double>() : nullptr,
-                     none ? loss.as<double>() : nullptr, grad ? grad->as<double>() : nullptr,
-                     grad_output ? grad_output->as<const double>() : nullptr, N, C, p, 1.0};
-    cross_entropy_typed(Rows<double>{}, a, loss.as<double>());
-  }
+  if (x.dtype == DType::Float32)
+    cross_entropy_typed(Rows<float>{k},
+                        CeArgs<float>{cross_entropy_rows<float>(x, target, probs, weight, loss, grad, grad_output, p), 1.0},
+                        loss.as<float>());
+  else
+    cross_entropy_typed(Rows<double>{},
+                        CeArgs<double>{cross_entropy_rows<double>(x, target, probs, weight, loss, grad, grad_output, p), 1.0},
+                        loss.as<double>());
 }
 
 }  // namespace fastnn

@@ -3,7 +3,6 @@
 #pragma once
 #include <cstdint>
 #include <string>
-#include <utility>
 
 #include "core/array_view.h"
 
@@ -53,10 +52,36 @@ struct CrossEntropyParams {
 void cross_entropy(const ArrayView& x, const int64_t* target, const ArrayView* probs, const ArrayView* weight,
                    const ArrayView& loss, const ArrayView* grad, const ArrayView* grad_output,
                    const CrossEntropyParams& p, const std::string& kernel = "");
-// cross_entropy's checks of everything but the class indices' values, for arrays on `device`; returns (N, C).
-std::pair<int64_t, int64_t> check_cross_entropy(const ArrayView& x, const int64_t* target, const ArrayView* probs,
-                                                const ArrayView* weight, const ArrayView& loss, const ArrayView* grad,
-                                                const ArrayView* grad_output, const CrossEntropyParams& p,
-                                                DeviceType device);
+// One call's rows as raw pointers of element type T, what the CPU and CUDA kernels read: the class
+// indices (Indices, Nll) or probabilities (Probs), optional weights and upstream gradient; loss_rows: the
+// per-row losses (Reduction::None) or null; grad: null for the loss only.
+template <class T>
+struct CrossEntropyRows {
+  const T* x;
+  const int64_t* target;
+  const T* probs;
+  const T* weight;
+  T* loss_rows;
+  T* grad;
+  const T* grad_output;
+  int64_t N, C;
+  CrossEntropyParams p;
+};
+
+// The rows of a call that passed check_cross_entropy.
+template <class T>
+CrossEntropyRows<T> cross_entropy_rows(const ArrayView& x, const int64_t* target, const ArrayView* probs,
+                                       const ArrayView* weight, const ArrayView& loss, const ArrayView* grad,
+                                       const ArrayView* grad_output, const CrossEntropyParams& p) {
+  auto in = [](const ArrayView* v) { return v ? v->as<const T>() : nullptr; };
+  return CrossEntropyRows<T>{x.as<const T>(), target, in(probs), in(weight),
+                             p.reduction == Reduction::None ? loss.as<T>() : nullptr, grad ? grad->as<T>() : nullptr,
+                             in(grad_output), x.shape[0], x.shape[1], p};
+}
+
+// cross_entropy's checks of everything but the class indices' values, for arrays on `device`.
+void check_cross_entropy(const ArrayView& x, const int64_t* target, const ArrayView* probs, const ArrayView* weight,
+                         const ArrayView& loss, const ArrayView* grad, const ArrayView* grad_output,
+                         const CrossEntropyParams& p, DeviceType device);
 
 }  // namespace fastnn
