@@ -112,6 +112,19 @@ def test_conv2d_matches_torch(dtype):
                 torch.testing.assert_close(got, ref, **(dict(rtol=1e-3, atol=1e-3) if dtype == torch.float32 else {}))
 
 
+def assert_same_forward_backward(ours, theirs, x, tol, grad_tol=None):
+    """ours(x) and theirs(x) (on a detached copy) agree, and so do their input gradients for one random
+    upstream gradient."""
+    y = ours(x)
+    g = torch.randn_like(y)
+    (gx,) = torch.autograd.grad(y, x, g)
+    xr = x.detach().clone().requires_grad_()
+    yr = theirs(xr)
+    (gr,) = torch.autograd.grad(yr, xr, g)
+    torch.testing.assert_close(y, yr, **tol)
+    torch.testing.assert_close(gx, gr, **(grad_tol or tol))
+
+
 # name: (fastnn.functional call, torch call); tolerances: CUDA's device libm is within 2 ulp, the formulas'
 # float32 rounding as on the CPU (tests/test_activations.py)
 GPU_ACTS = {
@@ -132,15 +145,8 @@ def test_activations_forward_backward_match_torch(name, dtype):
     ours, theirs = GPU_ACTS[name]
     for n in (1, 1023, 1025, (1 << 20) + 3):
         x = (torch.randn(n + 1, device="cuda", dtype=dtype) * 4)[1:].requires_grad_()  # [1:]: misaligned too
-        y = ours(x)
-        g = torch.randn_like(y)
-        (gx,) = torch.autograd.grad(y, x, g)
-        xr = x.detach().clone().requires_grad_()
-        yr = theirs(xr)
-        (gr,) = torch.autograd.grad(yr, xr, g)
         tol = dict(rtol=1e-5, atol=3e-6) if dtype == torch.float32 else dict(rtol=1e-12, atol=1e-14)
-        torch.testing.assert_close(y, yr, **tol)
-        torch.testing.assert_close(gx, gr, **tol)
+        assert_same_forward_backward(ours, theirs, x, tol)
 
 
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
@@ -148,15 +154,8 @@ def test_activations_forward_backward_match_torch(name, dtype):
 def test_softmax_log_softmax_match_torch(shape, dim, dtype):
     for ours, theirs in ((F.softmax, torch.softmax), (F.log_softmax, torch.log_softmax)):
         x = (torch.randn(shape, device="cuda", dtype=dtype) * 4).requires_grad_()
-        y = ours(x, dim)
-        g = torch.randn_like(y)
-        (gx,) = torch.autograd.grad(y, x, g)
-        xr = x.detach().clone().requires_grad_()
-        yr = theirs(xr, dim)
-        (gr,) = torch.autograd.grad(yr, xr, g)
         tol = dict(rtol=2e-5, atol=2e-5) if dtype == torch.float32 else dict(rtol=1e-12, atol=1e-12)
-        torch.testing.assert_close(y, yr, **tol)
-        torch.testing.assert_close(gx, gr, **tol)
+        assert_same_forward_backward(lambda a: ours(a, dim), lambda a: theirs(a, dim), x, tol)
 
 
 @pytest.mark.parametrize("reduction", ["none", "mean", "sum"])
@@ -166,14 +165,10 @@ def test_cross_entropy_matches_torch_and_rejects_bad_targets(reduction, smoothin
     t = torch.randint(0, 1000, (4096,), device="cuda")
     t[::9] = -100
     w = torch.rand(1000, device="cuda") + 0.5
-    loss = F.cross_entropy(x, t, w, reduction=reduction, label_smoothing=smoothing)
-    g = torch.randn_like(loss)
-    (gx,) = torch.autograd.grad(loss, x, g)
-    xr = x.detach().clone().requires_grad_()
-    lr = torch.nn.functional.cross_entropy(xr, t, w, reduction=reduction, label_smoothing=smoothing)
-    (gr,) = torch.autograd.grad(lr, xr, g)
-    torch.testing.assert_close(loss, lr, rtol=2e-5, atol=2e-5)
-    torch.testing.assert_close(gx, gr, rtol=2e-5, atol=1e-7)
+    kw = dict(reduction=reduction, label_smoothing=smoothing)
+    assert_same_forward_backward(lambda a: F.cross_entropy(a, t, w, **kw),
+                                 lambda a: torch.nn.functional.cross_entropy(a, t, w, **kw), x,
+                                 dict(rtol=2e-5, atol=2e-5), dict(rtol=2e-5, atol=1e-7))
     t[5] = 1000
     with pytest.raises(IndexError, match="Target 1000 is out of bounds"):
         fastnn.ops.cross_entropy(x.detach(), t)
@@ -198,14 +193,7 @@ def test_pointwise_losses_match_torch(reduction):
              (lambda a: F.binary_cross_entropy_with_logits(a, p, w, reduction=reduction, pos_weight=w),
               lambda a: tf.binary_cross_entropy_with_logits(a, p, w, reduction=reduction, pos_weight=w), x)]
     for ours, theirs, inp in cases:
-        loss = ours(inp)
-        g = torch.randn_like(loss)
-        (gx,) = torch.autograd.grad(loss, inp, g)
-        ref = inp.detach().clone().requires_grad_()
-        lr = theirs(ref)
-        (gr,) = torch.autograd.grad(lr, ref, g)
-        torch.testing.assert_close(loss, lr, rtol=1e-4, atol=1e-5)
-        torch.testing.assert_close(gx, gr, rtol=1e-5, atol=1e-7)
+        assert_same_forward_backward(ours, theirs, inp, dict(rtol=1e-4, atol=1e-5), dict(rtol=1e-5, atol=1e-7))
 
 
 def test_dropout_same_mask_as_the_cpu_and_reproducible():
@@ -236,12 +224,7 @@ def test_nll_loss_and_class_probabilities_match_torch():
                           lambda a: torch.nn.functional.nll_loss(torch.log_softmax(a, 1), t, w)),
                          (lambda a: F.cross_entropy(a, y, w, label_smoothing=0.1),
                           lambda a: torch.nn.functional.cross_entropy(a, y, w, label_smoothing=0.1))):
-        a = ours(x)
-        (ga,) = torch.autograd.grad(a, x)
-        b = theirs(x)
-        (gb,) = torch.autograd.grad(b, x)
-        torch.testing.assert_close(a, b, rtol=1e-12, atol=1e-12)
-        torch.testing.assert_close(ga, gb, rtol=1e-12, atol=1e-14)
+        assert_same_forward_backward(ours, theirs, x, dict(rtol=1e-12, atol=1e-12), dict(rtol=1e-12, atol=1e-14))
 
 
 @pytest.mark.parametrize("name,kw", [("Adam", dict(lr=1e-2, weight_decay=0.1, amsgrad=True)), ("AdamW", dict(lr=1e-2)),
