@@ -5,15 +5,15 @@
 #include <cstdint>
 
 #include "core/host_device.h"
+#include "cpu/activation_math.h"
 #include "cpu/optim.h"
 
 namespace fastnn::optim {
 
 template <class T>
-struct Math {
+struct Math : act::Math<T> {  // c() from the activations' math
   using V = typename T::V;
-  using E = typename T::E;
-  FASTNN_HD static V c(double v) { return T::set1(E(v)); }
+  using act::Math<T>::c;
 
   // torch's lerp: self + w (end - self) for w < 0.5, else end - (end - self)(1 - w)
   FASTNN_HD static V lerp(V self, V end, double w) {
