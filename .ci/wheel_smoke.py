@@ -11,7 +11,7 @@ import fastnn
 import fastnn.cuda
 
 ISA_CHECK = """
-import numpy as np, torch, fastnn, fastnn.nn as nn
+import numpy as np, torch, fastnn, fastnn.nn as nn, fastnn.functional, fastnn.optim
 assert fastnn.cpu_info()["isa"] == "{isa}", fastnn.cpu_info()["isa"]
 torch.manual_seed(0)
 ours, theirs = nn.Linear(50, 20), torch.nn.Linear(50, 20)
@@ -22,7 +22,18 @@ ours(x).square().sum().backward()
 theirs(xr).square().sum().backward()
 torch.testing.assert_close(x.grad, xr.grad, rtol=1e-5, atol=1e-5)
 torch.testing.assert_close(ours.weight.grad, theirs.weight.grad, rtol=1e-5, atol=1e-5)
-print("{isa}: Linear forward/backward matches torch", torch.__version__)
+# a 4 MiB output: handed to torch through DLPack from fastnn's buffer cache
+big = torch.randn(1 << 20)
+torch.testing.assert_close(fastnn.functional.relu(big), torch.relu(big))
+conv, tconv = nn.Conv2d(1, 8, 3, padding=1), torch.nn.Conv2d(1, 8, 3, padding=1)
+tconv.load_state_dict(conv.state_dict())
+img = torch.randn(4, 1, 12, 12)
+torch.testing.assert_close(conv(img), tconv(img), rtol=1e-5, atol=1e-5)
+opt, topt = fastnn.optim.Adam(ours.parameters(), lr=0.1), torch.optim.Adam(theirs.parameters(), lr=0.1)
+theirs.weight.grad.copy_(ours.weight.grad); theirs.bias.grad.copy_(ours.bias.grad)
+opt.step(); topt.step()
+torch.testing.assert_close(ours.weight, theirs.weight, rtol=1e-6, atol=1e-6)
+print("{isa}: Linear forward/backward, relu (4 MiB), Conv2d, Adam match torch", torch.__version__)
 """
 
 
