@@ -127,6 +127,8 @@ def relu(input: torch.Tensor, inplace: bool = False) -> torch.Tensor:
     if inplace:
         return relu_(input)
     _check_tensor("relu", input)
+    if input.dtype not in _FLOAT:
+        return _TF.relu(input)  # integers, halves: torch's
     if not _direct(input):
         return _relu(input)
     if torch.is_grad_enabled() and input.requires_grad:
@@ -137,6 +139,8 @@ def relu(input: torch.Tensor, inplace: bool = False) -> torch.Tensor:
 def relu_(input: torch.Tensor) -> torch.Tensor:
     """torch.nn.functional.relu_ on fastnn's kernels: in place, returns ``input``."""
     _check_tensor("relu_", input)
+    if input.dtype not in _FLOAT:
+        return _TF.relu_(input)
     if torch.is_grad_enabled() and input.requires_grad:
         return _ReluInplace.apply(input)
     if _direct(input):

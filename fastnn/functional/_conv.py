@@ -135,7 +135,12 @@ def conv2d(input: torch.Tensor, weight: torch.Tensor, bias: Optional[torch.Tenso
     for name, t in (("input", input), ("weight", weight), ("bias", bias)):
         if t is not None and not isinstance(t, torch.Tensor):
             raise TypeError(f"{_OP}: argument '{name}' must be a torch.Tensor, got {type(t).__name__}")
-    if not (input.is_cpu or input.device.type == "meta" or (input.device.type == "cuda" and cuda.is_available())):
+    # Another device, a dtype the kernels lack (or mixed dtypes), a rank they do not take: torch's
+    # convolution, which computes it or raises its own error.
+    floats = (torch.float32, torch.float64)
+    if not (input.is_cpu or input.device.type == "meta" or (input.device.type == "cuda" and cuda.is_available())) \
+            or input.dtype not in floats or weight.dtype != input.dtype \
+            or (bias is not None and bias.dtype != input.dtype) or input.dim() not in (3, 4) or weight.dim() != 4:
         return torch.nn.functional.conv2d(input, weight, bias, stride, padding, dilation, groups)
     if weight.dim() != 4:
         raise RuntimeError(f"{_OP}: weight must be 4-d (out_channels, in_channels / groups, kH, kW), got shape "

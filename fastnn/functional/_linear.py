@@ -124,14 +124,14 @@ def _check(input, weight, bias) -> None:
         if t is not None and not isinstance(t, torch.Tensor):
             raise TypeError(f"fastnn.functional.linear: argument '{name}' must be a torch.Tensor, got "
                             f"{type(t).__name__}")
-    if weight.dim() != 2:
-        raise ValueError(f"fastnn.functional.linear: weight must be 2-d (out_features, in_features), got shape "
-                         f"{tuple(weight.shape)}")
 
 
 def linear(input: torch.Tensor, weight: torch.Tensor, bias: Optional[torch.Tensor] = None) -> torch.Tensor:
     """torch.nn.functional.linear on fastnn's GEMM: ``input @ weight.T + bias``, input ``(*, in_features)``."""
     _check(input, weight, bias)
+    if input.dtype not in _FAST_DTYPES or weight.dtype != input.dtype or (bias is not None and bias.dtype != input.dtype) \
+            or input.dim() == 0 or weight.dim() != 2:
+        return torch.nn.functional.linear(input, weight, bias)  # torch's result, or torch's own error
     direct = _direct(input) and _direct(weight) and (bias is None or _direct(bias))
     if not direct:
         return _linear_op(input, weight, bias)

@@ -134,7 +134,11 @@ _avg_pool_op.register_autograd(_avg_grad, setup_context=_setup)
 
 
 def _foreign(input) -> bool:
-    """A device fastnn has no kernels for (or a CUDA tensor without a usable fastnn CUDA module)."""
+    """An input fastnn has no kernels for: another device (or a CUDA tensor without a usable fastnn CUDA
+    module), a dtype other than float32/float64 (torch pools integers and halves), or a rank other than
+    3 or 4 (torch's own error then)."""
+    if input.dtype not in (torch.float32, torch.float64) or input.dim() not in (3, 4):
+        return True
     if input.is_cpu or input.device.type == "meta":
         return False
     return not (input.device.type == "cuda" and cuda.is_available())

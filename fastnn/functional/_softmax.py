@@ -128,7 +128,7 @@ def cross_entropy(input: torch.Tensor, target: torch.Tensor, weight: Optional[to
     """torch.nn.functional.cross_entropy on fastnn's fused kernel (class-index or class-probability targets)."""
     if size_average is not None or reduce is not None:
         reduction = torch.nn._reduction.legacy_get_string(size_average, reduce)
-    ours = (isinstance(input, torch.Tensor) and isinstance(target, torch.Tensor) and _ours(input)
+    ours = (isinstance(input, torch.Tensor) and isinstance(target, torch.Tensor) and _ours(input) and input.dim() >= 1
             and _target_ok(target, input, probs_allowed=True) and _weight_ok(weight, input))
     if not ours:
         return _F.cross_entropy(input, target, weight, ignore_index=ignore_index, reduction=reduction,

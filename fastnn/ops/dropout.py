@@ -73,7 +73,11 @@ def dropout_backward(grad_output, mask, p: float = 0.5, *, out=None):
         where = "a numpy array" if isinstance(mask, np.ndarray) else f"on {mask.device}"
         raise ValueError(f"{op}: mask is {where}, but grad_output is "
                          f"{'a numpy array' if isinstance(g, np.ndarray) else 'on ' + str(g.device)}")
-    if not isinstance(mask, np.ndarray) and not mask.is_contiguous():
+    # The kernel reads the mask's bytes from its address: any other layout (a negative-stride or sliced numpy
+    # view: found by the bad-input matrix, it read the wrong bytes) is copied to contiguous first.
+    if isinstance(mask, np.ndarray):
+        mask = np.ascontiguousarray(mask)
+    elif not mask.is_contiguous():
         mask = mask.contiguous()
     out = io.empty_like(g) if out is None else io.as_output(op, "out", out, g, "grad_output")
     if p == 1.0:
