@@ -4,6 +4,7 @@
 // Build and run: .ci/run does it (see the "C++ core under sanitizers" step there).
 #include <dlfcn.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -294,6 +295,45 @@ void test_gemm_kernels() {
   check_gemm<float>(fastnn::gemm_f32_kernels().front().name, 300, 200, 1700, false, false);
   check_gemm<float>(fastnn::gemm_f32_kernels().front().name, 300, 200, 1700, true, true);
   std::printf("gemm: %d kernel/shape/layout combinations checked\n", checked);
+}
+
+// Row strides past 2^31 bytes on every operand (A, B and C each span > 8 GiB of address space): any
+// 32-bit product in the index math lands on the wrong row. The rows sit in one sparse anonymous mapping
+// (MAP_NORESERVE): only the pages of the elements used are ever touched.
+void test_gemm_64bit_strides() {
+  using fastnn::DType;
+  const int64_t m = 5, n = 19, k = 37, ld = (int64_t(1) << 29) + 3;  // floats: 2 GiB + 12 bytes per row
+  const size_t span = size_t(std::max(m, k) * ld + std::max(n, k)) * sizeof(float);
+  void* mem = mmap(nullptr, 3 * span, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (mem == MAP_FAILED) {
+    std::printf("gemm 64-bit strides: SKIPPED (mmap of %zu GiB of address space refused)\n", 3 * span >> 30);
+    return;
+  }
+  float* a = static_cast<float*>(mem);
+  float* b = a + span / sizeof(float);
+  float* c = b + span / sizeof(float);
+  for (int64_t i = 0; i < m; ++i)
+    for (int64_t p = 0; p < k; ++p) a[i * ld + p] = float((i * 7 + p * 3) % 11) - 5;
+  for (int64_t p = 0; p < k; ++p)
+    for (int64_t j = 0; j < n; ++j) b[p * ld + j] = float((p * 5 + j) % 7) - 3;
+  int checked = 0;
+  for (const auto& kern : fastnn::gemm_f32_kernels()) {
+    if (!fastnn::may_use(kern.isa)) continue;
+    for (int64_t i = 0; i < m; ++i) std::fill(c + i * ld, c + i * ld + n, -1.f);
+    fastnn::MatmulOptions opt;
+    fastnn::matmul(view2d(a, DType::Float32, m, k, ld, 1), view2d(b, DType::Float32, k, n, ld, 1),
+                   view2d(c, DType::Float32, m, n, ld, 1), nullptr, nullptr, opt, kern.name);
+    for (int64_t i = 0; i < m; ++i)
+      for (int64_t j = 0; j < n; ++j) {
+        double want = 0;
+        for (int64_t p = 0; p < k; ++p) want += double(a[i * ld + p]) * double(b[p * ld + j]);
+        CHECK(double(c[i * ld + j]) == want, kern.name, " 64-bit strides at (", i, ", ", j, "): ", c[i * ld + j],
+              " vs ", want);  // small integers: exact in float
+      }
+    ++checked;
+  }
+  munmap(mem, 3 * span);
+  std::printf("gemm 64-bit strides (row stride %lld bytes): %d kernels checked\n", (long long)(ld * 4), checked);
 }
 
 fastnn::ArrayView view4d(void* p, fastnn::DType t, int64_t n, int64_t c, int64_t h, int64_t w) {
@@ -815,6 +855,7 @@ int main() {
   check_binary_family<double>("relu_backward_f64", fastnn::relu_backward_f64_kernels());
   test_relu_op_validates_views();
   test_gemm_kernels();
+  test_gemm_64bit_strides();
   test_conv2d_exact_buffers();
   test_pool2d_exact_buffers();
   test_softmax_exact_buffers();
