@@ -13,9 +13,24 @@
 // Misuse is an error (simt::SimtError), never silent: __syncthreads not reached by every thread, a
 // warp mask naming an exited lane, a deadlock, block sizes over 1024. A CUDA feature not defined here
 // fails to compile: add it here, with a test, before a kernel uses it.
+//
+// OS-thread mode (FASTNN_SIMT_OS_THREADS, on by default under ThreadSanitizer, which cannot follow
+// fibers): each thread of a block is an OS thread, and barriers are a mutex and a condition variable
+// with the same release rules (a barrier is released once no thread of the block is running, exactly
+// where the fiber scheduler ends a pass). Shared memory is then plain static storage, and launches are
+// serialized process-wide. A kernel missing a barrier is a data race between OS threads, which
+// ThreadSanitizer reports even when the schedule happens to give the right result.
 #pragma once
 
+#if defined(__SANITIZE_THREAD__) && !defined(FASTNN_SIMT_OS_THREADS)
+#define FASTNN_SIMT_OS_THREADS 1
+#endif
+
 #include <ucontext.h>
+
+#include <condition_variable>
+#include <mutex>
+#include <thread>
 
 #include <algorithm>
 #include <atomic>
@@ -41,7 +56,11 @@
 #define __host__
 #define __forceinline__ inline
 #define __launch_bounds__(...)
+#if defined(FASTNN_SIMT_OS_THREADS)
+#define __shared__ static  // the block's OS threads share it; one block runs at a time in the process
+#else
 #define __shared__ static thread_local
+#endif
 
 struct uint3 {
   unsigned x, y, z;
@@ -91,15 +110,30 @@ struct Block {
   std::function<void()> body;
   std::exception_ptr error;
   std::unique_ptr<std::max_align_t[]> dynamic_shared;
+  // OS-thread mode: guards the states and error; threads at a barrier wait on cv until released.
+  std::mutex mu;
+  std::condition_variable cv;
+  unsigned running = 0;  // threads neither waiting nor done
 };
 
+#if defined(FASTNN_SIMT_OS_THREADS)
+inline const char* mode() { return "OS-thread"; }
+#else
+inline const char* mode() { return "fiber"; }
+#endif
+
 inline thread_local Block* t_block = nullptr;
+inline thread_local Fiber* t_self = nullptr;  // OS-thread mode: this OS thread's CUDA thread
 
 inline Block& block() {
   if (t_block == nullptr) throw SimtError("a CUDA built-in was used outside a kernel launch");
   return *t_block;
 }
+#if defined(FASTNN_SIMT_OS_THREADS)
+inline Fiber& self() { block(); return *t_self; }
+#else
 inline Fiber& self() { return *block().current; }
+#endif
 
 // ------------------------------------------------------------------------------ seeds
 inline std::atomic<uint64_t>& seed_state() {
@@ -114,6 +148,75 @@ inline void set_seed(uint64_t s) { seed_state().store(s); }
 inline uint64_t last_seed() { return t_last_seed; }  // the seed of this thread's last launch
 
 // ------------------------------------------------------------------------------ scheduling
+// Called when no thread of the block is running (every one waits at a barrier or is done): releases the
+// warp barriers whose named lanes have all arrived, else the block barrier if every live thread is at
+// it; misuse and deadlock throw. Returns the number of threads released (0: all are done).
+inline unsigned release_barriers(Block& b) {
+  const unsigned n = unsigned(b.fibers.size());
+  unsigned live = 0, at_block = 0, released = 0;
+  for (const Fiber& f : b.fibers) {
+    live += f.state != Fiber::Done;
+    at_block += f.state == Fiber::AtBlockBarrier;
+  }
+  if (live == 0) return 0;
+  for (unsigned w = 0; w * 32 < n; ++w) {
+    bool waiting = false, complete = true;
+    for (unsigned lane = 0; lane < 32 && w * 32 + lane < n; ++lane) {
+      const Fiber& f = b.fibers[w * 32 + lane];
+      if (f.state != Fiber::AtWarpBarrier) continue;
+      waiting = true;
+      for (unsigned other = 0; other < 32 && w * 32 + other < n; ++other) {
+        if (!((f.warp_mask >> other) & 1u)) continue;
+        const Fiber& o = b.fibers[w * 32 + other];
+        if (o.state == Fiber::Done)
+          throw SimtError("warp sync: lane " + std::to_string(other) + " of warp " + std::to_string(w) +
+                          " is named in the mask but has exited");
+        if (o.state != Fiber::AtWarpBarrier) complete = false;
+      }
+    }
+    if (waiting && complete)
+      for (unsigned lane = 0; lane < 32 && w * 32 + lane < n; ++lane)
+        if (b.fibers[w * 32 + lane].state == Fiber::AtWarpBarrier) {
+          b.fibers[w * 32 + lane].state = Fiber::Ready;
+          ++released;
+        }
+  }
+  if (released) return released;
+  if (at_block == live) {
+    if (live != n)
+      throw SimtError("__syncthreads() reached by " + std::to_string(live) + " of " + std::to_string(n) +
+                      " threads of the block (the others have exited)");
+    for (Fiber& f : b.fibers) f.state = Fiber::Ready;
+    return n;
+  }
+  throw SimtError("deadlock: threads wait at __syncthreads() and at warp syncs that cannot complete");
+}
+
+#if defined(FASTNN_SIMT_OS_THREADS)
+struct Aborted {};  // unwinds a waiting OS thread once another thread of its block has failed
+
+// Under b.mu: one thread stopped running (arrived at a barrier, or finished). Once none runs, release.
+inline void on_stop(Block& b) {
+  if (--b.running != 0 || b.error) return;
+  try {
+    b.running = release_barriers(b);
+  } catch (...) {
+    b.error = std::current_exception();
+  }
+  b.cv.notify_all();
+}
+
+inline void yield_to_scheduler(Fiber::State why, unsigned mask = 0) {
+  Block& b = block();
+  Fiber& f = *t_self;
+  std::unique_lock<std::mutex> lk(b.mu);
+  f.state = why;
+  f.warp_mask = mask;
+  on_stop(b);
+  b.cv.wait(lk, [&] { return b.error || f.state == Fiber::Ready; });
+  if (b.error) throw Aborted{};
+}
+#else
 inline void yield_to_scheduler(Fiber::State why, unsigned mask = 0) {
   Block& b = block();
   Fiber& f = *b.current;
@@ -121,6 +224,7 @@ inline void yield_to_scheduler(Fiber::State why, unsigned mask = 0) {
   f.warp_mask = mask;
   swapcontext(&f.ctx, &b.scheduler);
 }
+#endif
 
 inline void fiber_entry() {
   Block& b = *t_block;
@@ -132,6 +236,49 @@ inline void fiber_entry() {
   b.current->state = Fiber::Done;  // returning resumes the scheduler through uc_link
 }
 
+#if defined(FASTNN_SIMT_OS_THREADS)
+class Scheduler {
+ public:
+  void run_block(Block& b, std::mt19937_64&) {
+    const unsigned n = b.dim.x * b.dim.y * b.dim.z;
+    b.fibers.assign(n, Fiber{});
+    b.running = n;
+    b.error = nullptr;
+    std::vector<std::thread> threads;
+    threads.reserve(n);
+    for (unsigned i = 0; i < n; ++i) {
+      Fiber& f = b.fibers[i];
+      f.linear = i;
+      f.tid = {i % b.dim.x, (i / b.dim.x) % b.dim.y, i / (b.dim.x * b.dim.y)};
+      threads.emplace_back([&b, &f] {
+        t_block = &b;
+        t_self = &f;
+        std::exception_ptr failed;
+        try {
+          b.body();
+        } catch (const Aborted&) {
+        } catch (...) {
+          failed = std::current_exception();
+        }
+        std::lock_guard<std::mutex> lk(b.mu);
+        if (failed && !b.error) {
+          b.error = failed;
+          b.cv.notify_all();
+        }
+        f.state = Fiber::Done;
+        on_stop(b);
+      });
+    }
+    for (auto& t : threads) t.join();
+    if (b.error) std::rethrow_exception(b.error);
+  }
+};
+
+inline std::mutex& launch_mutex() {  // one block at a time in the process: __shared__ is plain static
+  static std::mutex m;
+  return m;
+}
+#else
 class Scheduler {
  public:
   static constexpr size_t kStack = 128 * 1024;
@@ -162,54 +309,14 @@ class Scheduler {
         swapcontext(&b.scheduler, &f.ctx);
         if (b.error) std::rethrow_exception(b.error);  // the other fibers' stacks are abandoned
       }
-      if (!release_barriers(b, n)) break;
+      if (release_barriers(b) == 0) break;
     }
   }
 
  private:
-  // After a pass every fiber is done or waiting. Returns false when all are done.
-  static bool release_barriers(Block& b, unsigned n) {
-    unsigned live = 0, at_block = 0;
-    for (const Fiber& f : b.fibers) {
-      live += f.state != Fiber::Done;
-      at_block += f.state == Fiber::AtBlockBarrier;
-    }
-    if (live == 0) return false;
-    bool released = false;
-    for (unsigned w = 0; w * 32 < n; ++w) {
-      bool waiting = false, complete = true;
-      for (unsigned lane = 0; lane < 32 && w * 32 + lane < n; ++lane) {
-        const Fiber& f = b.fibers[w * 32 + lane];
-        if (f.state != Fiber::AtWarpBarrier) continue;
-        waiting = true;
-        for (unsigned other = 0; other < 32 && w * 32 + other < n; ++other) {
-          if (!((f.warp_mask >> other) & 1u)) continue;
-          const Fiber& o = b.fibers[w * 32 + other];
-          if (o.state == Fiber::Done)
-            throw SimtError("warp sync: lane " + std::to_string(other) + " of warp " + std::to_string(w) +
-                            " is named in the mask but has exited");
-          if (o.state != Fiber::AtWarpBarrier) complete = false;
-        }
-      }
-      if (waiting && complete) {
-        for (unsigned lane = 0; lane < 32 && w * 32 + lane < n; ++lane)
-          if (b.fibers[w * 32 + lane].state == Fiber::AtWarpBarrier) b.fibers[w * 32 + lane].state = Fiber::Ready;
-        released = true;
-      }
-    }
-    if (released) return true;
-    if (at_block == live) {
-      if (live != n)
-        throw SimtError("__syncthreads() reached by " + std::to_string(live) + " of " + std::to_string(n) +
-                        " threads of the block (the others have exited)");
-      for (Fiber& f : b.fibers) f.state = Fiber::Ready;
-      return true;
-    }
-    throw SimtError("deadlock: threads wait at __syncthreads() and at warp syncs that cannot complete");
-  }
-
   std::vector<std::unique_ptr<char[]>> stacks_;
 };
+#endif
 
 inline thread_local Scheduler t_scheduler;  // keeps its fiber stacks between launches
 
@@ -237,6 +344,9 @@ void launch(void (*kernel)(KArgs...), dim3 grid, dim3 blockdim, size_t shared_by
                                                                  sizeof(std::max_align_t)]);
   Block* outer = t_block;
   if (outer != nullptr) throw SimtError("a kernel launched from inside a kernel (dynamic parallelism)");
+#if defined(FASTNN_SIMT_OS_THREADS)
+  std::lock_guard<std::mutex> one_launch_at_a_time(launch_mutex());
+#endif
   t_block = &b;
   try {
     for (unsigned z = 0; z < grid.z; ++z)
@@ -263,7 +373,7 @@ T shuffle(unsigned mask, T var, int width, unsigned (*source)(unsigned lane, uns
   static_assert(std::is_trivially_copyable<T>::value && sizeof(T) <= 8, "shuffle of an unsupported type");
   if (width <= 0 || width > 32 || (width & (width - 1)) != 0) throw SimtError("shuffle width must be a power of 2 <= 32");
   Block& b = block();
-  Fiber& me = *b.current;
+  Fiber& me = self();
   std::memcpy(&me.exchange, &var, sizeof(T));
   yield_to_scheduler(Fiber::AtWarpBarrier, mask);  // every lane in the mask has published its value
   const unsigned lane = me.linear % 32, warp_base = me.linear - lane;
