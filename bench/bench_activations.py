@@ -5,7 +5,8 @@ Napkin math: a forward reads 4 B and writes 4 B per float32 element (8 B/elem), 
 saved operand and writes dx (12 B/elem); rated in GB/s against the copy ceiling. The transcendental ones
 cost 20-40 vector instructions per 16 elements: compute and memory are close on this machine. "new out"
 allocates the output each call, as torch does (a fresh 64 MiB output is page-faulted: see faults/call);
-"out=" reuses one (the kernel's own bandwidth).
+"out=" reuses one (the kernel's own bandwidth). "denormal x": the out= case on inputs that are all float32
+denormals (fastnn leaves FTZ/DAZ off, as torch does: compare with the out= row for the slowdown).
 """
 from __future__ import annotations
 
@@ -99,6 +100,17 @@ def cases() -> list[Case]:
                 y = fwd(torch.nn.functional)(x)
                 return {"fastnn": lambda: bwd(g, x, y), "torch": _torch_backward(torch_bwd, g, x, y)}
 
+            def denormal_out(device, shape=shape, act=act):
+                import torch
+                x = torch.randn(shape, device=device) * 1e-39  # every nonzero value a float32 denormal
+                a, b = torch.zeros(shape, device=device), torch.zeros(shape, device=device)
+                ours, theirs = _out_impls(act, x, a, b)
+                return {"fastnn": ours, "torch": theirs}
+
+            if label != "16M":  # cache-resident: a denormal slowdown shows, memory does not hide it
+                out.append(Case("activation", f"{act} fwd (out=, denormal x)", label, n, denormal_out, bytes=8 * n,
+                                quick=False, napkin=f"{n} denormal elements x 8 B; compare with the out= row",
+                                variant=_variant(4 * n)))
             out += [
                 Case("activation", f"{act} fwd (new out)", label, n, new_out, bytes=8 * n, quick=quick,
                      napkin=f"{n} elements x 8 B (read x, write y)", variant=_variant(4 * n)),

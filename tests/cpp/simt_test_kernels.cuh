@@ -50,7 +50,9 @@ __global__ void warp_scan_kernel(const int* x, int* out) {
 
 __device__ float atomic_max_float(float* address, float value) {
   int* a = reinterpret_cast<int*>(address);
-  int old = *a, assumed;
+  // The first read is atomic too (a CAS that changes nothing): a plain read racing the other threads'
+  // CAS is a data race in C++'s model, which ThreadSanitizer reports in the OS-thread emulator.
+  int old = atomicCAS(a, 0, 0), assumed;
   do {
     assumed = old;
     old = atomicCAS(a, assumed, __float_as_int(fmaxf(value, __int_as_float(assumed))));
