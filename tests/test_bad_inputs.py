@@ -457,3 +457,25 @@ def test_functional_denormal_inputs(name):
     if name == "binary_cross_entropy":
         x = x.abs()
     check_like_torch(name, (x,) + tuple(args[1:]), kwargs, spec.inplace, rtol=1e-5, atol=8e-45)
+
+
+def test_every_op_works_as_the_first_call_of_a_process():
+    """Each op as the first fastnn call with torch tensors (lazily built tables empty): found the loss ops
+    failing with KeyError: torch.float32 in a fresh process (the dtype table was filled by other ops only)."""
+    from helpers import run_python
+    r = run_python("""
+        import torch, fastnn.ops as ops
+        from fastnn.ops import _interop
+        from op_registry import OPS
+        failed = []
+        for name, spec in OPS.items():
+            _interop._TORCH_DTYPES.clear()
+            torch.manual_seed(0)
+            args, kwargs = spec.make()
+            try:
+                getattr(ops, name)(*args, **kwargs)
+            except Exception as e:
+                failed.append(f"{name}: {e!r}")
+        print("FAILED" if failed else "OK", failed)
+    """)
+    assert r.returncode == 0 and r.stdout.startswith("OK"), r.stdout + r.stderr

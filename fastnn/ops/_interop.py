@@ -130,7 +130,7 @@ def empty(like, shape):
     """A new C-contiguous array of like's kind, dtype (and device) with the given shape."""
     if isinstance(like, np.ndarray):
         return np.empty(shape, dtype=like.dtype)
-    if like.is_cpu and like.dtype in _TORCH_DTYPES:
+    if like.is_cpu and like.dtype in _torch_dtypes(sys.modules["torch"]):
         out = _cached_cpu_tensor(shape, like.dtype)
         if out is not None:
             return out
@@ -180,7 +180,7 @@ def empty_like(x):
     if isinstance(x, np.ndarray):
         return np.empty(x.shape, dtype=x.dtype)
     torch = sys.modules["torch"]
-    if x.is_cpu and x.dtype in _TORCH_DTYPES:
+    if x.is_cpu and x.dtype in _torch_dtypes(torch):
         out = _cached_cpu_tensor(x.shape, x.dtype)
         if out is not None:
             return out
@@ -192,9 +192,10 @@ def view(x):
     (None, for an absent optional array, as itself)."""
     if x is None or isinstance(x, np.ndarray):
         return x
+    name = _torch_dtypes(sys.modules["torch"])[x.dtype]
     if x.is_cpu:
-        return (x.data_ptr(), _TORCH_DTYPES[x.dtype], x.shape, x.stride(), "cpu", 0, False)
-    return (x.data_ptr(), _TORCH_DTYPES[x.dtype], x.shape, x.stride(), "cuda", x.device.index or 0, False)
+        return (x.data_ptr(), name, x.shape, x.stride(), "cpu", 0, False)
+    return (x.data_ptr(), name, x.shape, x.stride(), "cuda", x.device.index or 0, False)
 
 
 def current_stream(device) -> int:
