@@ -90,8 +90,17 @@ def _layouts(x):
     return out
 
 
-LAYOUT_CASES = [(n, lay) for n in FUNCTIONAL for lay in ("transposed", "sliced", "expanded", "channels_last",
-                                                         "offset_by_one")]
+def _first_dim(spec):
+    return spec.make()[0][0].dim()
+
+
+def _tensor_count(spec):
+    return sum(isinstance(a, torch.Tensor) for a in spec.make()[0])
+
+
+LAYOUT_CASES = [(n, lay) for n, spec in FUNCTIONAL.items()
+                for lay in ("transposed", "sliced", "expanded", "offset_by_one")
+                + (("channels_last",) if _first_dim(spec) == 4 else ())]
 
 
 @pytest.mark.parametrize("name,layout", LAYOUT_CASES)
@@ -99,10 +108,7 @@ def test_functional_layouts(name, layout):
     spec = FUNCTIONAL[name]
     torch.manual_seed(0)
     args, kwargs = spec.make()
-    views = _layouts(args[0])
-    if layout not in views:
-        pytest.skip(f"{layout} does not apply to a {args[0].dim()}-d input")
-    x = views[layout]
+    x = _layouts(args[0])[layout]
     if spec.inplace and layout == "expanded":
         x = x.clone()  # torch refuses in-place writes through stride 0; a clone has the same values
     check_like_torch(name, (x,) + tuple(args[1:]), kwargs, spec.inplace)
@@ -163,14 +169,12 @@ def test_functional_nan_inf(name):
     check_like_torch(name, (x,) + tuple(args[1:]), kwargs, spec.inplace)
 
 
-@pytest.mark.parametrize("name", list(FUNCTIONAL))
+@pytest.mark.parametrize("name", [n for n, spec in FUNCTIONAL.items() if _tensor_count(spec) >= 2])
 def test_functional_shape_mismatch(name):
     spec = FUNCTIONAL[name]
     torch.manual_seed(5)
     args, kwargs = spec.make()
     tensors = [i for i, a in enumerate(args) if isinstance(a, torch.Tensor)]
-    if len(tensors) < 2:
-        pytest.skip("one tensor argument")
     for i in tensors[1:]:
         a = list(args)
         a[i] = a[i][..., :-1] if a[i].dim() >= 1 and a[i].shape[-1] > 1 else a[i][:-1]
@@ -184,12 +188,13 @@ def test_functional_invalid_hyperparameters(name, bad):
     check_like_torch(name, args, {**kwargs, **bad})
 
 
-@pytest.mark.parametrize("name", list(FUNCTIONAL))
-def test_functional_meta_device(name):
-    """A tensor with no storage (device 'meta'): torch's result (shapes only) or the same error kind, no crash."""
+@pytest.mark.parametrize("name,mixed", [(n, m) for n in FUNCTIONAL for m in (False, True)])
+def test_functional_meta_device(name, mixed):
+    """Tensors with no storage (device 'meta'; mixed: only the first, the others on the CPU): torch's result
+    (shapes only) or an error, never a crash or a read of the missing storage."""
     torch.manual_seed(7)
     args, kwargs = FUNCTIONAL[name].make()
-    meta = [a.to("meta") if isinstance(a, torch.Tensor) else a for a in args]
+    meta = [a.to("meta") if isinstance(a, torch.Tensor) and (i == 0 or not mixed) else a for i, a in enumerate(args)]
     theirs, terr = _call(getattr(torch.nn.functional, name), meta, dict(kwargs))
     ours, oerr = _call(getattr(F, name), meta, dict(kwargs))
     if terr is None and oerr is None:
@@ -208,12 +213,11 @@ def test_functional_inplace_on_leaf_requiring_grad(name):
         getattr(F, name)(leaf, *args[1:], **kwargs)
 
 
-@pytest.mark.parametrize("name", list(FUNCTIONAL))
+@pytest.mark.parametrize("name", [n for n, spec in FUNCTIONAL.items() if not spec.inplace and n != "dropout"])
 def test_functional_gradients_through_views(name):
-    """Backward through a non-contiguous input view gives torch's gradient."""
+    """Backward through a non-contiguous input view gives torch's gradient (in-place ops and dropout's
+    random mask aside: their gradients are tested in test_functional_nn.py and test_dropout.py)."""
     spec = FUNCTIONAL[name]
-    if spec.inplace or name == "dropout":
-        pytest.skip("in-place / random")
     torch.manual_seed(8)
     args, kwargs = spec.make()
     base = _layouts(args[0]).get("transposed", args[0])
@@ -337,7 +341,8 @@ def test_ops_layouts(name, layout):
 
 
 @pytest.mark.parametrize("name,case", [(n, c) for n, s in OPS.items() if s.tensors
-                                       for c in ("int64", "float16", "mixed", "meta", "shape", "empty", "nan")])
+                                       for c in ("int64", "float16", "mixed", "meta", "empty", "nan", "0-d")
+                                       + (("shape",) if len(s.tensors) >= 2 else ())])
 def test_ops_bad_values(name, case):
     """dtype, device, shape, empty and NaN cases: a clear error, or (empty, NaN, float64) a sane result."""
     spec = OPS[name]
@@ -353,13 +358,13 @@ def test_ops_bad_values(name, case):
     elif case == "meta":
         args[first] = args[first].to("meta")
     elif case == "shape":
-        if len(spec.tensors) < 2:
-            pytest.skip("one tensor argument")
         i, d = spec.mismatch or (next(j for j in spec.tensors if args[j].dim() > 0), -1)
         args[i] = args[i].narrow(d, 0, args[i].shape[d] - 1)
     elif case == "empty":
         n0 = args[first].shape[0] if args[first].dim() else None
         args = [a[:0] if isinstance(a, torch.Tensor) and a.dim() >= 1 and a.shape[0] == n0 and n0 else a for a in args]
+    elif case == "0-d":
+        args[first] = args[first].reshape(-1)[0].clone()
     elif case == "nan":
         x = args[first].clone()
         if x.is_floating_point() and x.numel() >= 3:
@@ -371,9 +376,14 @@ def test_ops_bad_values(name, case):
         assert str(e), repr(e)
         assert case != "nan" or spec.nan_error, f"{name} refused NaN/Inf values: {e!r}"
         return
-    assert case in ("empty", "nan", "mixed"), f"{name} accepted a {case} input"
+    assert case in ("empty", "nan", "mixed", "0-d"), f"{name} accepted a {case} input"
     for r in _results(out):
         assert r.dtype.kind in "fiub", r.dtype
+    if case == "0-d" and len(spec.tensors) == 1:  # an elementwise op: the 1-element result, as a 0-d array
+        one = list(args)
+        one[first] = args[first].reshape(1)
+        r, e = _results(out)[0], _results(_run_op(name, one, dict(kwargs)))[0]  # (dropout: y; its mask is bytes)
+        assert r.shape == () and r.reshape(1) == e.reshape(1), (r, e)
     # (NaN/Inf results are compared with torch's through fastnn.functional: test_functional_nan_inf)
 
 

@@ -130,7 +130,8 @@ def linear(input: torch.Tensor, weight: torch.Tensor, bias: Optional[torch.Tenso
     """torch.nn.functional.linear on fastnn's GEMM: ``input @ weight.T + bias``, input ``(*, in_features)``."""
     _check(input, weight, bias)
     if input.dtype not in _FAST_DTYPES or weight.dtype != input.dtype or (bias is not None and bias.dtype != input.dtype) \
-            or input.dim() == 0 or weight.dim() != 2:
+            or input.dim() == 0 or weight.dim() != 2 or weight.device != input.device \
+            or (bias is not None and bias.device != input.device):
         return torch.nn.functional.linear(input, weight, bias)  # torch's result, or torch's own error
     direct = _direct(input) and _direct(weight) and (bias is None or _direct(bias))
     if not direct:
