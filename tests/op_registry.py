@@ -78,6 +78,8 @@ FUNCTIONAL = {
     "binary_cross_entropy": Fn(lambda: ((_probs(4, 6), _probs(4, 6)), {})),
     "binary_cross_entropy_with_logits": _loss(target=_probs),
     "dropout": Fn(lambda: ((_x(4, 6),), {"p": 0.0}), bad_hparams=[{"p": 1.5}, {"p": -0.1}]),
+    "batch_norm": Fn(lambda: ((_x(4, 3, 5, 6), torch.zeros(3), torch.ones(3), _x(3), _x(3)), {"training": True})),
+    "layer_norm": Fn(lambda: ((_x(4, 6, 5), (6, 5), _x(6, 5), _x(6, 5)), {})),
 }
 
 
@@ -185,6 +187,14 @@ OPS = {
                            tensors=(0, 1), mismatch=(1, 0)),
     "adam_step": _optim("adam"), "adamw_step": _optim("adamw"), "sgd_step": _optim("sgd"),
     "rmsprop_step": _optim("rmsprop"), "adagrad_step": _optim("adagrad"),
+    # eval mode: the running statistics are read only (training's in-place update: tests/test_norm.py)
+    "batch_norm": Op(lambda: ((_x(4, 3, 5, 6), _x(3), _probs(3), _x(3), _x(3), False), {}), tensors=(0, 1, 2, 3, 4),
+                     mismatch=(1, 0)),
+    "batch_norm_backward": Op(lambda: ((_x(4, 3, 5, 6), _x(4, 3, 5, 6), _x(3), _x(3), _probs(3)), {}),
+                              tensors=(0, 1, 2, 3, 4)),
+    "layer_norm": Op(lambda: ((_x(4, 5), (5,), _x(5), _x(5)), {}), tensors=(0, 2, 3)),
+    "layer_norm_backward": Op(lambda: ((_x(4, 5), _x(4, 5), (5,), _x(4), _probs(4), _x(5)), {}),
+                              tensors=(0, 1, 3, 4, 5)),
 }
 
 
@@ -215,4 +225,6 @@ MODULES = {
     "BCEWithLogitsLoss": Mod((), lambda: _x(4, 6), target=lambda: _probs(4, 6)),
     "CrossEntropyLoss": Mod((), lambda: _x(6, 5), target=lambda: _labels(6, 5)),
     "NLLLoss": Mod((), lambda: torch.log_softmax(_x(6, 5), 1), target=lambda: _labels(6, 5)),
+    "BatchNorm1d": Mod((6,), lambda: _x(8, 6)), "BatchNorm2d": Mod((3,), lambda: _x(4, 3, 5, 6)),
+    "LayerNorm": Mod(((6,),), lambda: _x(4, 5, 6)),
 }

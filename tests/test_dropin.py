@@ -11,13 +11,14 @@ from helpers import run_python
 NAMESPACES = [("fastnn.nn", torch.nn), ("fastnn.optim", torch.optim), ("fastnn.functional", torch.nn.functional)]
 REPLACED = {"fastnn.nn": {"ReLU", "LeakyReLU", "ELU", "Sigmoid", "Tanh", "GELU", "SiLU", "Hardtanh", "Softplus",
                           "Softmax", "LogSoftmax", "Linear", "Conv2d", "MaxPool2d", "AvgPool2d", "CrossEntropyLoss", "NLLLoss",
-                          "MSELoss", "L1Loss", "SmoothL1Loss", "HuberLoss", "BCELoss", "BCEWithLogitsLoss", "Dropout", "functional"},
+                          "MSELoss", "L1Loss", "SmoothL1Loss", "HuberLoss", "BCELoss", "BCEWithLogitsLoss", "Dropout", "functional",
+                          "BatchNorm1d", "BatchNorm2d", "LayerNorm"},
             "fastnn.optim": {"Adam", "AdamW", "SGD", "RMSprop", "Adagrad"},
             "fastnn.functional": {"relu", "relu_", "leaky_relu", "leaky_relu_", "elu", "elu_", "sigmoid", "tanh", "gelu",
                                   "silu", "hardtanh", "hardtanh_", "softplus", "linear", "conv2d", "max_pool2d",
                                   "avg_pool2d", "softmax", "log_softmax", "cross_entropy", "nll_loss", "mse_loss", "l1_loss",
                                   "smooth_l1_loss", "huber_loss", "binary_cross_entropy",
-                                  "binary_cross_entropy_with_logits", "dropout"}}
+                                  "binary_cross_entropy_with_logits", "dropout", "batch_norm", "layer_norm"}}
 
 
 @pytest.mark.parametrize("name,theirs", NAMESPACES)

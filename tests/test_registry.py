@@ -6,6 +6,7 @@ import test_ceilings
 import test_conv
 import test_gemm_kernels
 import test_losses
+import test_norm
 import test_optim
 import test_pool
 import test_relu_kernels
@@ -14,7 +15,7 @@ import test_softmax
 TESTED_FAMILIES = (set(test_relu_kernels.FAMILIES) | set(test_ceilings.FAMILIES)
                   | set(test_gemm_kernels.FAMILIES) | set(test_pool.FAMILIES)
                   | set(test_conv.FAMILIES) | set(test_softmax.FAMILIES) | set(test_activations.FAMILIES)
-                  | set(test_losses.FAMILIES) | set(test_optim.FAMILIES))
+                  | set(test_losses.FAMILIES) | set(test_optim.FAMILIES) | set(test_norm.FAMILIES))
 
 
 def test_every_registered_family_has_kernel_tests():

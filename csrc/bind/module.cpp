@@ -26,6 +26,7 @@
 #include "ops/dropout.h"
 #include "ops/gemm.h"
 #include "ops/loss.h"
+#include "ops/norm.h"
 #include "ops/pool.h"
 #include "ops/relu.h"
 #include "ops/softmax.h"
@@ -133,6 +134,49 @@ PYBIND11_MODULE(_C, m) {
   }, py::arg("grad_output"), py::arg("saved"), py::arg("out"), py::arg("act"), py::arg("a"), py::arg("b"),
      py::arg("kernel") = "");
   // name: a loss (ops/loss.h); a: beta / delta; reduction 0/1/2 = none/mean/sum
+  // Array arguments first (fastnn/ops/_interop.call's convention), then the scalars.
+  m.def("batch_norm", [](py::handle x, py::handle w, py::handle b, py::handle rm, py::handle rv, py::handle y,
+                         py::handle sm, py::handle si, bool training, double factor, double eps,
+                         const std::string& kernel) {
+    const BoundArray xa(x), ya(y), sma(sm), sia(si);
+    const auto wa = optional_array(w), ba = optional_array(b), rma = optional_array(rm), rva = optional_array(rv);
+    without_gil([&] {
+      fastnn::batch_norm(xa.view(), view_or_null(wa), view_or_null(ba), view_or_null(rma), view_or_null(rva), training,
+                         factor, eps, ya.view(), sma.view(), sia.view(), kernel);
+    });
+  }, py::arg("input"), py::arg("weight"), py::arg("bias"), py::arg("running_mean"), py::arg("running_var"),
+     py::arg("out"), py::arg("save_mean"), py::arg("save_invstd"), py::arg("training"), py::arg("factor"),
+     py::arg("eps"), py::arg("kernel") = "");
+  m.def("batch_norm_backward", [](py::handle gy, py::handle x, py::handle w, py::handle sm, py::handle si,
+                                  py::handle gx, py::handle gw, py::handle gb, bool training, const std::string& kernel) {
+    const BoundArray gya(gy), xa(x), sma(sm), sia(si);
+    const auto wa = optional_array(w), gxa = optional_array(gx), gwa = optional_array(gw), gba = optional_array(gb);
+    without_gil([&] {
+      fastnn::batch_norm_backward(gya.view(), xa.view(), view_or_null(wa), sma.view(), sia.view(), training,
+                                  view_or_null(gxa), view_or_null(gwa), view_or_null(gba), kernel);
+    });
+  }, py::arg("grad_output"), py::arg("input"), py::arg("weight"), py::arg("save_mean"), py::arg("save_invstd"),
+     py::arg("grad_input"), py::arg("grad_weight"), py::arg("grad_bias"), py::arg("training"), py::arg("kernel") = "");
+  m.def("layer_norm", [](py::handle x, py::handle w, py::handle b, py::handle y, py::handle mean, py::handle rstd,
+                         int64_t d, double eps, const std::string& kernel) {
+    const BoundArray xa(x), ya(y), ma(mean), ra(rstd);
+    const auto wa = optional_array(w), ba = optional_array(b);
+    without_gil([&] {
+      fastnn::layer_norm(xa.view(), d, view_or_null(wa), view_or_null(ba), eps, ya.view(), ma.view(), ra.view(), kernel);
+    });
+  }, py::arg("input"), py::arg("weight"), py::arg("bias"), py::arg("out"), py::arg("mean"), py::arg("rstd"),
+     py::arg("normalized_numel"), py::arg("eps"), py::arg("kernel") = "");
+  m.def("layer_norm_backward", [](py::handle gy, py::handle x, py::handle w, py::handle mean, py::handle rstd,
+                                  py::handle gx, py::handle gw, py::handle gb, int64_t d, const std::string& kernel) {
+    const BoundArray gya(gy), xa(x), ma(mean), ra(rstd);
+    const auto wa = optional_array(w), gxa = optional_array(gx), gwa = optional_array(gw), gba = optional_array(gb);
+    without_gil([&] {
+      fastnn::layer_norm_backward(gya.view(), xa.view(), d, view_or_null(wa), ma.view(), ra.view(), view_or_null(gxa),
+                                  view_or_null(gwa), view_or_null(gba), kernel);
+    });
+  }, py::arg("grad_output"), py::arg("input"), py::arg("weight"), py::arg("mean"), py::arg("rstd"),
+     py::arg("grad_input"), py::arg("grad_weight"), py::arg("grad_bias"), py::arg("normalized_numel"),
+     py::arg("kernel") = "");
   m.def("pointwise_loss", [](py::handle x, py::handle y, py::handle w, py::handle pw, py::handle out,
                              const std::string& name, double a, int reduction, const std::string& kernel) {
     if (reduction < 0 || reduction > 2) fastnn::fail(fastnn::ErrorKind::Value, "loss: reduction code ", reduction);

@@ -78,8 +78,11 @@ void* cached_alloc(int64_t bytes) {
   Cache& c = cache();
   {
     std::lock_guard<std::mutex> lock(c.mu);
-    auto it = c.idle.find(size);
-    if (it != c.idle.end()) {
+    // The most recently freed buffer of that size (equal keys keep insertion order): the likeliest to be
+    // still in cache. (find() gave the oldest.)
+    const auto range = c.idle.equal_range(size);
+    if (range.first != range.second) {
+      const auto it = std::prev(range.second);
       void* p = it->second;
       c.idle.erase(it);
       c.cached -= size;

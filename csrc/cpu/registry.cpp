@@ -6,6 +6,7 @@
 #include "cpu/fma_peak.h"
 #include "cpu/gemm.h"
 #include "cpu/loss.h"
+#include "cpu/norm.h"
 #include "cpu/optim.h"
 #include "cpu/pool.h"
 #include "cpu/relu.h"
@@ -28,6 +29,7 @@ std::vector<KernelInfo> kernel_catalog() {
   describe_kernels("activation_f32", activation_f32_kernels(), all);
   describe_kernels("loss_f32", loss_f32_kernels(), all);
   describe_kernels("optim_f32", optim_f32_kernels(), all);
+  describe_kernels("norm_f32", norm_f32_kernels(), all);
   describe_kernels("max_pool2x2_backward_f32", max_pool2x2_backward_f32_kernels(), all);
   return all;
 }

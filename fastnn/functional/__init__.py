@@ -11,6 +11,7 @@ from ._activation import (elu, elu_, gelu, hardtanh, hardtanh_, leaky_relu, leak
 from ._conv import conv2d  # noqa: E402
 from ._dropout import dropout  # noqa: E402
 from ._linear import linear  # noqa: E402
+from ._norm import batch_norm, layer_norm  # noqa: E402
 from ._loss import (binary_cross_entropy, binary_cross_entropy_with_logits, huber_loss, l1_loss, mse_loss,  # noqa: E402
                     smooth_l1_loss)
 from ._pool import avg_pool2d, max_pool2d  # noqa: E402
@@ -21,4 +22,4 @@ __getattr__, __dir__, __all__ = forward_namespace(
     own=["relu", "relu_", "leaky_relu", "leaky_relu_", "elu", "elu_", "sigmoid", "tanh", "gelu", "silu", "hardtanh",
          "hardtanh_", "softplus", "linear", "conv2d", "max_pool2d", "avg_pool2d", "softmax", "log_softmax",
          "cross_entropy", "nll_loss", "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "binary_cross_entropy",
-         "binary_cross_entropy_with_logits", "dropout"])
+         "binary_cross_entropy_with_logits", "dropout", "batch_norm", "layer_norm"])

@@ -13,6 +13,7 @@ from .loss import (binary_cross_entropy, binary_cross_entropy_backward, binary_c
                    binary_cross_entropy_with_logits_backward, huber_loss, huber_loss_backward, l1_loss, l1_loss_backward,
                    mse_loss, mse_loss_backward, smooth_l1_loss, smooth_l1_loss_backward)
 from .linalg import linear, linear_backward, matmul
+from .norm import batch_norm, batch_norm_backward, layer_norm, layer_norm_backward
 from .optim import adagrad_step, adam_step, adamw_step, rmsprop_step, sgd_step
 from .pool import avg_pool2d, avg_pool2d_backward, max_pool2d, max_pool2d_backward
 from .softmax import (cross_entropy, cross_entropy_backward, cross_entropy_with_grad, log_softmax, log_softmax_backward,
@@ -28,4 +29,5 @@ __all__ = ["relu", "relu_", "relu_backward", "leaky_relu", "leaky_relu_", "leaky
            "smooth_l1_loss_backward", "huber_loss", "huber_loss_backward", "binary_cross_entropy",
            "binary_cross_entropy_backward", "binary_cross_entropy_with_logits",
            "binary_cross_entropy_with_logits_backward", "dropout", "dropout_backward", "adam_step", "adamw_step",
-           "sgd_step", "rmsprop_step", "adagrad_step"]
+           "sgd_step", "rmsprop_step", "adagrad_step", "batch_norm", "batch_norm_backward", "layer_norm",
+           "layer_norm_backward"]

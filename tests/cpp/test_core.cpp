@@ -30,12 +30,14 @@
 #include "cpu/conv_direct.h"
 #include "cpu/gemm.h"
 #include "cpu/loss.h"
+#include "cpu/norm.h"
 #include "cpu/registry.h"
 #include "cpu/relu.h"
 #include "cpu/softmax.h"
 #include "ops/conv.h"
 #include "ops/dropout.h"
 #include "ops/gemm.h"
+#include "ops/norm.h"
 #include "ops/optim.h"
 #include "ops/pool.h"
 #include "ops/relu.h"
@@ -674,6 +676,85 @@ void test_loss_exact_buffers() {
   std::printf("losses: %d cases checked\n", checked);
 }
 
+fastnn::ArrayView viewnd(float* p, std::vector<int64_t> shape) {
+  fastnn::ArrayView v;
+  v.data = p;
+  v.dtype = fastnn::DType::Float32;
+  v.shape = shape;
+  v.strides.assign(shape.size(), 1);
+  for (size_t i = shape.size(); i-- > 1;) v.strides[i - 1] = v.strides[i] * shape[i];
+  return v;
+}
+
+// Batch and layer normalization through the ops layer on exact-size buffers, every norm_f32 variant against
+// the reference one: planar runs with tails, rows of C (BatchNorm1d), training and eval, all gradients.
+void test_norm_exact_buffers() {
+  int checked = 0;
+  auto fill = [](std::vector<float>& v, int salt) {
+    for (size_t i = 0; i < v.size(); ++i) v[i] = float(int((i * 7 + size_t(salt) * 13) % 23) - 11) * 0.37f + 2.f;
+  };
+  auto close = [](const std::vector<float>& a, const std::vector<float>& b) {
+    for (size_t i = 0; i < a.size(); ++i)
+      if (!(std::fabs(a[i] - b[i]) <= 2e-4f * (1 + std::fabs(b[i])))) return false;
+    return true;
+  };
+  const std::string ref = fastnn::norm_f32_kernels().back().name;
+  for (const auto& k : fastnn::norm_f32_kernels()) {
+    if (!fastnn::may_use(k.isa)) continue;
+    for (const std::vector<int64_t>& shape : std::vector<std::vector<int64_t>>{{3, 5, 7}, {4, 19}, {2, 3, 33}, {5, 2, 16}}) {
+      int64_t n = 1;
+      for (int64_t d : shape) n *= d;
+      const int64_t c = shape[1];
+      std::vector<float> x(static_cast<size_t>(n)), gy(static_cast<size_t>(n)), w(static_cast<size_t>(c)), b(static_cast<size_t>(c));
+      fill(x, 1), fill(gy, 2), fill(w, 3), fill(b, 4);
+      for (bool training : {true, false}) {
+        std::vector<float> out[2][6];  // per kernel: y, sm, si, gx, gw, gb
+        for (int which = 0; which < 2; ++which) {
+          const std::string name = which ? ref : k.name;
+          std::vector<float> rm(static_cast<size_t>(c), 0.5f), rv(static_cast<size_t>(c), 1.5f), y(static_cast<size_t>(n)), sm(static_cast<size_t>(c)), si(static_cast<size_t>(c));
+          std::vector<float> gx(static_cast<size_t>(n)), gw(static_cast<size_t>(c)), gb(static_cast<size_t>(c));
+          const auto wv = viewnd(w.data(), {c}), bv = viewnd(b.data(), {c}), rmv = viewnd(rm.data(), {c}),
+                     rvv = viewnd(rv.data(), {c}), gxv = viewnd(gx.data(), shape), gwv = viewnd(gw.data(), {c}),
+                     gbv = viewnd(gb.data(), {c});
+          fastnn::batch_norm(viewnd(x.data(), shape), &wv, &bv, &rmv, &rvv, training, 0.1, 1e-5,
+                             viewnd(y.data(), shape), viewnd(sm.data(), {c}), viewnd(si.data(), {c}), name);
+          fastnn::batch_norm_backward(viewnd(gy.data(), shape), viewnd(x.data(), shape), &wv, viewnd(sm.data(), {c}),
+                                      viewnd(si.data(), {c}), training, &gxv, &gwv, &gbv, name);
+          out[which][0] = y, out[which][1] = sm, out[which][2] = si, out[which][3] = gx, out[which][4] = gw,
+          out[which][5] = gb;
+        }
+        bool ok = true;
+        for (int i = 0; i < 6; ++i) ok = ok && close(out[0][i], out[1][i]);
+        CHECK(ok, k.name, " batch_norm training=", training, " n=", n);
+        ++checked;
+      }
+      // layer norm over the last dim
+      const int64_t d = shape.back(), rows = n / d;
+      std::vector<float> lw(static_cast<size_t>(d)), lb(static_cast<size_t>(d));
+      fill(lw, 5), fill(lb, 6);
+      std::vector<float> lout[2][6];
+      for (int which = 0; which < 2; ++which) {
+        const std::string name = which ? ref : k.name;
+        std::vector<float> y(static_cast<size_t>(n)), mean(static_cast<size_t>(rows)), rstd(static_cast<size_t>(rows)), gx(static_cast<size_t>(n)), gw(static_cast<size_t>(d)),
+            gb(static_cast<size_t>(d));
+        const auto wv = viewnd(lw.data(), {d}), bv = viewnd(lb.data(), {d}), gxv = viewnd(gx.data(), shape),
+                   gwv = viewnd(gw.data(), {d}), gbv = viewnd(gb.data(), {d});
+        fastnn::layer_norm(viewnd(x.data(), shape), d, &wv, &bv, 1e-5, viewnd(y.data(), shape),
+                           viewnd(mean.data(), {rows}), viewnd(rstd.data(), {rows}), name);
+        fastnn::layer_norm_backward(viewnd(gy.data(), shape), viewnd(x.data(), shape), d, &wv,
+                                    viewnd(mean.data(), {rows}), viewnd(rstd.data(), {rows}), &gxv, &gwv, &gbv, name);
+        lout[which][0] = y, lout[which][1] = mean, lout[which][2] = rstd, lout[which][3] = gx, lout[which][4] = gw,
+        lout[which][5] = gb;
+      }
+      bool ok = true;
+      for (int i = 0; i < 6; ++i) ok = ok && close(lout[0][i], lout[1][i]);
+      CHECK(ok, k.name, " layer_norm n=", n);
+      ++checked;
+    }
+  }
+  std::printf("normalization: %d cases checked\n", checked);
+}
+
 // Dropout on exact-size buffers: the mask bits and the outputs agree, kept values are scaled, the same
 // seed gives the same mask at 1 and 2 threads, and the backward applies the mask.
 void test_dropout_exact_buffers() {
@@ -861,6 +942,7 @@ int main() {
   test_softmax_exact_buffers();
   test_activation_exact_buffers();
   test_loss_exact_buffers();
+  test_norm_exact_buffers();
   test_dropout_exact_buffers();
   test_optim_exact_buffers();
   test_buffer_cache();
