@@ -145,6 +145,13 @@ def _optim(name):
     return Op(make, tensors=(), writes=None, bad_hparams=bad)
 
 
+def _lstm_backward_args():
+    import fastnn.ops
+    x, wi, wh, h0, c0 = _x(5, 3, 4), _x(24, 4), _x(24, 6), _x(3, 6), _x(3, 6)
+    h_all, c_all, act = fastnn.ops.lstm_layer(x, wi, wh, None, h0, c0)
+    return (x, wi, wh, h0, c0, h_all, c_all, act, _x(5, 3, 6), _x(3, 6), _x(3, 6)), {}
+
+
 OPS = {
     "relu": _unary(), "relu_": _unary(inplace=True), "relu_backward": _unary_bwd(),
     "leaky_relu": _unary({"negative_slope": 0.2}), "leaky_relu_": _unary({"negative_slope": 0.2}, True),
@@ -195,6 +202,9 @@ OPS = {
     "layer_norm": Op(lambda: ((_x(4, 5), (5,), _x(5), _x(5)), {}), tensors=(0, 2, 3)),
     "layer_norm_backward": Op(lambda: ((_x(4, 5), _x(4, 5), (5,), _x(4), _probs(4), _x(5)), {}),
                               tensors=(0, 1, 3, 4, 5)),
+    "lstm_layer": Op(lambda: ((_x(5, 3, 4), _x(24, 4), _x(24, 6), _x(24), _x(3, 6), _x(3, 6)), {}),
+                     tensors=(0, 1, 2, 3, 4, 5)),
+    "lstm_layer_backward": Op(_lstm_backward_args, tensors=(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10)),
 }
 
 
@@ -227,4 +237,6 @@ MODULES = {
     "NLLLoss": Mod((), lambda: torch.log_softmax(_x(6, 5), 1), target=lambda: _labels(6, 5)),
     "BatchNorm1d": Mod((6,), lambda: _x(8, 6)), "BatchNorm2d": Mod((3,), lambda: _x(4, 3, 5, 6)),
     "LayerNorm": Mod(((6,),), lambda: _x(4, 5, 6)),
+    "LSTM": Mod((6, 5), lambda: _x(7, 3, 6), {"num_layers": 2, "bidirectional": True}),
+    "LSTMCell": Mod((6, 5), lambda: _x(3, 6)),
 }

@@ -12,7 +12,7 @@ NAMESPACES = [("fastnn.nn", torch.nn), ("fastnn.optim", torch.optim), ("fastnn.f
 REPLACED = {"fastnn.nn": {"ReLU", "LeakyReLU", "ELU", "Sigmoid", "Tanh", "GELU", "SiLU", "Hardtanh", "Softplus",
                           "Softmax", "LogSoftmax", "Linear", "Conv2d", "MaxPool2d", "AvgPool2d", "CrossEntropyLoss", "NLLLoss",
                           "MSELoss", "L1Loss", "SmoothL1Loss", "HuberLoss", "BCELoss", "BCEWithLogitsLoss", "Dropout", "functional",
-                          "BatchNorm1d", "BatchNorm2d", "LayerNorm"},
+                          "BatchNorm1d", "BatchNorm2d", "LayerNorm", "LSTM", "LSTMCell"},
             "fastnn.optim": {"Adam", "AdamW", "SGD", "RMSprop", "Adagrad"},
             "fastnn.functional": {"relu", "relu_", "leaky_relu", "leaky_relu_", "elu", "elu_", "sigmoid", "tanh", "gelu",
                                   "silu", "hardtanh", "hardtanh_", "softplus", "linear", "conv2d", "max_pool2d",

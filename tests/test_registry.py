@@ -10,12 +10,14 @@ import test_norm
 import test_optim
 import test_pool
 import test_relu_kernels
+import test_rnn
 import test_softmax
 
 TESTED_FAMILIES = (set(test_relu_kernels.FAMILIES) | set(test_ceilings.FAMILIES)
                   | set(test_gemm_kernels.FAMILIES) | set(test_pool.FAMILIES)
                   | set(test_conv.FAMILIES) | set(test_softmax.FAMILIES) | set(test_activations.FAMILIES)
-                  | set(test_losses.FAMILIES) | set(test_optim.FAMILIES) | set(test_norm.FAMILIES))
+                  | set(test_losses.FAMILIES) | set(test_optim.FAMILIES) | set(test_norm.FAMILIES)
+                  | set(test_rnn.FAMILIES))
 
 
 def test_every_registered_family_has_kernel_tests():

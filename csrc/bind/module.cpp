@@ -29,6 +29,7 @@
 #include "ops/norm.h"
 #include "ops/pool.h"
 #include "ops/relu.h"
+#include "ops/rnn.h"
 #include "ops/softmax.h"
 
 namespace py = pybind11;
@@ -176,6 +177,35 @@ PYBIND11_MODULE(_C, m) {
     });
   }, py::arg("grad_output"), py::arg("input"), py::arg("weight"), py::arg("mean"), py::arg("rstd"),
      py::arg("grad_input"), py::arg("grad_weight"), py::arg("grad_bias"), py::arg("normalized_numel"),
+     py::arg("kernel") = "");
+  m.def("lstm_layer", [](py::handle x, py::handle w_ih, py::handle w_hh, py::handle bias, py::handle h0, py::handle c0,
+                         py::handle h_all, py::handle c_all, py::handle act, bool reverse, const std::string& kernel) {
+    const BoundArray xa(x), wia(w_ih), wha(w_hh), ha(h_all), ca(c_all), aa(act);
+    const auto ba = optional_array(bias), h0a = optional_array(h0), c0a = optional_array(c0);
+    without_gil([&] {
+      fastnn::lstm_layer(xa.view(), wia.view(), wha.view(), view_or_null(ba), view_or_null(h0a), view_or_null(c0a),
+                         reverse, ha.view(), ca.view(), aa.view(), kernel);
+    });
+  }, py::arg("input"), py::arg("weight_ih"), py::arg("weight_hh"), py::arg("bias"), py::arg("h0"), py::arg("c0"),
+     py::arg("h_all"), py::arg("c_all"), py::arg("act"), py::arg("reverse"), py::arg("kernel") = "");
+  m.def("lstm_layer_backward", [](py::handle x, py::handle w_ih, py::handle w_hh, py::handle h0, py::handle c0,
+                                  py::handle h_all, py::handle c_all, py::handle act, py::handle dh_all, py::handle dh_n,
+                                  py::handle dc_n, py::handle dx, py::handle dw_ih, py::handle dw_hh, py::handle dbias,
+                                  py::handle dh0, py::handle dc0, bool reverse, const std::string& kernel) {
+    const BoundArray xa(x), wia(w_ih), wha(w_hh), ha(h_all), ca(c_all), aa(act);
+    const auto h0a = optional_array(h0), c0a = optional_array(c0), dha = optional_array(dh_all),
+               dhna = optional_array(dh_n), dcna = optional_array(dc_n), dxa = optional_array(dx),
+               dwia = optional_array(dw_ih), dwha = optional_array(dw_hh), dba = optional_array(dbias),
+               dh0a = optional_array(dh0), dc0a = optional_array(dc0);
+    without_gil([&] {
+      fastnn::lstm_layer_backward(xa.view(), wia.view(), wha.view(), view_or_null(h0a), view_or_null(c0a), reverse,
+                                  ha.view(), ca.view(), aa.view(), view_or_null(dha), view_or_null(dhna),
+                                  view_or_null(dcna), view_or_null(dxa), view_or_null(dwia), view_or_null(dwha),
+                                  view_or_null(dba), view_or_null(dh0a), view_or_null(dc0a), kernel);
+    });
+  }, py::arg("input"), py::arg("weight_ih"), py::arg("weight_hh"), py::arg("h0"), py::arg("c0"), py::arg("h_all"),
+     py::arg("c_all"), py::arg("act"), py::arg("dh_all"), py::arg("dh_n"), py::arg("dc_n"), py::arg("dx"),
+     py::arg("dw_ih"), py::arg("dw_hh"), py::arg("dbias"), py::arg("dh0"), py::arg("dc0"), py::arg("reverse"),
      py::arg("kernel") = "");
   m.def("pointwise_loss", [](py::handle x, py::handle y, py::handle w, py::handle pw, py::handle out,
                              const std::string& name, double a, int reduction, const std::string& kernel) {

@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <array>
 #include <atomic>
 #include <cmath>
 #include <cstdint>
@@ -33,6 +34,7 @@
 #include "cpu/norm.h"
 #include "cpu/registry.h"
 #include "cpu/relu.h"
+#include "cpu/rnn.h"
 #include "cpu/softmax.h"
 #include "ops/conv.h"
 #include "ops/dropout.h"
@@ -41,6 +43,7 @@
 #include "ops/optim.h"
 #include "ops/pool.h"
 #include "ops/relu.h"
+#include "ops/rnn.h"
 #include "ops/softmax.h"
 
 namespace {
@@ -755,6 +758,61 @@ void test_norm_exact_buffers() {
   std::printf("normalization: %d cases checked\n", checked);
 }
 
+// LSTM layers through the ops layer on exact-size buffers (T, B, I, H with vector tails), both directions,
+// with and without initial states: every lstm_cell_f32 variant against the reference one, forward and all
+// gradients.
+void test_lstm_exact_buffers() {
+  int checked = 0;
+  auto fill = [](std::vector<float>& v, int salt) {
+    for (size_t i = 0; i < v.size(); ++i) v[i] = float(int((i * 5 + size_t(salt) * 11) % 19) - 9) * 0.07f;
+  };
+  const std::string ref = fastnn::lstm_cell_f32_kernels().back().name;
+  for (const auto& k : fastnn::lstm_cell_f32_kernels()) {
+    if (!fastnn::may_use(k.isa)) continue;
+    for (const std::array<int64_t, 4>& dims : {std::array<int64_t, 4>{3, 2, 5, 7}, std::array<int64_t, 4>{2, 3, 4, 17},
+                                                std::array<int64_t, 4>{1, 1, 1, 16}}) {
+      const int64_t T = dims[0], B = dims[1], I = dims[2], H = dims[3];
+      std::vector<float> x(static_cast<size_t>(T * B * I)), wi(static_cast<size_t>(4 * H * I)),
+          wh(static_cast<size_t>(4 * H * H)), b(static_cast<size_t>(4 * H)), h0(static_cast<size_t>(B * H)),
+          c0(static_cast<size_t>(B * H)), g(static_cast<size_t>(T * B * H));
+      fill(x, 1), fill(wi, 2), fill(wh, 3), fill(b, 4), fill(h0, 5), fill(c0, 6), fill(g, 7);
+      for (bool reverse : {false, true})
+        for (bool states : {false, true}) {
+          std::vector<float> out[2][9];
+          for (int which = 0; which < 2; ++which) {
+            const std::string name = which ? ref : k.name;
+            std::vector<float> ha(static_cast<size_t>(T * B * H)), ca(static_cast<size_t>(T * B * H)),
+                act(static_cast<size_t>(T * B * 4 * H)), dx(static_cast<size_t>(T * B * I)),
+                dwi(static_cast<size_t>(4 * H * I)), dwh(static_cast<size_t>(4 * H * H)), db(static_cast<size_t>(4 * H)),
+                dh0(static_cast<size_t>(B * H)), dc0(static_cast<size_t>(B * H));
+            const auto bv = viewnd(b.data(), {4 * H}), h0v = viewnd(h0.data(), {B, H}), c0v = viewnd(c0.data(), {B, H}),
+                       gv = viewnd(g.data(), {T, B, H}), dxv = viewnd(dx.data(), {T, B, I}),
+                       dwiv = viewnd(dwi.data(), {4 * H, I}), dwhv = viewnd(dwh.data(), {4 * H, H}),
+                       dbv = viewnd(db.data(), {4 * H}), dh0v = viewnd(dh0.data(), {B, H}), dc0v = viewnd(dc0.data(), {B, H});
+            fastnn::lstm_layer(viewnd(x.data(), {T, B, I}), viewnd(wi.data(), {4 * H, I}), viewnd(wh.data(), {4 * H, H}),
+                               &bv, states ? &h0v : nullptr, states ? &c0v : nullptr, reverse,
+                               viewnd(ha.data(), {T, B, H}), viewnd(ca.data(), {T, B, H}),
+                               viewnd(act.data(), {T, B, 4 * H}), name);
+            fastnn::lstm_layer_backward(viewnd(x.data(), {T, B, I}), viewnd(wi.data(), {4 * H, I}),
+                                        viewnd(wh.data(), {4 * H, H}), states ? &h0v : nullptr, states ? &c0v : nullptr,
+                                        reverse, viewnd(ha.data(), {T, B, H}), viewnd(ca.data(), {T, B, H}),
+                                        viewnd(act.data(), {T, B, 4 * H}), &gv, states ? &h0v : nullptr,
+                                        states ? &c0v : nullptr, &dxv, &dwiv, &dwhv, &dbv, &dh0v, &dc0v, name);
+            out[which][0] = ha, out[which][1] = ca, out[which][2] = act, out[which][3] = dx, out[which][4] = dwi;
+            out[which][5] = dwh, out[which][6] = db, out[which][7] = dh0, out[which][8] = dc0;
+          }
+          bool ok = true;
+          for (int i = 0; i < 9; ++i)
+            for (size_t j = 0; j < out[0][i].size(); ++j)
+              ok = ok && std::fabs(out[0][i][j] - out[1][i][j]) <= 1e-5f * (1 + std::fabs(out[1][i][j]));
+          CHECK(ok, k.name, " lstm T=", T, " B=", B, " I=", I, " H=", H, " reverse=", reverse, " states=", states);
+          ++checked;
+        }
+    }
+  }
+  std::printf("lstm: %d cases checked\n", checked);
+}
+
 // Dropout on exact-size buffers: the mask bits and the outputs agree, kept values are scaled, the same
 // seed gives the same mask at 1 and 2 threads, and the backward applies the mask.
 void test_dropout_exact_buffers() {
@@ -943,6 +1001,7 @@ int main() {
   test_activation_exact_buffers();
   test_loss_exact_buffers();
   test_norm_exact_buffers();
+  test_lstm_exact_buffers();
   test_dropout_exact_buffers();
   test_optim_exact_buffers();
   test_buffer_cache();

@@ -110,10 +110,19 @@ struct Block {
   std::function<void()> body;
   std::exception_ptr error;
   std::unique_ptr<std::max_align_t[]> dynamic_shared;
-  // OS-thread mode: guards the states and error; threads at a barrier wait on cv until released.
+  // OS-thread mode: mu guards the states, `running` and the error. A thread at a barrier waits at its own
+  // gate, which the thread that releases the barrier opens: the only happens-before edges are those of
+  // CUDA's barrier (every arrival before every departure). (Waking through one shared mutex would order
+  // a thread's writes after the barrier before the reads of every thread that wakes later, hiding races.)
+  struct Gate {
+    std::mutex m;
+    std::condition_variable cv;
+    bool open = false;
+  };
   std::mutex mu;
-  std::condition_variable cv;
+  std::unique_ptr<Gate[]> gates;
   unsigned running = 0;  // threads neither waiting nor done
+  std::atomic<bool> failed{false};
 };
 
 #if defined(FASTNN_SIMT_OS_THREADS)
@@ -195,26 +204,52 @@ inline unsigned release_barriers(Block& b) {
 #if defined(FASTNN_SIMT_OS_THREADS)
 struct Aborted {};  // unwinds a waiting OS thread once another thread of its block has failed
 
+inline void open_gate(Block::Gate& g) {
+  std::lock_guard<std::mutex> lk(g.m);
+  g.open = true;
+  g.cv.notify_one();
+}
+
+// Under b.mu: the block failed; every waiting thread wakes and unwinds.
+inline void fail_block(Block& b, std::exception_ptr e) {
+  if (!b.error) b.error = e;
+  b.failed.store(true);
+  for (Fiber& f : b.fibers)
+    if (f.state == Fiber::AtBlockBarrier || f.state == Fiber::AtWarpBarrier) open_gate(b.gates[f.linear]);
+}
+
 // Under b.mu: one thread stopped running (arrived at a barrier, or finished). Once none runs, release.
 inline void on_stop(Block& b) {
   if (--b.running != 0 || b.error) return;
+  std::vector<unsigned> waiting;
+  for (const Fiber& f : b.fibers)
+    if (f.state == Fiber::AtBlockBarrier || f.state == Fiber::AtWarpBarrier) waiting.push_back(f.linear);
   try {
     b.running = release_barriers(b);
   } catch (...) {
-    b.error = std::current_exception();
+    fail_block(b, std::current_exception());
+    return;
   }
-  b.cv.notify_all();
+  for (unsigned i : waiting)
+    if (b.fibers[i].state == Fiber::Ready) open_gate(b.gates[i]);
 }
 
 inline void yield_to_scheduler(Fiber::State why, unsigned mask = 0) {
   Block& b = block();
   Fiber& f = *t_self;
-  std::unique_lock<std::mutex> lk(b.mu);
-  f.state = why;
-  f.warp_mask = mask;
-  on_stop(b);
-  b.cv.wait(lk, [&] { return b.error || f.state == Fiber::Ready; });
-  if (b.error) throw Aborted{};
+  {
+    std::lock_guard<std::mutex> lk(b.mu);
+    f.state = why;
+    f.warp_mask = mask;
+    on_stop(b);
+  }
+  Block::Gate& g = b.gates[f.linear];
+  {
+    std::unique_lock<std::mutex> lk(g.m);
+    g.cv.wait(lk, [&] { return g.open; });
+    g.open = false;
+  }
+  if (b.failed.load()) throw Aborted{};
 }
 #else
 inline void yield_to_scheduler(Fiber::State why, unsigned mask = 0) {
@@ -242,8 +277,10 @@ class Scheduler {
   void run_block(Block& b, std::mt19937_64&) {
     const unsigned n = b.dim.x * b.dim.y * b.dim.z;
     b.fibers.assign(n, Fiber{});
+    b.gates.reset(new Block::Gate[n]);
     b.running = n;
     b.error = nullptr;
+    b.failed.store(false);
     std::vector<std::thread> threads;
     threads.reserve(n);
     for (unsigned i = 0; i < n; ++i) {
@@ -261,11 +298,8 @@ class Scheduler {
           failed = std::current_exception();
         }
         std::lock_guard<std::mutex> lk(b.mu);
-        if (failed && !b.error) {
-          b.error = failed;
-          b.cv.notify_all();
-        }
         f.state = Fiber::Done;
+        if (failed) fail_block(b, failed);
         on_stop(b);
       });
     }

@@ -1,0 +1,215 @@
+// rnn.cpp — LSTM layers (ops/rnn.h): checks, the GEMMs around the fused cell kernel, the step loop.
+// The cell kernel's rows are split across threads when a step is large enough; the GEMMs split themselves.
+// bench: fastnn-bench --filter LSTM
+#include "ops/rnn.h"
+
+#include <algorithm>
+#include <cstring>
+#include <utility>
+#include <vector>
+
+#include "core/error.h"
+#include "core/gemm_problem.h"
+#include "core/thread_pool.h"
+#include "cpu/rnn.h"
+#include "ops/gemm.h"
+
+namespace fastnn {
+namespace {
+
+template <class E>
+const LstmCellKernelsT<E>& cell_kernels(const std::string& kernel);
+template <>
+const LstmCellKernelsT<float>& cell_kernels<float>(const std::string& kernel) {
+  return pick_kernel(lstm_cell_f32_kernels(), "lstm_cell_f32", kernel).fn;
+}
+template <>
+const LstmCellKernelsT<double>& cell_kernels<double>(const std::string&) {
+  return lstm_cell_f64();
+}
+
+// c (M x N, ldc) = alpha op(a)·op(b) + beta c, op(a)(i, k) = a[i * a_rs + k * a_cs], op(b)(k, j) = b[k * b_rs + j * b_cs]
+template <class E>
+void product(int64_t M, int64_t N, int64_t K, const E* a, int64_t a_rs, int64_t a_cs, const E* b, int64_t b_rs,
+             int64_t b_cs, E* c, int64_t ldc, E beta, const E* bias_n = nullptr) {
+  GemmProblem<E> g{M, N, K, a, a_rs, a_cs, b, b_rs, b_cs, c, ldc, E(1), beta, nullptr, bias_n, false};
+  gemm(g);
+}
+
+// Rows of one step through the cell kernel: threads split the rows when the step is large enough.
+template <class F>
+void over_rows(int64_t B, int64_t H, F&& fn) {
+  if (B * H < 32768) return fn(0, B);
+  parallel_for(B, std::max<int64_t>(1, 16384 / H), fn);
+}
+
+struct LstmShape {
+  int64_t T, B, I, H;
+};
+
+void check_array(const ArrayView& a, const ArrayView& x, std::initializer_list<int64_t> shape, const char* op,
+                 const char* arg, bool written) {
+  check_cpu_contiguous(a, op, arg);
+  if (a.dtype != x.dtype)
+    fail(ErrorKind::Type, op, ": '", arg, "' has dtype ", dtype_name(a.dtype), " but input has ", dtype_name(x.dtype));
+  if (a.shape != std::vector<int64_t>(shape))
+    fail(ErrorKind::Runtime, op, ": '", arg, "' has the wrong shape: ", a.describe());
+  if (written) {
+    check_writable(a, op, arg);
+    check_disjoint(a, arg, x, "input", op);
+  }
+}
+
+LstmShape lstm_shape(const ArrayView& x, const ArrayView& w_ih, const ArrayView& w_hh, const char* op) {
+  check_cpu_contiguous(x, op, "input");
+  if (x.shape.size() != 3) fail(ErrorKind::Runtime, op, ": input must be 3-d (T, B, I), got ", x.describe());
+  if (w_hh.shape.size() != 2 || w_hh.shape[0] != 4 * w_hh.shape[1])
+    fail(ErrorKind::Runtime, op, ": weight_hh must be (4H, H), got ", w_hh.describe());
+  const LstmShape s{x.shape[0], x.shape[1], x.shape[2], w_hh.shape[1]};
+  check_array(w_ih, x, {4 * s.H, s.I}, op, "weight_ih", false);
+  check_array(w_hh, x, {4 * s.H, s.H}, op, "weight_hh", false);
+  return s;
+}
+
+template <class E>
+const E* cptr(const ArrayView* v) { return v ? v->as<const E>() : nullptr; }
+
+// The step processed k-th (k = 0, 1, ...): t = k forward, T-1-k in reverse.
+inline int64_t step_at(const LstmShape& s, bool reverse, int64_t k) { return reverse ? s.T - 1 - k : k; }
+
+template <class E>
+void forward(const LstmShape& s, const ArrayView& xv, const ArrayView& wihv, const ArrayView& whhv, const ArrayView* bv,
+             const ArrayView* h0v, const ArrayView* c0v, bool reverse, const ArrayView& hv, const ArrayView& cv,
+             const ArrayView& av, const std::string& kernel) {
+  const LstmCellKernelsT<E>& K = cell_kernels<E>(kernel);
+  const int64_t G = 4 * s.H, BH = s.B * s.H;
+  const E *x = xv.as<const E>(), *w_ih = wihv.as<const E>(), *w_hh = whhv.as<const E>();
+  E *h = hv.as<E>(), *c = cv.as<E>(), *act = av.as<E>();
+  if (s.T == 0 || s.B == 0) return;
+  // every step's input projection (and the bias) at once: act = x · w_ihᵀ + bias
+  product<E>(s.T * s.B, G, s.I, x, s.I, 1, w_ih, 1, s.I, act, G, E(0), cptr<E>(bv));
+  for (int64_t k = 0; k < s.T; ++k) {
+    const int64_t t = step_at(s, reverse, k);
+    const E* h_prev = k ? h + step_at(s, reverse, k - 1) * BH : cptr<E>(h0v);
+    const E* c_prev = k ? c + step_at(s, reverse, k - 1) * BH : cptr<E>(c0v);
+    E* a = act + t * s.B * G;
+    if (h_prev) product<E>(s.B, G, s.H, h_prev, s.H, 1, w_hh, 1, s.H, a, G, E(1));
+    over_rows(s.B, s.H, [&](int64_t r0, int64_t r1) {
+      K.forward(a + r0 * G, c_prev ? c_prev + r0 * s.H : nullptr, c + t * BH + r0 * s.H, h + t * BH + r0 * s.H,
+                r1 - r0, s.H);
+    });
+  }
+}
+
+template <class E>
+void backward(const LstmShape& s, const ArrayView& xv, const ArrayView& wihv, const ArrayView& whhv,
+              const ArrayView* h0v, const ArrayView* c0v, bool reverse, const ArrayView& hv, const ArrayView& cv,
+              const ArrayView& av, const ArrayView* dhv, const ArrayView* dhnv, const ArrayView* dcnv,
+              const ArrayView* dxv, const ArrayView* dwihv, const ArrayView* dwhhv, const ArrayView* dbv,
+              const ArrayView* dh0v, const ArrayView* dc0v, const std::string& kernel) {
+  const LstmCellKernelsT<E>& K = cell_kernels<E>(kernel);
+  const int64_t G = 4 * s.H, BH = s.B * s.H;
+  const E *x = xv.as<const E>(), *w_ih = wihv.as<const E>(), *w_hh = whhv.as<const E>(), *h = hv.as<const E>(),
+          *c = cv.as<const E>(), *act = av.as<const E>(), *dh_all = cptr<E>(dhv);
+  const int64_t TB = s.T * s.B;
+  if (TB == 0) {  // nothing ran: the state gradients pass through, the others are zero
+    const std::pair<const ArrayView*, const ArrayView*> pass[] = {{dh0v, dhnv}, {dc0v, dcnv}};
+    for (const auto& [out, in] : pass)
+      if (out) in ? std::copy_n(in->template as<const E>(), BH, out->template as<E>()) : std::fill_n(out->template as<E>(), BH, E(0));
+    for (const ArrayView* out : {dxv, dwihv, dwhhv, dbv})
+      if (out) std::fill_n(out->template as<E>(), out->numel(), E(0));
+    return;
+  }
+  std::vector<E> dgates(static_cast<size_t>(TB * G)), dh(static_cast<size_t>(BH)), dc(static_cast<size_t>(BH));
+  if (dhnv) std::copy_n(dhnv->as<const E>(), BH, dh.begin());
+  if (dcnv) std::copy_n(dcnv->as<const E>(), BH, dc.begin());
+  std::vector<E> dh_step(static_cast<size_t>(BH));
+  // w_hh transposed once, (H, 4H): the per-step product dh_prev = dgates · w_hh then has Linear's layout
+  // (both operands contiguous along k) and runs the small-M inner-product kernels without packing w_hh
+  // at every step.
+  std::vector<E> w_hh_t(static_cast<size_t>(G * s.H));
+  for (int64_t r = 0; r < G; ++r)
+    for (int64_t j = 0; j < s.H; ++j) w_hh_t[size_t(j * G + r)] = w_hh[r * s.H + j];
+  for (int64_t k = s.T - 1; k >= 0; --k) {
+    const int64_t t = step_at(s, reverse, k);
+    const E* c_prev = k ? c + step_at(s, reverse, k - 1) * BH : cptr<E>(c0v);
+    for (int64_t i = 0; i < BH; ++i) dh_step[size_t(i)] = dh[size_t(i)] + (dh_all ? dh_all[t * BH + i] : E(0));
+    E* dg = dgates.data() + t * s.B * G;
+    over_rows(s.B, s.H, [&](int64_t r0, int64_t r1) {
+      K.backward(act + t * s.B * G + r0 * G, c_prev ? c_prev + r0 * s.H : nullptr, c + t * BH + r0 * s.H,
+                 dh_step.data() + r0 * s.H, dc.data() + r0 * s.H, dg + r0 * G, r1 - r0, s.H);
+    });
+    // dh_prev = dgates · w_hh
+    product<E>(s.B, s.H, G, dg, G, 1, w_hh_t.data(), 1, G, dh.data(), s.H, E(0));
+  }
+  if (dh0v) std::copy(dh.begin(), dh.end(), dh0v->as<E>());
+  if (dc0v) std::copy(dc.begin(), dc.end(), dc0v->as<E>());
+  if (dxv && s.I > 0) product<E>(TB, s.I, G, dgates.data(), G, 1, w_ih, s.I, 1, dxv->as<E>(), s.I, E(0));
+  if (dwihv) product<E>(G, s.I, TB, dgates.data(), 1, G, x, s.I, 1, dwihv->as<E>(), s.I, E(0));
+  if (dwhhv) {
+    // the previous hidden state of every step, in step order t: h_all of the neighbour step, h0 (or 0) first
+    std::vector<E> h_prev(static_cast<size_t>(TB * s.H), E(0));
+    for (int64_t k = 0; k < s.T; ++k) {
+      const int64_t t = step_at(s, reverse, k);
+      const E* src = k ? h + step_at(s, reverse, k - 1) * BH : cptr<E>(h0v);
+      if (src) std::copy_n(src, BH, h_prev.begin() + t * BH);
+    }
+    product<E>(G, s.H, TB, dgates.data(), 1, G, h_prev.data(), s.H, 1, dwhhv->as<E>(), s.H, E(0));
+  }
+  if (dbv) {  // column sums of dgates, row by row (a column at a time strides 4H apart: 10x slower)
+    std::vector<double> acc(static_cast<size_t>(G), 0.0);
+    for (int64_t r = 0; r < TB; ++r)
+      for (int64_t j = 0; j < G; ++j) acc[size_t(j)] += double(dgates[size_t(r * G + j)]);
+    E* db = dbv->as<E>();
+    for (int64_t j = 0; j < G; ++j) db[j] = E(acc[size_t(j)]);
+  }
+}
+
+}  // namespace
+
+void lstm_layer(const ArrayView& x, const ArrayView& w_ih, const ArrayView& w_hh, const ArrayView* bias,
+                const ArrayView* h0, const ArrayView* c0, bool reverse, const ArrayView& h_all, const ArrayView& c_all,
+                const ArrayView& act, const std::string& kernel) {
+  const char* op = "lstm_layer";
+  const LstmShape s = lstm_shape(x, w_ih, w_hh, op);
+  if (bias) check_array(*bias, x, {4 * s.H}, op, "bias", false);
+  if (h0) check_array(*h0, x, {s.B, s.H}, op, "h0", false);
+  if (c0) check_array(*c0, x, {s.B, s.H}, op, "c0", false);
+  check_array(h_all, x, {s.T, s.B, s.H}, op, "h_all", true);
+  check_array(c_all, x, {s.T, s.B, s.H}, op, "c_all", true);
+  check_array(act, x, {s.T, s.B, 4 * s.H}, op, "act", true);
+  if (x.dtype == DType::Float32)
+    forward<float>(s, x, w_ih, w_hh, bias, h0, c0, reverse, h_all, c_all, act, kernel);
+  else
+    forward<double>(s, x, w_ih, w_hh, bias, h0, c0, reverse, h_all, c_all, act, kernel);
+}
+
+void lstm_layer_backward(const ArrayView& x, const ArrayView& w_ih, const ArrayView& w_hh, const ArrayView* h0,
+                         const ArrayView* c0, bool reverse, const ArrayView& h_all, const ArrayView& c_all,
+                         const ArrayView& act, const ArrayView* dh_all, const ArrayView* dh_n, const ArrayView* dc_n,
+                         const ArrayView* dx, const ArrayView* dw_ih, const ArrayView* dw_hh, const ArrayView* dbias,
+                         const ArrayView* dh0, const ArrayView* dc0, const std::string& kernel) {
+  const char* op = "lstm_layer_backward";
+  const LstmShape s = lstm_shape(x, w_ih, w_hh, op);
+  const std::pair<const ArrayView*, const char*> states[] = {{h0, "h0"}, {c0, "c0"}, {dh_n, "dh_n"}, {dc_n, "dc_n"}};
+  for (const auto& [v, name] : states)
+    if (v) check_array(*v, x, {s.B, s.H}, op, name, false);
+  check_array(h_all, x, {s.T, s.B, s.H}, op, "h_all", false);
+  check_array(c_all, x, {s.T, s.B, s.H}, op, "c_all", false);
+  check_array(act, x, {s.T, s.B, 4 * s.H}, op, "act", false);
+  if (dh_all) check_array(*dh_all, x, {s.T, s.B, s.H}, op, "dh_all", false);
+  if (dx) check_array(*dx, x, {s.T, s.B, s.I}, op, "dx", true);
+  if (dw_ih) check_array(*dw_ih, x, {4 * s.H, s.I}, op, "dw_ih", true);
+  if (dw_hh) check_array(*dw_hh, x, {4 * s.H, s.H}, op, "dw_hh", true);
+  if (dbias) check_array(*dbias, x, {4 * s.H}, op, "dbias", true);
+  if (dh0) check_array(*dh0, x, {s.B, s.H}, op, "dh0", true);
+  if (dc0) check_array(*dc0, x, {s.B, s.H}, op, "dc0", true);
+  if (x.dtype == DType::Float32)
+    backward<float>(s, x, w_ih, w_hh, h0, c0, reverse, h_all, c_all, act, dh_all, dh_n, dc_n, dx, dw_ih, dw_hh, dbias,
+                    dh0, dc0, kernel);
+  else
+    backward<double>(s, x, w_ih, w_hh, h0, c0, reverse, h_all, c_all, act, dh_all, dh_n, dc_n, dx, dw_ih, dw_hh, dbias,
+                     dh0, dc0, kernel);
+}
+
+}  // namespace fastnn

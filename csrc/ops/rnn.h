@@ -1,0 +1,30 @@
+// rnn.h — one LSTM layer in one direction over a whole sequence, forward and backward, as torch computes
+// it (gates [i f g o]; CPU, float32 and float64). The input projection of every step is one GEMM; each step
+// then adds h_prev · w_hhᵀ (a GEMM) and runs the fused cell kernel (cpu/rnn.h). The backward runs the steps
+// in reverse with one GEMM each (dh_prev = dgates · w_hh), then the weight and input gradients as three
+// GEMMs over the whole sequence.
+//
+// lstm_layer: x (T, B, I); w_ih (4H, I); w_hh (4H, H); bias (4H) or null (b_ih + b_hh, summed by the
+//   caller); h0, c0 (B, H) or null (zeros); reverse: steps from T-1 down to 0.
+//   Out: h_all, c_all (T, B, H) (the output sequence and the cell states), act (T, B, 4H) (the gate
+//   activations, for the backward). h_n / c_n are the rows of the last step processed.
+// lstm_layer_backward: the forward's operands and outputs, dh_all (T, B, H) or null (the gradient of the
+//   output sequence), dh_n, dc_n (B, H) or null; outputs dx (T, B, I), dw_ih, dw_hh, dbias (4H), dh0, dc0
+//   (B, H), each may be null (not computed).
+#pragma once
+#include <string>
+
+#include "core/array_view.h"
+
+namespace fastnn {
+
+void lstm_layer(const ArrayView& x, const ArrayView& w_ih, const ArrayView& w_hh, const ArrayView* bias,
+                const ArrayView* h0, const ArrayView* c0, bool reverse, const ArrayView& h_all, const ArrayView& c_all,
+                const ArrayView& act, const std::string& kernel = "");
+void lstm_layer_backward(const ArrayView& x, const ArrayView& w_ih, const ArrayView& w_hh, const ArrayView* h0,
+                         const ArrayView* c0, bool reverse, const ArrayView& h_all, const ArrayView& c_all,
+                         const ArrayView& act, const ArrayView* dh_all, const ArrayView* dh_n, const ArrayView* dc_n,
+                         const ArrayView* dx, const ArrayView* dw_ih, const ArrayView* dw_hh, const ArrayView* dbias,
+                         const ArrayView* dh0, const ArrayView* dc0, const std::string& kernel = "");
+
+}  // namespace fastnn

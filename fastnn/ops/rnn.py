@@ -1,0 +1,75 @@
+"""LSTM layers on arrays (CPU): one layer in one direction over a whole sequence, forward and explicit
+backward (csrc/ops/rnn.h). Gates in torch's order [i f g o]; ``bias`` is b_ih + b_hh. fastnn.nn.LSTM /
+LSTMCell stack these into torch's modules. CUDA tensors raise NotImplementedError (fastnn.nn runs torch's
+LSTM there).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from . import _interop as io
+
+
+def _cpu_only(op, x):
+    if not isinstance(x, np.ndarray) and not x.is_cpu:
+        raise NotImplementedError(f"{op}: no {x.device.type} kernel yet (CPU only)")
+
+
+def _arrays(op, x, named):
+    out = []
+    for name, v in named:
+        if v is None:
+            out.append(None)
+            continue
+        a = io.as_input(op, name, v)
+        io.check_compatible(op, name, a, x, "input")
+        out.append(a)
+    return out
+
+
+def lstm_layer(input, weight_ih, weight_hh, bias=None, h0=None, c0=None, reverse=False, *, kernel: str | None = None):
+    """``(h_all, c_all, act)`` for input (T, B, I), weights (4H, I) and (4H, H), bias (4H) or None, initial
+    states (B, H) or None (zeros): the output sequence, the cell states and the gate activations (the
+    backward's inputs). ``reverse`` runs the steps from the last to the first (a bidirectional layer's
+    second direction). ``kernel=`` forces an ``lstm_cell_f32`` variant."""
+    op = "fastnn.ops.lstm_layer"
+    x = io.as_input(op, "input", input)
+    _cpu_only(op, x)
+    if x.ndim != 3:
+        raise RuntimeError(f"{op}: input must be 3-d (T, B, I), got shape {tuple(x.shape)}")
+    w_ih, w_hh, b, h, c = _arrays(op, x, (("weight_ih", weight_ih), ("weight_hh", weight_hh), ("bias", bias),
+                                          ("h0", h0), ("c0", c0)))
+    if w_hh.ndim != 2:
+        raise RuntimeError(f"{op}: weight_hh must be (4H, H), got shape {tuple(w_hh.shape)}")
+    t, bsz, hidden = x.shape[0], x.shape[1], w_hh.shape[1]
+    h_all, c_all = io.empty(x, (t, bsz, hidden)), io.empty(x, (t, bsz, hidden))
+    act = io.empty(x, (t, bsz, 4 * hidden))
+    io.call(op, "lstm_layer", (x, w_ih, w_hh, b, h, c, h_all, c_all, act), kernel, (bool(reverse),))
+    return h_all, c_all, act
+
+
+def lstm_layer_backward(input, weight_ih, weight_hh, h0, c0, h_all, c_all, act, grad_h_all=None, grad_h_n=None,
+                        grad_c_n=None, reverse=False, *, input_grad=True, weight_grad=True, bias_grad=True,
+                        state_grad=True, kernel: str | None = None):
+    """``(grad_input, grad_weight_ih, grad_weight_hh, grad_bias, grad_h0, grad_c0)`` of :func:`lstm_layer`
+    given the gradients of its output sequence (T, B, H) and of its final states (B, H) (None: zero);
+    the outputs not asked for are None."""
+    op = "fastnn.ops.lstm_layer_backward"
+    x = io.as_input(op, "input", input)
+    _cpu_only(op, x)
+    if x.ndim != 3:
+        raise RuntimeError(f"{op}: input must be 3-d (T, B, I), got shape {tuple(x.shape)}")
+    w_ih, w_hh, h, c, ha, ca, a, gh, ghn, gcn = _arrays(op, x, (
+        ("weight_ih", weight_ih), ("weight_hh", weight_hh), ("h0", h0), ("c0", c0), ("h_all", h_all),
+        ("c_all", c_all), ("act", act), ("grad_h_all", grad_h_all), ("grad_h_n", grad_h_n), ("grad_c_n", grad_c_n)))
+    t, bsz, i = x.shape
+    hidden = w_hh.shape[1] if w_hh.ndim == 2 else 0
+    dx = io.empty(x, (t, bsz, i)) if input_grad else None
+    dwi = io.empty(x, (4 * hidden, i)) if weight_grad else None
+    dwh = io.empty(x, (4 * hidden, hidden)) if weight_grad else None
+    db = io.empty(x, (4 * hidden,)) if bias_grad else None
+    dh0 = io.empty(x, (bsz, hidden)) if state_grad else None
+    dc0 = io.empty(x, (bsz, hidden)) if state_grad else None
+    io.call(op, "lstm_layer_backward", (x, w_ih, w_hh, h, c, ha, ca, a, gh, ghn, gcn, dx, dwi, dwh, db, dh0, dc0),
+            kernel, (bool(reverse),))
+    return dx, dwi, dwh, db, dh0, dc0
