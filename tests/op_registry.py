@@ -239,4 +239,8 @@ MODULES = {
     "LayerNorm": Mod(((6,),), lambda: _x(4, 5, 6)),
     "LSTM": Mod((6, 5), lambda: _x(7, 3, 6), {"num_layers": 2, "bidirectional": True}),
     "LSTMCell": Mod((6, 5), lambda: _x(3, 6)),
+    "GRU": Mod((6, 5), lambda: _x(7, 3, 6), {"num_layers": 2, "bidirectional": True}),
+    "GRUCell": Mod((6, 5), lambda: _x(3, 6)),
+    "RNN": Mod((6, 5), lambda: _x(7, 3, 6), {"nonlinearity": "relu", "batch_first": True}),
+    "RNNCell": Mod((6, 5), lambda: _x(3, 6)),
 }

@@ -183,3 +183,62 @@ def test_float64_gradcheck():
         return out, hn, cn
 
     assert torch.autograd.gradcheck(f, (x, h0, c0))
+
+
+# ---- GRU and RNN (composed per step from fastnn's functional kernels)
+
+STEPPED_CASES = [("GRU", dict(num_layers=1)), ("GRU", dict(num_layers=2, bidirectional=True, batch_first=True)),
+                 ("GRU", dict(bias=False)), ("RNN", dict(nonlinearity="tanh", num_layers=2)),
+                 ("RNN", dict(nonlinearity="relu", bidirectional=True)), ("RNN", dict(batch_first=True, bias=False))]
+
+
+@pytest.mark.parametrize("cls,kwargs", STEPPED_CASES)
+@pytest.mark.parametrize("with_state", [False, True])
+def test_gru_and_rnn_modules_like_torch(cls, kwargs, with_state):
+    ours, theirs = _pair(cls, 6, 5, **kwargs)
+    dirs = 2 if kwargs.get("bidirectional") else 1
+    T, B = 6, 3
+    x = torch.randn(B, T, 6) if kwargs.get("batch_first") else torch.randn(T, B, 6)
+    hx = torch.randn(kwargs.get("num_layers", 1) * dirs, B, 5) if with_state else None
+    xa, xb = x.clone().requires_grad_(), x.clone().requires_grad_()
+    ha = hx.clone().requires_grad_() if with_state else None
+    hb = hx.clone().requires_grad_() if with_state else None
+    oa, hna = ours(xa, ha)
+    ob, hnb = theirs(xb, hb)
+    _close(oa, ob)
+    _close(hna, hnb)
+    g = torch.randn_like(oa)
+    ((oa * g).sum() + 2 * hna.sum()).backward()
+    ((ob * g).sum() + 2 * hnb.sum()).backward()
+    _close(xa.grad, xb.grad)
+    if with_state:
+        _close(ha.grad, hb.grad)
+    for (na, pa), (nb, pb) in zip(ours.named_parameters(), theirs.named_parameters()):
+        assert na == nb
+        _close(pa.grad, pb.grad, 1e-3)
+
+
+@pytest.mark.parametrize("cls,kwargs", [("GRUCell", {}), ("RNNCell", {"nonlinearity": "relu"}),
+                                        ("RNNCell", {"bias": False})])
+@pytest.mark.parametrize("unbatched", [False, True])
+def test_gru_and_rnn_cells_like_torch(cls, kwargs, unbatched):
+    ours, theirs = _pair(cls, 4, 6, **kwargs)
+    x = torch.randn(4) if unbatched else torch.randn(3, 4)
+    h = torch.randn(6) if unbatched else torch.randn(3, 6)
+    xa, xb = x.clone().requires_grad_(), x.clone().requires_grad_()
+    ya, yb = ours(xa, h), theirs(xb, h)
+    _close(ya, yb)
+    ya.sum().backward()
+    yb.sum().backward()
+    _close(xa.grad, xb.grad)
+    _close(ours(x), theirs(x))
+
+
+def test_gru_float64_gradcheck_and_state_dict():
+    torch.manual_seed(4)
+    m = fnn.GRU(3, 4, num_layers=2, bidirectional=True).double()
+    x = torch.randn(3, 2, 3, dtype=torch.float64, requires_grad=True)
+    assert torch.autograd.gradcheck(lambda x: m(x)[0], (x,))
+    theirs = torch.nn.GRU(3, 4, num_layers=2, bidirectional=True).double()
+    theirs.load_state_dict(m.state_dict())
+    _close(m(x)[0], theirs(x)[0])

@@ -16,12 +16,12 @@ from ._loss import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, L1L
                     SmoothL1Loss)
 from ._norm import BatchNorm1d, BatchNorm2d, LayerNorm  # noqa: E402
 from ._pool import AvgPool2d, MaxPool2d  # noqa: E402
-from ._rnn import LSTM, LSTMCell  # noqa: E402
+from ._rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell  # noqa: E402
 
 __getattr__, __dir__, __all__ = forward_namespace(
     __name__, _torch.nn,
     own=["ReLU", "LeakyReLU", "ELU", "Sigmoid", "Tanh", "GELU", "SiLU", "Hardtanh", "Softplus", "Softmax", "LogSoftmax",
          "Linear", "Conv2d", "MaxPool2d", "AvgPool2d", "CrossEntropyLoss", "NLLLoss", "MSELoss", "L1Loss", "SmoothL1Loss",
          "HuberLoss", "BCELoss", "BCEWithLogitsLoss", "Dropout", "BatchNorm1d", "BatchNorm2d", "LayerNorm",
-         "LSTM", "LSTMCell"], overrides={"functional": functional}
+         "LSTM", "LSTMCell", "GRU", "GRUCell", "RNN", "RNNCell"], overrides={"functional": functional}
 )

@@ -115,3 +115,114 @@ class LSTMCell(torch.nn.LSTMCell):
                                      self.bias_ih if self.bias else None, self.bias_hh if self.bias else None, h0, c0,
                                      False)
         return (h1.squeeze(0), c1.squeeze(0)) if unbatched else (h1, c1)
+
+
+# ---- RNN (tanh / relu) and GRU: composed per step from fastnn's functional ops (Linear's GEMM, the
+# activation kernels) under torch's autograd. Correct and drop-in; no fused cell kernel yet (the LSTM's
+# whole-sequence layer call is the model for one).
+
+def _rnn_cell(nonlinearity):
+    act = F.tanh if nonlinearity == "tanh" else F.relu
+
+    def cell(x, h, w_ih, w_hh, b_ih, b_hh):
+        return act(F.linear(x, w_ih, b_ih) + F.linear(h, w_hh, b_hh))
+    return cell
+
+
+def _gru_cell(x, h, w_ih, w_hh, b_ih, b_hh):
+    gi = F.linear(x, w_ih, b_ih)
+    gh = F.linear(h, w_hh, b_hh)
+    i_r, i_z, i_n = gi.chunk(3, -1)
+    h_r, h_z, h_n = gh.chunk(3, -1)
+    r = F.sigmoid(i_r + h_r)
+    z = F.sigmoid(i_z + h_z)
+    n = F.tanh(i_n + r * h_n)
+    return n + z * (h - n)  # (1 - z) n + z h
+
+
+class _Stepped:
+    """forward for torch.nn.RNN / GRU subclasses: layers x directions, each stepping its cell over time."""
+
+    def _cell(self):
+        raise NotImplementedError
+
+    def forward(self, input, hx=None):
+        if (isinstance(input, torch.nn.utils.rnn.PackedSequence) or not isinstance(input, torch.Tensor)
+                or not _ours(input, self._flat_weights) or input.dim() not in (2, 3)
+                or (hx is not None and not (isinstance(hx, torch.Tensor) and _ours(input, [hx])))):
+            return super().forward(input, hx)
+        unbatched = input.dim() == 2
+        x = input.unsqueeze(1) if unbatched else (input.transpose(0, 1) if self.batch_first else input)
+        dirs = 2 if self.bidirectional else 1
+        if hx is not None:
+            h0s = hx.unsqueeze(1) if unbatched else hx
+            if tuple(h0s.shape) != (self.num_layers * dirs, x.shape[1], self.hidden_size):
+                return super().forward(input, hx)
+        cell = self._cell()
+        h_n = []
+        for layer in range(self.num_layers):
+            outs = []
+            for d in range(dirs):
+                sfx = f"_l{layer}" + ("_reverse" if d else "")
+                w_ih, w_hh = getattr(self, "weight_ih" + sfx), getattr(self, "weight_hh" + sfx)
+                b_ih = getattr(self, "bias_ih" + sfx) if self.bias else None
+                b_hh = getattr(self, "bias_hh" + sfx) if self.bias else None
+                h = h0s[layer * dirs + d] if hx is not None else x.new_zeros(x.shape[1], self.hidden_size)
+                steps = range(x.shape[0] - 1, -1, -1) if d else range(x.shape[0])
+                seq = [None] * x.shape[0]
+                for t in steps:
+                    h = cell(x[t], h, w_ih, w_hh, b_ih, b_hh)
+                    seq[t] = h
+                outs.append(torch.stack(seq) if seq else x.new_zeros(0, x.shape[1], self.hidden_size))
+                h_n.append(h)
+            x = outs[0] if dirs == 1 else torch.cat(outs, dim=2)
+            if self.dropout and self.training and layer < self.num_layers - 1:
+                x = F.dropout(x, self.dropout, True)
+        h_n = torch.stack(h_n)
+        if unbatched:
+            return x.squeeze(1), h_n.squeeze(1)
+        return (x.transpose(0, 1) if self.batch_first else x), h_n
+
+
+class RNN(_Stepped, torch.nn.RNN):
+    """torch.nn.RNN (tanh or relu) on fastnn's Linear and activation kernels, stepped in Python."""
+
+    def _cell(self):
+        return _rnn_cell(self.nonlinearity)
+
+
+class GRU(_Stepped, torch.nn.GRU):
+    """torch.nn.GRU on fastnn's Linear and activation kernels, stepped in Python (gates [r z n])."""
+
+    def _cell(self):
+        return _gru_cell
+
+
+class _SteppedCell:
+    def forward(self, input, hx=None):
+        params = [self.weight_ih, self.weight_hh] + ([self.bias_ih, self.bias_hh] if self.bias else [])
+        if (not isinstance(input, torch.Tensor) or not _ours(input, params) or input.dim() not in (1, 2)
+                or (hx is not None and not (isinstance(hx, torch.Tensor) and _ours(input, [hx])))):
+            return super().forward(input, hx)
+        unbatched = input.dim() == 1
+        x = input.unsqueeze(0) if unbatched else input
+        h = x.new_zeros(x.shape[0], self.hidden_size) if hx is None else (hx.unsqueeze(0) if unbatched else hx)
+        if tuple(h.shape) != (x.shape[0], self.hidden_size):
+            return super().forward(input, hx)
+        out = self._cell()(x, h, self.weight_ih, self.weight_hh, self.bias_ih if self.bias else None,
+                           self.bias_hh if self.bias else None)
+        return out.squeeze(0) if unbatched else out
+
+
+class RNNCell(_SteppedCell, torch.nn.RNNCell):
+    """torch.nn.RNNCell on fastnn's kernels."""
+
+    def _cell(self):
+        return _rnn_cell(self.nonlinearity)
+
+
+class GRUCell(_SteppedCell, torch.nn.GRUCell):
+    """torch.nn.GRUCell on fastnn's kernels."""
+
+    def _cell(self):
+        return _gru_cell
