@@ -8,7 +8,8 @@
 //   lincomb      gx = k1 gy + k2 (x - m) + k3                 (batch norm's input gradient, folded)
 //   ln_forward   y = (x - mean) rstd w + b                    (w, b per lane; null: 1, 0)
 //   ln_backward  gx = rstd (gy w - A / d - xhat B / d), A = sum gy w, B = sum gy w xhat;
-//                dw += gy xhat, db += gy                      (the caller's partial sums)
+//   ln_param_grads  dw = sum over rows gy xhat, db = sum gy   (a block of rows, column by column in
+//                registers: written once, not read-modified-written per row)
 // Sums accumulate in several vector registers and leave them in double. Written once over the vector
 // traits (cpu/norm_math.h); float64 runs the same code on the scalar traits.
 // bench: fastnn-bench --filter norm
@@ -32,8 +33,9 @@ struct NormKernelsT {
   void (*lincomb_rows)(const E* gy, const E* x, E* gx, int64_t rows, int64_t c, const E* m, const E* k1,
                        const E* k2, const E* k3);
   void (*ln_forward)(const E* x, E* y, int64_t d, E mean, E rstd, const E* w, const E* b);
-  // gx may be null (no input gradient); dw, db may be null
-  void (*ln_backward)(const E* gy, const E* x, E* gx, int64_t d, E mean, E rstd, const E* w, E* dw, E* db);
+  void (*ln_backward)(const E* gy, const E* x, E* gx, int64_t d, E mean, E rstd, const E* w);
+  // rows of d; mean, rstd per row; dw, db (d) overwritten, either may be null
+  void (*ln_param_grads)(const E* gy, const E* x, int64_t rows, int64_t d, const E* mean, const E* rstd, E* dw, E* db);
 };
 using NormKernels = NormKernelsT<float>;
 

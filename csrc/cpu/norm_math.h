@@ -177,29 +177,23 @@ void ln_forward(const E<T>* x, E<T>* y, int64_t d, E<T> mean, E<T> rstd, const E
 }
 
 template <class T>
-void ln_backward(const E<T>* gy, const E<T>* x, E<T>* gx, int64_t d, E<T> mean, E<T> rstd, const E<T>* w, E<T>* dw,
-                 E<T>* db) {
+void ln_backward(const E<T>* gy, const E<T>* x, E<T>* gx, int64_t d, E<T> mean, E<T> rstd, const E<T>* w) {
   using V = typename T::V;
   const V mv = T::set1(mean), rv = T::set1(rstd), one = T::set1(E<T>(1)), zero = T::set1(E<T>(0));
   V a = zero, b = zero;
   int64_t i = 0;
   for (; i + T::L <= d; i += T::L) {
-    const V g = T::load(gy + i), xh = T::mul(T::sub(T::load(x + i), mv), rv);
-    const V gw = T::mul(g, w ? T::load(w + i) : one);
+    const V xh = T::mul(T::sub(T::load(x + i), mv), rv);
+    const V gw = T::mul(T::load(gy + i), w ? T::load(w + i) : one);
     a = T::add(a, gw);
     b = T::fma(gw, xh, b);
-    if (dw) T::store(dw + i, T::fma(g, xh, T::load(dw + i)));
-    if (db) T::store(db + i, T::add(g, T::load(db + i)));
   }
   double sa = lanes_sum<T>(a), sb = lanes_sum<T>(b);
   for (int64_t j = i; j < d; ++j) {
     const E<T> xh = (x[j] - mean) * rstd, gw = gy[j] * (w ? w[j] : E<T>(1));
     sa += double(gw);
     sb += double(gw) * double(xh);
-    if (dw) dw[j] += gy[j] * xh;
-    if (db) db[j] += gy[j];
   }
-  if (!gx) return;
   const E<T> ma = E<T>(sa / double(d)), mb = E<T>(sb / double(d));
   const V mav = T::set1(ma), mbv = T::set1(mb);
   for (i = 0; i + T::L <= d; i += T::L) {
@@ -214,9 +208,35 @@ void ln_backward(const E<T>* gy, const E<T>* x, E<T>* gx, int64_t d, E<T> mean, 
 }
 
 template <class T>
+void ln_param_grads(const E<T>* gy, const E<T>* x, int64_t rows, int64_t d, const E<T>* mean, const E<T>* rstd,
+                    E<T>* dw, E<T>* db) {
+  using V = typename T::V;
+  int64_t j = 0;
+  for (; j + T::L <= d; j += T::L) {
+    V aw = T::set1(E<T>(0)), ab = aw;
+    for (int64_t r = 0; r < rows; ++r) {
+      const V g = T::load(gy + r * d + j);
+      ab = T::add(ab, g);
+      aw = T::fma(g, T::mul(T::sub(T::load(x + r * d + j), T::set1(mean[r])), T::set1(rstd[r])), aw);
+    }
+    if (dw) T::store(dw + j, aw);
+    if (db) T::store(db + j, ab);
+  }
+  for (; j < d; ++j) {
+    E<T> aw = 0, ab = 0;
+    for (int64_t r = 0; r < rows; ++r) {
+      ab += gy[r * d + j];
+      aw += gy[r * d + j] * ((x[r * d + j] - mean[r]) * rstd[r]);
+    }
+    if (dw) dw[j] = aw;
+    if (db) db[j] = ab;
+  }
+}
+
+template <class T>
 NormKernelsT<E<T>> kernels() {
   return {stats<T>, affine<T>, grad_sums<T>, lincomb<T>, stats_rows<T>, affine_rows<T>, grad_sums_rows<T>,
-          lincomb_rows<T>, ln_forward<T>, ln_backward<T>};
+          lincomb_rows<T>, ln_forward<T>, ln_backward<T>, ln_param_grads<T>};
 }
 
 }  // namespace fastnn::norm

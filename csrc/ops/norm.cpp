@@ -215,10 +215,14 @@ void ln_backward(int64_t M, int64_t d, const ArrayView& gyv, const ArrayView& xv
   const int64_t blocks = (M + kLnBlock - 1) / kLnBlock;
   std::vector<E> pw(gwv ? size_t(blocks * d) : 0, E(0)), pb(gbv ? size_t(blocks * d) : 0, E(0));
   parallel_for(blocks, 1, [&](int64_t b0, int64_t b1) {
-    for (int64_t blk = b0; blk < b1; ++blk)
-      for (int64_t r = blk * kLnBlock; r < std::min(M, (blk + 1) * kLnBlock); ++r)
-        K.ln_backward(gy + r * d, x + r * d, gx ? gx + r * d : nullptr, d, mean[r], rstd[r], w,
-                      gwv ? pw.data() + blk * d : nullptr, gbv ? pb.data() + blk * d : nullptr);
+    for (int64_t blk = b0; blk < b1; ++blk) {
+      const int64_t r0 = blk * kLnBlock, r1 = std::min(M, (blk + 1) * kLnBlock);
+      if (gx)
+        for (int64_t r = r0; r < r1; ++r) K.ln_backward(gy + r * d, x + r * d, gx + r * d, d, mean[r], rstd[r], w);
+      if (gwv || gbv)  // the block's rows are still in cache
+        K.ln_param_grads(gy + r0 * d, x + r0 * d, r1 - r0, d, mean + r0, rstd + r0,
+                         gwv ? pw.data() + blk * d : nullptr, gbv ? pb.data() + blk * d : nullptr);
+    }
   });
   const std::pair<const ArrayView*, std::vector<E>*> outs[] = {{gwv, &pw}, {gbv, &pb}};
   for (const auto& [out, parts] : outs) {
