@@ -44,6 +44,13 @@ class _LstmLayer(torch.autograd.Function):
                 db.clone() if need[4] else None, dh0 if need[5] else None, dc0 if need[6] else None, None)
 
 
+def _layer_params(module, layer, direction):
+    """(weight_ih, weight_hh, bias_ih, bias_hh) of one layer and direction, by torch's parameter names."""
+    sfx = f"_l{layer}" + ("_reverse" if direction else "")
+    biases = (getattr(module, "bias_ih" + sfx), getattr(module, "bias_hh" + sfx)) if module.bias else (None, None)
+    return (getattr(module, "weight_ih" + sfx), getattr(module, "weight_hh" + sfx), *biases)
+
+
 def _ours(x, params) -> bool:
     tensors = [x, *params]
     return (all(type(t) in _PLAIN and t.is_cpu and t.dtype == x.dtype for t in tensors)
@@ -74,10 +81,7 @@ class LSTM(torch.nn.LSTM):
         for layer in range(self.num_layers):
             outs = []
             for d in range(dirs):
-                sfx = f"_l{layer}" + ("_reverse" if d else "")
-                w_ih, w_hh = getattr(self, "weight_ih" + sfx), getattr(self, "weight_hh" + sfx)
-                b_ih = getattr(self, "bias_ih" + sfx) if self.bias else None
-                b_hh = getattr(self, "bias_hh" + sfx) if self.bias else None
+                w_ih, w_hh, b_ih, b_hh = _layer_params(self, layer, d)
                 k = layer * dirs + d
                 h0 = h0s[k].contiguous() if hx is not None else None
                 c0 = c0s[k].contiguous() if hx is not None else None
@@ -140,11 +144,13 @@ def _gru_cell(x, h, w_ih, w_hh, b_ih, b_hh):
     return n + z * (h - n)  # (1 - z) n + z h
 
 
+def _cell_of(module):
+    """The step function of an RNN / RNNCell (tanh or relu) or a GRU / GRUCell."""
+    return _rnn_cell(module.nonlinearity) if hasattr(module, "nonlinearity") else _gru_cell
+
+
 class _Stepped:
     """forward for torch.nn.RNN / GRU subclasses: layers x directions, each stepping its cell over time."""
-
-    def _cell(self):
-        raise NotImplementedError
 
     def forward(self, input, hx=None):
         if (isinstance(input, torch.nn.utils.rnn.PackedSequence) or not isinstance(input, torch.Tensor)
@@ -158,15 +164,12 @@ class _Stepped:
             h0s = hx.unsqueeze(1) if unbatched else hx
             if tuple(h0s.shape) != (self.num_layers * dirs, x.shape[1], self.hidden_size):
                 return super().forward(input, hx)
-        cell = self._cell()
+        cell = _cell_of(self)
         h_n = []
         for layer in range(self.num_layers):
             outs = []
             for d in range(dirs):
-                sfx = f"_l{layer}" + ("_reverse" if d else "")
-                w_ih, w_hh = getattr(self, "weight_ih" + sfx), getattr(self, "weight_hh" + sfx)
-                b_ih = getattr(self, "bias_ih" + sfx) if self.bias else None
-                b_hh = getattr(self, "bias_hh" + sfx) if self.bias else None
+                w_ih, w_hh, b_ih, b_hh = _layer_params(self, layer, d)
                 h = h0s[layer * dirs + d] if hx is not None else x.new_zeros(x.shape[1], self.hidden_size)
                 steps = range(x.shape[0] - 1, -1, -1) if d else range(x.shape[0])
                 seq = [None] * x.shape[0]
@@ -187,15 +190,9 @@ class _Stepped:
 class RNN(_Stepped, torch.nn.RNN):
     """torch.nn.RNN (tanh or relu) on fastnn's Linear and activation kernels, stepped in Python."""
 
-    def _cell(self):
-        return _rnn_cell(self.nonlinearity)
-
 
 class GRU(_Stepped, torch.nn.GRU):
     """torch.nn.GRU on fastnn's Linear and activation kernels, stepped in Python (gates [r z n])."""
-
-    def _cell(self):
-        return _gru_cell
 
 
 class _SteppedCell:
@@ -209,20 +206,14 @@ class _SteppedCell:
         h = x.new_zeros(x.shape[0], self.hidden_size) if hx is None else (hx.unsqueeze(0) if unbatched else hx)
         if tuple(h.shape) != (x.shape[0], self.hidden_size):
             return super().forward(input, hx)
-        out = self._cell()(x, h, self.weight_ih, self.weight_hh, self.bias_ih if self.bias else None,
-                           self.bias_hh if self.bias else None)
+        out = _cell_of(self)(x, h, self.weight_ih, self.weight_hh, self.bias_ih if self.bias else None,
+                         self.bias_hh if self.bias else None)
         return out.squeeze(0) if unbatched else out
 
 
 class RNNCell(_SteppedCell, torch.nn.RNNCell):
     """torch.nn.RNNCell on fastnn's kernels."""
 
-    def _cell(self):
-        return _rnn_cell(self.nonlinearity)
-
 
 class GRUCell(_SteppedCell, torch.nn.GRUCell):
     """torch.nn.GRUCell on fastnn's kernels."""
-
-    def _cell(self):
-        return _gru_cell
