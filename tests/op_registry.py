@@ -152,6 +152,13 @@ def _lstm_backward_args():
     return (x, wi, wh, h0, c0, h_all, c_all, act, _x(5, 3, 6), _x(3, 6), _x(3, 6)), {}
 
 
+def _gru_backward_args():
+    import fastnn.ops
+    x, wi, wh, h0 = _x(5, 3, 4), _x(18, 4), _x(18, 6), _x(3, 6)
+    h_all, act = fastnn.ops.gru_layer(x, wi, wh, _x(18), _x(18), h0)
+    return (x, wi, wh, h0, h_all, act, _x(5, 3, 6), _x(3, 6)), {}
+
+
 OPS = {
     "relu": _unary(), "relu_": _unary(inplace=True), "relu_backward": _unary_bwd(),
     "leaky_relu": _unary({"negative_slope": 0.2}), "leaky_relu_": _unary({"negative_slope": 0.2}, True),
@@ -205,6 +212,9 @@ OPS = {
     "lstm_layer": Op(lambda: ((_x(5, 3, 4), _x(24, 4), _x(24, 6), _x(24), _x(3, 6), _x(3, 6)), {}),
                      tensors=(0, 1, 2, 3, 4, 5)),
     "lstm_layer_backward": Op(_lstm_backward_args, tensors=(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10)),
+    "gru_layer": Op(lambda: ((_x(5, 3, 4), _x(18, 4), _x(18, 6), _x(18), _x(18), _x(3, 6)), {}),
+                    tensors=(0, 1, 2, 3, 4, 5)),
+    "gru_layer_backward": Op(_gru_backward_args, tensors=(0, 1, 2, 3, 4, 5, 6, 7)),
 }
 
 

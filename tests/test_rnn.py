@@ -1,6 +1,6 @@
-"""LSTM against torch: the layer ops (every cell kernel variant, both directions, with and without initial
-states), nn.LSTM (layers, bidirectional, batch_first, unbatched, dropout in eval mode), nn.LSTMCell,
-state_dicts both ways, float64 gradcheck."""
+"""LSTM, GRU and RNN against torch: the layer ops (every cell kernel variant, both directions, with and
+without initial states and biases, empty sequences), nn.LSTM / GRU / RNN (layers, bidirectional,
+batch_first, unbatched, dropout in eval mode), the cells, state_dicts both ways, float64 gradcheck."""
 import warnings
 
 import pytest
@@ -11,8 +11,8 @@ import fastnn.nn as fnn
 import fastnn.ops as ops
 from helpers import USABLE
 
-FAMILIES = ["lstm_cell_f32"]  # claimed for tests/test_registry.py
-CELL_KERNELS = [k["name"] for k in fastnn.list_kernels() if k["family"] == "lstm_cell_f32"]
+FAMILIES = ["rnn_cell_f32"]  # claimed for tests/test_registry.py
+CELL_KERNELS = [k["name"] for k in fastnn.list_kernels() if k["family"] == "rnn_cell_f32"]
 
 
 def _close(a, b, tol=1e-4):
@@ -185,7 +185,90 @@ def test_float64_gradcheck():
     assert torch.autograd.gradcheck(f, (x, h0, c0))
 
 
-# ---- GRU and RNN (composed per step from fastnn's functional kernels)
+# ---- GRU (fused layer) and RNN (composed per step from fastnn's functional kernels)
+
+def _torch_gru_layer(x, w_ih, w_hh, b_ih, b_hh, h0, reverse):
+    H = w_hh.shape[1]
+    m = torch.nn.GRU(x.shape[2], H, bias=b_ih is not None, dtype=x.dtype)
+    with torch.no_grad():
+        m.weight_ih_l0.copy_(w_ih)
+        m.weight_hh_l0.copy_(w_hh)
+        if b_ih is not None:
+            m.bias_ih_l0.copy_(b_ih)
+            m.bias_hh_l0.copy_(b_hh)
+    xs = x.flip(0) if reverse else x
+    out, hn = m(xs, None if h0 is None else h0.unsqueeze(0))
+    return (out.flip(0) if reverse else out), hn[0], m
+
+
+@pytest.mark.parametrize("kernel", CELL_KERNELS)
+@pytest.mark.parametrize("T,B,I,H", [(5, 3, 4, 6), (1, 1, 3, 17), (9, 2, 33, 16), (4, 5, 8, 40)])
+@pytest.mark.parametrize("reverse", [False, True])
+@pytest.mark.parametrize("with_state,bias", [(False, True), (True, True), (True, False)])
+def test_gru_layer_ops_match_torch(kernel, T, B, I, H, reverse, with_state, bias):
+    if kernel not in USABLE:
+        pytest.skip(f"{kernel} needs an ISA level this CPU lacks")
+    torch.manual_seed(T * 100 + H + 7)
+    x, w_ih, w_hh = torch.randn(T, B, I), torch.randn(3 * H, I) * 0.5, torch.randn(3 * H, H) * 0.5
+    b_ih, b_hh = (torch.randn(3 * H), torch.randn(3 * H)) if bias else (None, None)
+    h0 = torch.randn(B, H) if with_state else None
+    h_all, act = ops.gru_layer(x, w_ih, w_hh, b_ih, b_hh, h0, reverse, kernel=kernel)
+    xr = x.clone().requires_grad_()
+    h0r = h0.clone().requires_grad_() if with_state else None
+    out, hn, m = _torch_gru_layer(xr, w_ih, w_hh, b_ih, b_hh, h0r, reverse)
+    _close(h_all, out)
+    _close(h_all[0 if reverse else T - 1], hn)
+    g, ghn = torch.randn(T, B, H), torch.randn(B, H)
+    ((out * g).sum() + (hn * ghn).sum()).backward()
+    dx, dwi, dwh, dbi, dbh, dh0 = ops.gru_layer_backward(x, w_ih, w_hh, h0, h_all, act, g, ghn, reverse,
+                                                         kernel=kernel)
+    _close(dx, xr.grad)
+    _close(dwi, m.weight_ih_l0.grad, 1e-3)
+    _close(dwh, m.weight_hh_l0.grad, 1e-3)
+    if bias:
+        _close(dbi, m.bias_ih_l0.grad, 1e-3)
+        _close(dbh, m.bias_hh_l0.grad, 1e-3)
+    if with_state:
+        _close(dh0, h0r.grad)
+    # only the output sequence's gradient, or only the final state's
+    dx2 = ops.gru_layer_backward(x, w_ih, w_hh, h0, h_all, act, None, ghn, reverse, kernel=kernel)[0]
+    xr.grad = None
+    out, hn, _ = _torch_gru_layer(xr, w_ih, w_hh, b_ih, b_hh, h0, reverse)
+    (hn * ghn).sum().backward()
+    _close(dx2, xr.grad)
+
+
+def test_gru_layer_empty_and_bad_shapes():
+    x, w_ih, w_hh = torch.zeros(0, 2, 3), torch.randn(12, 3), torch.randn(12, 4)
+    h_all, act = ops.gru_layer(x, w_ih, w_hh)
+    assert h_all.shape == (0, 2, 4) and act.shape == (0, 2, 16)
+    ghn = torch.randn(2, 4)
+    dx, dwi, dwh, dbi, dbh, dh0 = ops.gru_layer_backward(x, w_ih, w_hh, None, h_all, act, None, ghn)
+    assert torch.equal(dh0, ghn) and not dwi.any() and not dbh.any() and dx.shape == (0, 2, 3)
+    with pytest.raises(RuntimeError, match="weight_hh"):
+        ops.gru_layer(torch.zeros(2, 2, 3), w_ih, torch.randn(16, 4))
+    with pytest.raises(RuntimeError, match="bias_hh"):
+        ops.gru_layer(torch.zeros(2, 2, 3), w_ih, w_hh, torch.zeros(12), torch.zeros(11))
+    with pytest.raises(TypeError):
+        ops.gru_layer(torch.zeros(2, 2, 3, dtype=torch.float64), w_ih, w_hh)
+
+
+def test_gru_training_with_dropout_runs_and_learns():
+    torch.manual_seed(1)
+    m = fnn.GRU(3, 8, num_layers=2, dropout=0.3)
+    head = torch.nn.Linear(8, 1)
+    opt = torch.optim.Adam(list(m.parameters()) + list(head.parameters()), lr=0.02)
+    x = torch.randn(10, 16, 3)
+    y = x.sum(dim=(0, 2)).unsqueeze(1) * 0.1
+    losses = []
+    for _ in range(60):
+        opt.zero_grad()
+        out, _ = m(x)
+        loss = torch.nn.functional.mse_loss(head(out[-1]), y)
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    assert losses[-1] < 0.5 * losses[0]
 
 STEPPED_CASES = [("GRU", dict(num_layers=1)), ("GRU", dict(num_layers=2, bidirectional=True, batch_first=True)),
                  ("GRU", dict(bias=False)), ("RNN", dict(nonlinearity="tanh", num_layers=2)),
@@ -238,7 +321,11 @@ def test_gru_float64_gradcheck_and_state_dict():
     torch.manual_seed(4)
     m = fnn.GRU(3, 4, num_layers=2, bidirectional=True).double()
     x = torch.randn(3, 2, 3, dtype=torch.float64, requires_grad=True)
+    h0 = torch.randn(4, 2, 4, dtype=torch.float64, requires_grad=True)
     assert torch.autograd.gradcheck(lambda x: m(x)[0], (x,))
+    assert torch.autograd.gradcheck(lambda x, h0: m(x, h0), (x, h0))
+    cell = fnn.GRUCell(3, 4).double()
+    assert torch.autograd.gradcheck(lambda x, h0: cell(x, h0), (x[0], h0[0]))
     theirs = torch.nn.GRU(3, 4, num_layers=2, bidirectional=True).double()
     theirs.load_state_dict(m.state_dict())
     _close(m(x)[0], theirs(x)[0])

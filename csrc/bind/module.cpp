@@ -207,6 +207,33 @@ PYBIND11_MODULE(_C, m) {
      py::arg("c_all"), py::arg("act"), py::arg("dh_all"), py::arg("dh_n"), py::arg("dc_n"), py::arg("dx"),
      py::arg("dw_ih"), py::arg("dw_hh"), py::arg("dbias"), py::arg("dh0"), py::arg("dc0"), py::arg("reverse"),
      py::arg("kernel") = "");
+  m.def("gru_layer", [](py::handle x, py::handle w_ih, py::handle w_hh, py::handle b_ih, py::handle b_hh, py::handle h0,
+                        py::handle h_all, py::handle act, bool reverse, const std::string& kernel) {
+    const BoundArray xa(x), wia(w_ih), wha(w_hh), ha(h_all), aa(act);
+    const auto bia = optional_array(b_ih), bha = optional_array(b_hh), h0a = optional_array(h0);
+    without_gil([&] {
+      fastnn::gru_layer(xa.view(), wia.view(), wha.view(), view_or_null(bia), view_or_null(bha), view_or_null(h0a),
+                        reverse, ha.view(), aa.view(), kernel);
+    });
+  }, py::arg("input"), py::arg("weight_ih"), py::arg("weight_hh"), py::arg("bias_ih"), py::arg("bias_hh"),
+     py::arg("h0"), py::arg("h_all"), py::arg("act"), py::arg("reverse"), py::arg("kernel") = "");
+  m.def("gru_layer_backward", [](py::handle x, py::handle w_ih, py::handle w_hh, py::handle h0, py::handle h_all,
+                                 py::handle act, py::handle dh_all, py::handle dh_n, py::handle dx, py::handle dw_ih,
+                                 py::handle dw_hh, py::handle db_ih, py::handle db_hh, py::handle dh0, bool reverse,
+                                 const std::string& kernel) {
+    const BoundArray xa(x), wia(w_ih), wha(w_hh), ha(h_all), aa(act);
+    const auto h0a = optional_array(h0), dha = optional_array(dh_all), dhna = optional_array(dh_n),
+               dxa = optional_array(dx), dwia = optional_array(dw_ih), dwha = optional_array(dw_hh),
+               dbia = optional_array(db_ih), dbha = optional_array(db_hh), dh0a = optional_array(dh0);
+    without_gil([&] {
+      fastnn::gru_layer_backward(xa.view(), wia.view(), wha.view(), view_or_null(h0a), reverse, ha.view(), aa.view(),
+                                 view_or_null(dha), view_or_null(dhna), view_or_null(dxa), view_or_null(dwia),
+                                 view_or_null(dwha), view_or_null(dbia), view_or_null(dbha), view_or_null(dh0a),
+                                 kernel);
+    });
+  }, py::arg("input"), py::arg("weight_ih"), py::arg("weight_hh"), py::arg("h0"), py::arg("h_all"), py::arg("act"),
+     py::arg("dh_all"), py::arg("dh_n"), py::arg("dx"), py::arg("dw_ih"), py::arg("dw_hh"), py::arg("db_ih"),
+     py::arg("db_hh"), py::arg("dh0"), py::arg("reverse"), py::arg("kernel") = "");
   m.def("pointwise_loss", [](py::handle x, py::handle y, py::handle w, py::handle pw, py::handle out,
                              const std::string& name, double a, int reduction, const std::string& kernel) {
     if (reduction < 0 || reduction > 2) fastnn::fail(fastnn::ErrorKind::Value, "loss: reduction code ", reduction);

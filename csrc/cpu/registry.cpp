@@ -31,7 +31,7 @@ std::vector<KernelInfo> kernel_catalog() {
   describe_kernels("loss_f32", loss_f32_kernels(), all);
   describe_kernels("optim_f32", optim_f32_kernels(), all);
   describe_kernels("norm_f32", norm_f32_kernels(), all);
-  describe_kernels("lstm_cell_f32", lstm_cell_f32_kernels(), all);
+  describe_kernels("rnn_cell_f32", rnn_cell_f32_kernels(), all);
   describe_kernels("max_pool2x2_backward_f32", max_pool2x2_backward_f32_kernels(), all);
   return all;
 }

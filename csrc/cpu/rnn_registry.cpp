@@ -1,15 +1,15 @@
-// rnn_registry.cpp — every LSTM cell kernel variant, best first.
+// rnn_registry.cpp — every RNN cell kernel variant (LSTM and GRU), best first.
 #include "cpu/rnn.h"
 
 namespace fastnn {
 
-const KernelList<LstmCellKernels>& lstm_cell_f32_kernels() {
-  static const KernelList<LstmCellKernels> k = {
+const KernelList<RnnCellKernels>& rnn_cell_f32_kernels() {
+  static const KernelList<RnnCellKernels> k = {
 #ifdef FASTNN_X86_KERNELS
-      {"lstm_cell_f32__avx512", Isa::Avx512, lstm_cell_f32__avx512(), false},
-      {"lstm_cell_f32__avx2", Isa::Avx2, lstm_cell_f32__avx2(), false},
+      {"rnn_cell_f32__avx512", Isa::Avx512, rnn_cell_f32__avx512(), false},
+      {"rnn_cell_f32__avx2", Isa::Avx2, rnn_cell_f32__avx2(), false},
 #endif
-      {"lstm_cell_f32__ref", Isa::Generic, lstm_cell_f32__ref(), false},
+      {"rnn_cell_f32__ref", Isa::Generic, rnn_cell_f32__ref(), false},
   };
   return k;
 }

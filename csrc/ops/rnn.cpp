@@ -18,14 +18,14 @@ namespace fastnn {
 namespace {
 
 template <class E>
-const LstmCellKernelsT<E>& cell_kernels(const std::string& kernel);
+const RnnCellKernelsT<E>& cell_kernels(const std::string& kernel);
 template <>
-const LstmCellKernelsT<float>& cell_kernels<float>(const std::string& kernel) {
-  return pick_kernel(lstm_cell_f32_kernels(), "lstm_cell_f32", kernel).fn;
+const RnnCellKernelsT<float>& cell_kernels<float>(const std::string& kernel) {
+  return pick_kernel(rnn_cell_f32_kernels(), "rnn_cell_f32", kernel).fn;
 }
 template <>
-const LstmCellKernelsT<double>& cell_kernels<double>(const std::string&) {
-  return lstm_cell_f64();
+const RnnCellKernelsT<double>& cell_kernels<double>(const std::string&) {
+  return rnn_cell_f64();
 }
 
 // c (M x N, ldc) = alpha op(a)·op(b) + beta c, op(a)(i, k) = a[i * a_rs + k * a_cs], op(b)(k, j) = b[k * b_rs + j * b_cs]
@@ -43,7 +43,7 @@ void over_rows(int64_t B, int64_t H, F&& fn) {
   parallel_for(B, std::max<int64_t>(1, 16384 / H), fn);
 }
 
-struct LstmShape {
+struct RnnShape {
   int64_t T, B, I, H;
 };
 
@@ -60,14 +60,15 @@ void check_array(const ArrayView& a, const ArrayView& x, std::initializer_list<i
   }
 }
 
-LstmShape lstm_shape(const ArrayView& x, const ArrayView& w_ih, const ArrayView& w_hh, const char* op) {
+// gates: 4 (LSTM) or 3 (GRU)
+RnnShape rnn_shape(const ArrayView& x, const ArrayView& w_ih, const ArrayView& w_hh, int64_t gates, const char* op) {
   check_cpu_contiguous(x, op, "input");
   if (x.shape.size() != 3) fail(ErrorKind::Runtime, op, ": input must be 3-d (T, B, I), got ", x.describe());
-  if (w_hh.shape.size() != 2 || w_hh.shape[0] != 4 * w_hh.shape[1])
-    fail(ErrorKind::Runtime, op, ": weight_hh must be (4H, H), got ", w_hh.describe());
-  const LstmShape s{x.shape[0], x.shape[1], x.shape[2], w_hh.shape[1]};
-  check_array(w_ih, x, {4 * s.H, s.I}, op, "weight_ih", false);
-  check_array(w_hh, x, {4 * s.H, s.H}, op, "weight_hh", false);
+  if (w_hh.shape.size() != 2 || w_hh.shape[0] != gates * w_hh.shape[1])
+    fail(ErrorKind::Runtime, op, ": weight_hh must be (", gates, "H, H), got ", w_hh.describe());
+  const RnnShape s{x.shape[0], x.shape[1], x.shape[2], w_hh.shape[1]};
+  check_array(w_ih, x, {gates * s.H, s.I}, op, "weight_ih", false);
+  check_array(w_hh, x, {gates * s.H, s.H}, op, "weight_hh", false);
   return s;
 }
 
@@ -75,13 +76,56 @@ template <class E>
 const E* cptr(const ArrayView* v) { return v ? v->as<const E>() : nullptr; }
 
 // The step processed k-th (k = 0, 1, ...): t = k forward, T-1-k in reverse.
-inline int64_t step_at(const LstmShape& s, bool reverse, int64_t k) { return reverse ? s.T - 1 - k : k; }
+inline int64_t step_at(const RnnShape& s, bool reverse, int64_t k) { return reverse ? s.T - 1 - k : k; }
+
+// w (R x C) transposed, (C x R): the per-step product dh_prev = dgates · w_hh then has Linear's layout (both
+// operands contiguous along k) and runs the small-M inner-product kernels without packing w_hh at every step.
+template <class E>
+std::vector<E> transposed(const E* w, int64_t R, int64_t C) {
+  std::vector<E> t(static_cast<size_t>(R * C));
+  for (int64_t r = 0; r < R; ++r)
+    for (int64_t j = 0; j < C; ++j) t[size_t(j * R + r)] = w[r * C + j];
+  return t;
+}
+
+// The previous hidden state of every step, in step order t (T, B, H): h_all of the neighbour step, h0 (or
+// zeros) for the first step processed. The operand of the weight gradient of w_hh.
+template <class E>
+std::vector<E> previous_states(const RnnShape& s, bool reverse, const E* h_all, const E* h0) {
+  const int64_t BH = s.B * s.H;
+  std::vector<E> h_prev(static_cast<size_t>(s.T * BH), E(0));
+  for (int64_t k = 0; k < s.T; ++k) {
+    const E* src = k ? h_all + step_at(s, reverse, k - 1) * BH : h0;
+    if (src) std::copy_n(src, BH, h_prev.begin() + step_at(s, reverse, k) * BH);
+  }
+  return h_prev;
+}
+
+// out[j] = sum_r d[r * cols + j] (a bias gradient), accumulated in double row by row (a column at a time
+// strides a whole row apart: 10x slower).
+template <class E>
+void column_sums(const E* d, int64_t rows, int64_t cols, E* out) {
+  std::vector<double> acc(static_cast<size_t>(cols), 0.0);
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t j = 0; j < cols; ++j) acc[size_t(j)] += double(d[r * cols + j]);
+  for (int64_t j = 0; j < cols; ++j) out[j] = E(acc[size_t(j)]);
+}
+
+// The outputs of a layer over an empty sequence or batch: the state gradients pass through, the others are zero.
+template <class E>
+void empty_backward(int64_t BH, std::initializer_list<std::pair<const ArrayView*, const ArrayView*>> pass,
+                    std::initializer_list<const ArrayView*> zero) {
+  for (const auto& [out, in] : pass)
+    if (out) in ? std::copy_n(in->template as<const E>(), BH, out->template as<E>()) : std::fill_n(out->template as<E>(), BH, E(0));
+  for (const ArrayView* out : zero)
+    if (out) std::fill_n(out->template as<E>(), out->numel(), E(0));
+}
 
 template <class E>
-void forward(const LstmShape& s, const ArrayView& xv, const ArrayView& wihv, const ArrayView& whhv, const ArrayView* bv,
+void forward(const RnnShape& s, const ArrayView& xv, const ArrayView& wihv, const ArrayView& whhv, const ArrayView* bv,
              const ArrayView* h0v, const ArrayView* c0v, bool reverse, const ArrayView& hv, const ArrayView& cv,
              const ArrayView& av, const std::string& kernel) {
-  const LstmCellKernelsT<E>& K = cell_kernels<E>(kernel);
+  const RnnCellKernelsT<E>& K = cell_kernels<E>(kernel);
   const int64_t G = 4 * s.H, BH = s.B * s.H;
   const E *x = xv.as<const E>(), *w_ih = wihv.as<const E>(), *w_hh = whhv.as<const E>();
   E *h = hv.as<E>(), *c = cv.as<E>(), *act = av.as<E>();
@@ -95,48 +139,36 @@ void forward(const LstmShape& s, const ArrayView& xv, const ArrayView& wihv, con
     E* a = act + t * s.B * G;
     if (h_prev) product<E>(s.B, G, s.H, h_prev, s.H, 1, w_hh, 1, s.H, a, G, E(1));
     over_rows(s.B, s.H, [&](int64_t r0, int64_t r1) {
-      K.forward(a + r0 * G, c_prev ? c_prev + r0 * s.H : nullptr, c + t * BH + r0 * s.H, h + t * BH + r0 * s.H,
+      K.lstm_forward(a + r0 * G, c_prev ? c_prev + r0 * s.H : nullptr, c + t * BH + r0 * s.H, h + t * BH + r0 * s.H,
                 r1 - r0, s.H);
     });
   }
 }
 
 template <class E>
-void backward(const LstmShape& s, const ArrayView& xv, const ArrayView& wihv, const ArrayView& whhv,
+void backward(const RnnShape& s, const ArrayView& xv, const ArrayView& wihv, const ArrayView& whhv,
               const ArrayView* h0v, const ArrayView* c0v, bool reverse, const ArrayView& hv, const ArrayView& cv,
               const ArrayView& av, const ArrayView* dhv, const ArrayView* dhnv, const ArrayView* dcnv,
               const ArrayView* dxv, const ArrayView* dwihv, const ArrayView* dwhhv, const ArrayView* dbv,
               const ArrayView* dh0v, const ArrayView* dc0v, const std::string& kernel) {
-  const LstmCellKernelsT<E>& K = cell_kernels<E>(kernel);
+  const RnnCellKernelsT<E>& K = cell_kernels<E>(kernel);
   const int64_t G = 4 * s.H, BH = s.B * s.H;
   const E *x = xv.as<const E>(), *w_ih = wihv.as<const E>(), *w_hh = whhv.as<const E>(), *h = hv.as<const E>(),
           *c = cv.as<const E>(), *act = av.as<const E>(), *dh_all = cptr<E>(dhv);
   const int64_t TB = s.T * s.B;
-  if (TB == 0) {  // nothing ran: the state gradients pass through, the others are zero
-    const std::pair<const ArrayView*, const ArrayView*> pass[] = {{dh0v, dhnv}, {dc0v, dcnv}};
-    for (const auto& [out, in] : pass)
-      if (out) in ? std::copy_n(in->template as<const E>(), BH, out->template as<E>()) : std::fill_n(out->template as<E>(), BH, E(0));
-    for (const ArrayView* out : {dxv, dwihv, dwhhv, dbv})
-      if (out) std::fill_n(out->template as<E>(), out->numel(), E(0));
-    return;
-  }
+  if (TB == 0) return empty_backward<E>(BH, {{dh0v, dhnv}, {dc0v, dcnv}}, {dxv, dwihv, dwhhv, dbv});
   std::vector<E> dgates(static_cast<size_t>(TB * G)), dh(static_cast<size_t>(BH)), dc(static_cast<size_t>(BH));
   if (dhnv) std::copy_n(dhnv->as<const E>(), BH, dh.begin());
   if (dcnv) std::copy_n(dcnv->as<const E>(), BH, dc.begin());
   std::vector<E> dh_step(static_cast<size_t>(BH));
-  // w_hh transposed once, (H, 4H): the per-step product dh_prev = dgates · w_hh then has Linear's layout
-  // (both operands contiguous along k) and runs the small-M inner-product kernels without packing w_hh
-  // at every step.
-  std::vector<E> w_hh_t(static_cast<size_t>(G * s.H));
-  for (int64_t r = 0; r < G; ++r)
-    for (int64_t j = 0; j < s.H; ++j) w_hh_t[size_t(j * G + r)] = w_hh[r * s.H + j];
+  const std::vector<E> w_hh_t = transposed(w_hh, G, s.H);
   for (int64_t k = s.T - 1; k >= 0; --k) {
     const int64_t t = step_at(s, reverse, k);
     const E* c_prev = k ? c + step_at(s, reverse, k - 1) * BH : cptr<E>(c0v);
     for (int64_t i = 0; i < BH; ++i) dh_step[size_t(i)] = dh[size_t(i)] + (dh_all ? dh_all[t * BH + i] : E(0));
     E* dg = dgates.data() + t * s.B * G;
     over_rows(s.B, s.H, [&](int64_t r0, int64_t r1) {
-      K.backward(act + t * s.B * G + r0 * G, c_prev ? c_prev + r0 * s.H : nullptr, c + t * BH + r0 * s.H,
+      K.lstm_backward(act + t * s.B * G + r0 * G, c_prev ? c_prev + r0 * s.H : nullptr, c + t * BH + r0 * s.H,
                  dh_step.data() + r0 * s.H, dc.data() + r0 * s.H, dg + r0 * G, r1 - r0, s.H);
     });
     // dh_prev = dgates · w_hh
@@ -147,22 +179,79 @@ void backward(const LstmShape& s, const ArrayView& xv, const ArrayView& wihv, co
   if (dxv && s.I > 0) product<E>(TB, s.I, G, dgates.data(), G, 1, w_ih, s.I, 1, dxv->as<E>(), s.I, E(0));
   if (dwihv) product<E>(G, s.I, TB, dgates.data(), 1, G, x, s.I, 1, dwihv->as<E>(), s.I, E(0));
   if (dwhhv) {
-    // the previous hidden state of every step, in step order t: h_all of the neighbour step, h0 (or 0) first
-    std::vector<E> h_prev(static_cast<size_t>(TB * s.H), E(0));
-    for (int64_t k = 0; k < s.T; ++k) {
-      const int64_t t = step_at(s, reverse, k);
-      const E* src = k ? h + step_at(s, reverse, k - 1) * BH : cptr<E>(h0v);
-      if (src) std::copy_n(src, BH, h_prev.begin() + t * BH);
-    }
+    const std::vector<E> h_prev = previous_states(s, reverse, h, cptr<E>(h0v));
     product<E>(G, s.H, TB, dgates.data(), 1, G, h_prev.data(), s.H, 1, dwhhv->as<E>(), s.H, E(0));
   }
-  if (dbv) {  // column sums of dgates, row by row (a column at a time strides 4H apart: 10x slower)
-    std::vector<double> acc(static_cast<size_t>(G), 0.0);
-    for (int64_t r = 0; r < TB; ++r)
-      for (int64_t j = 0; j < G; ++j) acc[size_t(j)] += double(dgates[size_t(r * G + j)]);
-    E* db = dbv->as<E>();
-    for (int64_t j = 0; j < G; ++j) db[j] = E(acc[size_t(j)]);
+  if (dbv) column_sums(dgates.data(), TB, G, dbv->as<E>());
+}
+
+
+// GRU: act (T, B, 4H) holds gi = x·W_ihᵀ + b_ih in its first 3H columns until a step's cell kernel replaces
+// them by [r z n gh_n]; gh = h_prev·W_hhᵀ + b_hh is one step's scratch (B, 3H).
+template <class E>
+void gru_forward(const RnnShape& s, const ArrayView& xv, const ArrayView& wihv, const ArrayView& whhv,
+                 const ArrayView* bihv, const ArrayView* bhhv, const ArrayView* h0v, bool reverse, const ArrayView& hv,
+                 const ArrayView& av, const std::string& kernel) {
+  const RnnCellKernelsT<E>& K = cell_kernels<E>(kernel);
+  const int64_t G = 3 * s.H, A = 4 * s.H, BH = s.B * s.H;
+  const E *x = xv.as<const E>(), *w_ih = wihv.as<const E>(), *w_hh = whhv.as<const E>(), *b_hh = cptr<E>(bhhv);
+  E *h = hv.as<E>(), *act = av.as<E>();
+  if (s.T == 0 || s.B == 0) return;
+  product<E>(s.T * s.B, G, s.I, x, s.I, 1, w_ih, 1, s.I, act, A, E(0), cptr<E>(bihv));
+  std::vector<E> gh(static_cast<size_t>(s.B * G));
+  for (int64_t k = 0; k < s.T; ++k) {
+    const int64_t t = step_at(s, reverse, k);
+    const E* h_prev = k ? h + step_at(s, reverse, k - 1) * BH : cptr<E>(h0v);
+    if (h_prev) {
+      product<E>(s.B, G, s.H, h_prev, s.H, 1, w_hh, 1, s.H, gh.data(), G, E(0), b_hh);
+    } else {  // zero state: gh is the bias alone
+      for (int64_t r = 0; r < s.B; ++r) {
+        if (b_hh) std::copy_n(b_hh, G, gh.begin() + r * G);
+        else std::fill_n(gh.begin() + r * G, G, E(0));
+      }
+    }
+    over_rows(s.B, s.H, [&](int64_t r0, int64_t r1) {
+      K.gru_forward(act + (t * s.B + r0) * A, gh.data() + r0 * G, h_prev ? h_prev + r0 * s.H : nullptr,
+                    h + t * BH + r0 * s.H, r1 - r0, s.H);
+    });
   }
+}
+
+template <class E>
+void gru_backward(const RnnShape& s, const ArrayView& xv, const ArrayView& wihv, const ArrayView& whhv,
+                  const ArrayView* h0v, bool reverse, const ArrayView& hv, const ArrayView& av, const ArrayView* dhv,
+                  const ArrayView* dhnv, const ArrayView* dxv, const ArrayView* dwihv, const ArrayView* dwhhv,
+                  const ArrayView* dbihv, const ArrayView* dbhhv, const ArrayView* dh0v, const std::string& kernel) {
+  const RnnCellKernelsT<E>& K = cell_kernels<E>(kernel);
+  const int64_t G = 3 * s.H, A = 4 * s.H, BH = s.B * s.H, TB = s.T * s.B;
+  const E *x = xv.as<const E>(), *w_ih = wihv.as<const E>(), *w_hh = whhv.as<const E>(), *h = hv.as<const E>(),
+          *act = av.as<const E>(), *dh_all = cptr<E>(dhv);
+  if (TB == 0) return empty_backward<E>(BH, {{dh0v, dhnv}}, {dxv, dwihv, dwhhv, dbihv, dbhhv});
+  std::vector<E> dgi(static_cast<size_t>(TB * G)), dgh(static_cast<size_t>(TB * G)), dh(static_cast<size_t>(BH)),
+      dh_step(static_cast<size_t>(BH));
+  if (dhnv) std::copy_n(dhnv->as<const E>(), BH, dh.begin());
+  const std::vector<E> w_hh_t = transposed(w_hh, G, s.H);
+  for (int64_t k = s.T - 1; k >= 0; --k) {
+    const int64_t t = step_at(s, reverse, k);
+    const E* h_prev = k ? h + step_at(s, reverse, k - 1) * BH : cptr<E>(h0v);
+    for (int64_t i = 0; i < BH; ++i) dh_step[size_t(i)] = dh[size_t(i)] + (dh_all ? dh_all[t * BH + i] : E(0));
+    E *di = dgi.data() + t * s.B * G, *dg = dgh.data() + t * s.B * G;
+    over_rows(s.B, s.H, [&](int64_t r0, int64_t r1) {
+      K.gru_backward(act + (t * s.B + r0) * A, h_prev ? h_prev + r0 * s.H : nullptr, dh_step.data() + r0 * s.H,
+                     di + r0 * G, dg + r0 * G, dh.data() + r0 * s.H, r1 - r0, s.H);
+    });
+    // dh_prev += dgh · w_hh
+    product<E>(s.B, s.H, G, dg, G, 1, w_hh_t.data(), 1, G, dh.data(), s.H, E(1));
+  }
+  if (dh0v) std::copy(dh.begin(), dh.end(), dh0v->as<E>());
+  if (dxv && s.I > 0) product<E>(TB, s.I, G, dgi.data(), G, 1, w_ih, s.I, 1, dxv->as<E>(), s.I, E(0));
+  if (dwihv) product<E>(G, s.I, TB, dgi.data(), 1, G, x, s.I, 1, dwihv->as<E>(), s.I, E(0));
+  if (dwhhv) {
+    const std::vector<E> h_prev = previous_states(s, reverse, h, cptr<E>(h0v));
+    product<E>(G, s.H, TB, dgh.data(), 1, G, h_prev.data(), s.H, 1, dwhhv->as<E>(), s.H, E(0));
+  }
+  if (dbihv) column_sums(dgi.data(), TB, G, dbihv->as<E>());
+  if (dbhhv) column_sums(dgh.data(), TB, G, dbhhv->as<E>());
 }
 
 }  // namespace
@@ -171,7 +260,7 @@ void lstm_layer(const ArrayView& x, const ArrayView& w_ih, const ArrayView& w_hh
                 const ArrayView* h0, const ArrayView* c0, bool reverse, const ArrayView& h_all, const ArrayView& c_all,
                 const ArrayView& act, const std::string& kernel) {
   const char* op = "lstm_layer";
-  const LstmShape s = lstm_shape(x, w_ih, w_hh, op);
+  const RnnShape s = rnn_shape(x, w_ih, w_hh, 4, op);
   if (bias) check_array(*bias, x, {4 * s.H}, op, "bias", false);
   if (h0) check_array(*h0, x, {s.B, s.H}, op, "h0", false);
   if (c0) check_array(*c0, x, {s.B, s.H}, op, "c0", false);
@@ -190,7 +279,7 @@ void lstm_layer_backward(const ArrayView& x, const ArrayView& w_ih, const ArrayV
                          const ArrayView* dx, const ArrayView* dw_ih, const ArrayView* dw_hh, const ArrayView* dbias,
                          const ArrayView* dh0, const ArrayView* dc0, const std::string& kernel) {
   const char* op = "lstm_layer_backward";
-  const LstmShape s = lstm_shape(x, w_ih, w_hh, op);
+  const RnnShape s = rnn_shape(x, w_ih, w_hh, 4, op);
   const std::pair<const ArrayView*, const char*> states[] = {{h0, "h0"}, {c0, "c0"}, {dh_n, "dh_n"}, {dc_n, "dc_n"}};
   for (const auto& [v, name] : states)
     if (v) check_array(*v, x, {s.B, s.H}, op, name, false);
@@ -210,6 +299,51 @@ void lstm_layer_backward(const ArrayView& x, const ArrayView& w_ih, const ArrayV
   else
     backward<double>(s, x, w_ih, w_hh, h0, c0, reverse, h_all, c_all, act, dh_all, dh_n, dc_n, dx, dw_ih, dw_hh, dbias,
                      dh0, dc0, kernel);
+}
+
+
+
+void gru_layer(const ArrayView& x, const ArrayView& w_ih, const ArrayView& w_hh, const ArrayView* b_ih,
+               const ArrayView* b_hh, const ArrayView* h0, bool reverse, const ArrayView& h_all, const ArrayView& act,
+               const std::string& kernel) {
+  const char* op = "gru_layer";
+  const RnnShape s = rnn_shape(x, w_ih, w_hh, 3, op);
+  if (b_ih) check_array(*b_ih, x, {3 * s.H}, op, "bias_ih", false);
+  if (b_hh) check_array(*b_hh, x, {3 * s.H}, op, "bias_hh", false);
+  if (h0) check_array(*h0, x, {s.B, s.H}, op, "h0", false);
+  check_array(h_all, x, {s.T, s.B, s.H}, op, "h_all", true);
+  check_array(act, x, {s.T, s.B, 4 * s.H}, op, "act", true);
+  check_disjoint(act, "act", h_all, "h_all", op);
+  if (x.dtype == DType::Float32)
+    gru_forward<float>(s, x, w_ih, w_hh, b_ih, b_hh, h0, reverse, h_all, act, kernel);
+  else
+    gru_forward<double>(s, x, w_ih, w_hh, b_ih, b_hh, h0, reverse, h_all, act, kernel);
+}
+
+void gru_layer_backward(const ArrayView& x, const ArrayView& w_ih, const ArrayView& w_hh, const ArrayView* h0,
+                        bool reverse, const ArrayView& h_all, const ArrayView& act, const ArrayView* dh_all,
+                        const ArrayView* dh_n, const ArrayView* dx, const ArrayView* dw_ih, const ArrayView* dw_hh,
+                        const ArrayView* db_ih, const ArrayView* db_hh, const ArrayView* dh0,
+                        const std::string& kernel) {
+  const char* op = "gru_layer_backward";
+  const RnnShape s = rnn_shape(x, w_ih, w_hh, 3, op);
+  if (h0) check_array(*h0, x, {s.B, s.H}, op, "h0", false);
+  if (dh_n) check_array(*dh_n, x, {s.B, s.H}, op, "dh_n", false);
+  check_array(h_all, x, {s.T, s.B, s.H}, op, "h_all", false);
+  check_array(act, x, {s.T, s.B, 4 * s.H}, op, "act", false);
+  if (dh_all) check_array(*dh_all, x, {s.T, s.B, s.H}, op, "dh_all", false);
+  if (dx) check_array(*dx, x, {s.T, s.B, s.I}, op, "dx", true);
+  if (dw_ih) check_array(*dw_ih, x, {3 * s.H, s.I}, op, "dw_ih", true);
+  if (dw_hh) check_array(*dw_hh, x, {3 * s.H, s.H}, op, "dw_hh", true);
+  if (db_ih) check_array(*db_ih, x, {3 * s.H}, op, "db_ih", true);
+  if (db_hh) check_array(*db_hh, x, {3 * s.H}, op, "db_hh", true);
+  if (dh0) check_array(*dh0, x, {s.B, s.H}, op, "dh0", true);
+  if (x.dtype == DType::Float32)
+    gru_backward<float>(s, x, w_ih, w_hh, h0, reverse, h_all, act, dh_all, dh_n, dx, dw_ih, dw_hh, db_ih, db_hh, dh0,
+                        kernel);
+  else
+    gru_backward<double>(s, x, w_ih, w_hh, h0, reverse, h_all, act, dh_all, dh_n, dx, dw_ih, dw_hh, db_ih, db_hh, dh0,
+                         kernel);
 }
 
 }  // namespace fastnn

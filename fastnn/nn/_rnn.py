@@ -1,8 +1,10 @@
-"""LSTM and LSTMCell on fastnn's LSTM layer kernels: subclasses of torch's modules (same arguments, parameter
-names and layouts -- weight_ih_l0, weight_hh_l0_reverse, ... -- and state_dicts); only forward differs.
+"""LSTM / GRU / RNN and their cells on fastnn's kernels: subclasses of torch's modules (same arguments,
+parameter names and layouts -- weight_ih_l0, weight_hh_l0_reverse, ... -- and state_dicts); only forward
+differs.
 
-Each layer and direction is one autograd node over the whole sequence (fastnn/ops/rnn.py: the input
-projection of every step in one GEMM, a GEMM plus the fused cell kernel per step; the backward mirrors it).
+LSTM and GRU: each layer and direction is one autograd node over the whole sequence (fastnn/ops/rnn.py: the
+input projection of every step in one GEMM, a GEMM plus the fused cell kernel per step; the backward
+mirrors it). RNN (tanh / relu) is composed per step from fastnn's Linear and activation ops.
 Between layers, dropout in training mode uses fastnn's dropout (its own random stream: the masks differ
 from torch's). Packed sequences, proj_size > 0, devices other than the CPU, dtypes other than
 float32/float64 and tensor subclasses run torch's forward.
@@ -42,6 +44,29 @@ class _LstmLayer(torch.autograd.Function):
             weight_grad=need[1] or need[2], bias_grad=need[3] or need[4], state_grad=need[5] or need[6])
         return (dx, dwi if need[1] else None, dwh if need[2] else None, db if need[3] else None,
                 db.clone() if need[4] else None, dh0 if need[5] else None, dc0 if need[6] else None, None)
+
+
+class _GruLayer(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x, w_ih, w_hh, b_ih, b_hh, h0, reverse):
+        h_all, act = ops.gru_layer(x, w_ih, w_hh, b_ih, b_hh, h0, reverse)
+        ctx.save_for_backward(x, w_ih, w_hh, h0, h_all, act)
+        ctx.reverse = reverse
+        if x.shape[0] == 0:
+            return h_all, (h0 if h0 is not None else x.new_zeros(x.shape[1], w_hh.shape[1])).clone()
+        return h_all, h_all[0 if reverse else x.shape[0] - 1].clone()
+
+    @staticmethod
+    @torch.autograd.function.once_differentiable
+    def backward(ctx, g_all, g_hn):
+        x, w_ih, w_hh, h0, h_all, act = ctx.saved_tensors
+        need = ctx.needs_input_grad
+        dx, dwi, dwh, dbi, dbh, dh0 = ops.gru_layer_backward(
+            x, w_ih, w_hh, h0, h_all, act, None if g_all is None else g_all.contiguous(),
+            None if g_hn is None else g_hn.contiguous(), ctx.reverse, input_grad=need[0],
+            weight_grad=need[1] or need[2], bias_grad=need[3] or need[4], state_grad=need[5])
+        return (dx, dwi if need[1] else None, dwh if need[2] else None, dbi if need[3] else None,
+                dbh if need[4] else None, dh0 if need[5] else None, None)
 
 
 def _layer_params(module, layer, direction):
@@ -121,9 +146,8 @@ class LSTMCell(torch.nn.LSTMCell):
         return (h1.squeeze(0), c1.squeeze(0)) if unbatched else (h1, c1)
 
 
-# ---- RNN (tanh / relu) and GRU: composed per step from fastnn's functional ops (Linear's GEMM, the
-# activation kernels) under torch's autograd. Correct and drop-in; no fused cell kernel yet (the LSTM's
-# whole-sequence layer call is the model for one).
+# ---- RNN (tanh / relu): composed per step from fastnn's functional ops (Linear's GEMM, the activation
+# kernels) under torch's autograd. GRU shares the module plumbing and runs the fused layer (_GruLayer).
 
 def _rnn_cell(nonlinearity):
     act = F.tanh if nonlinearity == "tanh" else F.relu
@@ -134,19 +158,17 @@ def _rnn_cell(nonlinearity):
 
 
 def _gru_cell(x, h, w_ih, w_hh, b_ih, b_hh):
-    gi = F.linear(x, w_ih, b_ih)
-    gh = F.linear(h, w_hh, b_hh)
-    i_r, i_z, i_n = gi.chunk(3, -1)
-    h_r, h_z, h_n = gh.chunk(3, -1)
-    r = F.sigmoid(i_r + h_r)
-    z = F.sigmoid(i_z + h_z)
-    n = F.tanh(i_n + r * h_n)
-    return n + z * (h - n)  # (1 - z) n + z h
+    """One GRU step (B, I) -> (B, H): the fused layer over a sequence of one."""
+    _, h1 = _GruLayer.apply(x.unsqueeze(0).contiguous(), w_ih, w_hh, b_ih, b_hh, h.contiguous(), False)
+    return h1
 
 
 def _cell_of(module):
-    """The step function of an RNN / RNNCell (tanh or relu) or a GRU / GRUCell."""
-    return _rnn_cell(module.nonlinearity) if hasattr(module, "nonlinearity") else _gru_cell
+    """The step function of an RNN / RNNCell (tanh or relu), _gru_cell for a GRUCell, None for a GRU (whose
+    layers run whole sequences)."""
+    if hasattr(module, "nonlinearity"):
+        return _rnn_cell(module.nonlinearity)
+    return _gru_cell if isinstance(module, torch.nn.GRUCell) else None
 
 
 class _Stepped:
@@ -165,11 +187,18 @@ class _Stepped:
             if tuple(h0s.shape) != (self.num_layers * dirs, x.shape[1], self.hidden_size):
                 return super().forward(input, hx)
         cell = _cell_of(self)
+        x = x.contiguous()
         h_n = []
         for layer in range(self.num_layers):
             outs = []
             for d in range(dirs):
                 w_ih, w_hh, b_ih, b_hh = _layer_params(self, layer, d)
+                if cell is None:  # GRU: the fused layer
+                    h0 = h0s[layer * dirs + d].contiguous() if hx is not None else None
+                    seq, h = _GruLayer.apply(x, w_ih, w_hh, b_ih, b_hh, h0, bool(d))
+                    outs.append(seq)
+                    h_n.append(h)
+                    continue
                 h = h0s[layer * dirs + d] if hx is not None else x.new_zeros(x.shape[1], self.hidden_size)
                 steps = range(x.shape[0] - 1, -1, -1) if d else range(x.shape[0])
                 seq = [None] * x.shape[0]
@@ -192,7 +221,7 @@ class RNN(_Stepped, torch.nn.RNN):
 
 
 class GRU(_Stepped, torch.nn.GRU):
-    """torch.nn.GRU on fastnn's Linear and activation kernels, stepped in Python (gates [r z n])."""
+    """torch.nn.GRU computed by fastnn (gates [r z n]): a fused layer per layer and direction."""
 
 
 class _SteppedCell:
@@ -216,4 +245,4 @@ class RNNCell(_SteppedCell, torch.nn.RNNCell):
 
 
 class GRUCell(_SteppedCell, torch.nn.GRUCell):
-    """torch.nn.GRUCell on fastnn's kernels."""
+    """torch.nn.GRUCell computed by fastnn's fused GRU layer (a sequence of one)."""

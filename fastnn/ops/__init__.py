@@ -15,7 +15,7 @@ from .loss import (binary_cross_entropy, binary_cross_entropy_backward, binary_c
 from .linalg import linear, linear_backward, matmul
 from .norm import batch_norm, batch_norm_backward, layer_norm, layer_norm_backward
 from .optim import adagrad_step, adam_step, adamw_step, rmsprop_step, sgd_step
-from .rnn import lstm_layer, lstm_layer_backward
+from .rnn import gru_layer, gru_layer_backward, lstm_layer, lstm_layer_backward
 from .pool import avg_pool2d, avg_pool2d_backward, max_pool2d, max_pool2d_backward
 from .softmax import (cross_entropy, cross_entropy_backward, cross_entropy_with_grad, log_softmax, log_softmax_backward,
                       nll_loss, nll_loss_backward, softmax, softmax_backward)
@@ -31,4 +31,5 @@ __all__ = ["relu", "relu_", "relu_backward", "leaky_relu", "leaky_relu_", "leaky
            "binary_cross_entropy_backward", "binary_cross_entropy_with_logits",
            "binary_cross_entropy_with_logits_backward", "dropout", "dropout_backward", "adam_step", "adamw_step",
            "sgd_step", "rmsprop_step", "adagrad_step", "batch_norm", "batch_norm_backward", "layer_norm",
-           "layer_norm_backward", "lstm_layer", "lstm_layer_backward"]
+           "layer_norm_backward", "lstm_layer", "lstm_layer_backward", "gru_layer",
+           "gru_layer_backward"]

@@ -1,6 +1,7 @@
-"""LSTM layers on arrays (CPU): one layer in one direction over a whole sequence, forward and explicit
-backward (csrc/ops/rnn.h). Gates in torch's order [i f g o]; ``bias`` is b_ih + b_hh. fastnn.nn.LSTM /
-LSTMCell stack these into torch's modules. CUDA tensors raise NotImplementedError (fastnn.nn runs torch's
+"""LSTM and GRU layers on arrays (CPU): one layer in one direction over a whole sequence, forward and
+explicit backward (csrc/ops/rnn.h). Gates in torch's order: LSTM [i f g o] (``bias`` is b_ih + b_hh), GRU
+[r z n] (``bias_ih`` and ``bias_hh`` apart: the n part of b_hh is scaled by r). fastnn.nn.LSTM / LSTMCell /
+GRU / GRUCell stack these into torch's modules. CUDA tensors raise NotImplementedError (fastnn.nn runs torch's
 LSTM there).
 """
 from __future__ import annotations
@@ -31,7 +32,7 @@ def lstm_layer(input, weight_ih, weight_hh, bias=None, h0=None, c0=None, reverse
     """``(h_all, c_all, act)`` for input (T, B, I), weights (4H, I) and (4H, H), bias (4H) or None, initial
     states (B, H) or None (zeros): the output sequence, the cell states and the gate activations (the
     backward's inputs). ``reverse`` runs the steps from the last to the first (a bidirectional layer's
-    second direction). ``kernel=`` forces an ``lstm_cell_f32`` variant."""
+    second direction). ``kernel=`` forces an ``rnn_cell_f32`` variant."""
     op = "fastnn.ops.lstm_layer"
     x = io.as_input(op, "input", input)
     _cpu_only(op, x)
@@ -73,3 +74,51 @@ def lstm_layer_backward(input, weight_ih, weight_hh, h0, c0, h_all, c_all, act, 
     io.call(op, "lstm_layer_backward", (x, w_ih, w_hh, h, c, ha, ca, a, gh, ghn, gcn, dx, dwi, dwh, db, dh0, dc0),
             kernel, (bool(reverse),))
     return dx, dwi, dwh, db, dh0, dc0
+
+
+def gru_layer(input, weight_ih, weight_hh, bias_ih=None, bias_hh=None, h0=None, reverse=False, *,
+              kernel: str | None = None):
+    """``(h_all, act)`` for input (T, B, I), weights (3H, I) and (3H, H), biases (3H) or None, initial
+    state (B, H) or None (zeros): the output sequence and [r z n gh_n] of every step (T, B, 4H; the
+    backward's input). ``reverse`` runs the steps from the last to the first. ``kernel=`` forces an
+    ``rnn_cell_f32`` variant."""
+    op = "fastnn.ops.gru_layer"
+    x = io.as_input(op, "input", input)
+    _cpu_only(op, x)
+    if x.ndim != 3:
+        raise RuntimeError(f"{op}: input must be 3-d (T, B, I), got shape {tuple(x.shape)}")
+    w_ih, w_hh, bi, bh, h = _arrays(op, x, (("weight_ih", weight_ih), ("weight_hh", weight_hh),
+                                            ("bias_ih", bias_ih), ("bias_hh", bias_hh), ("h0", h0)))
+    if w_hh.ndim != 2:
+        raise RuntimeError(f"{op}: weight_hh must be (3H, H), got shape {tuple(w_hh.shape)}")
+    t, bsz, hidden = x.shape[0], x.shape[1], w_hh.shape[1]
+    h_all, act = io.empty(x, (t, bsz, hidden)), io.empty(x, (t, bsz, 4 * hidden))
+    io.call(op, "gru_layer", (x, w_ih, w_hh, bi, bh, h, h_all, act), kernel, (bool(reverse),))
+    return h_all, act
+
+
+def gru_layer_backward(input, weight_ih, weight_hh, h0, h_all, act, grad_h_all=None, grad_h_n=None, reverse=False, *,
+                       input_grad=True, weight_grad=True, bias_grad=True, state_grad=True,
+                       kernel: str | None = None):
+    """``(grad_input, grad_weight_ih, grad_weight_hh, grad_bias_ih, grad_bias_hh, grad_h0)`` of
+    :func:`gru_layer` given the gradients of its output sequence (T, B, H) and of its final state (B, H)
+    (None: zero); the outputs not asked for are None."""
+    op = "fastnn.ops.gru_layer_backward"
+    x = io.as_input(op, "input", input)
+    _cpu_only(op, x)
+    if x.ndim != 3:
+        raise RuntimeError(f"{op}: input must be 3-d (T, B, I), got shape {tuple(x.shape)}")
+    w_ih, w_hh, h, ha, a, gh, ghn = _arrays(op, x, (
+        ("weight_ih", weight_ih), ("weight_hh", weight_hh), ("h0", h0), ("h_all", h_all), ("act", act),
+        ("grad_h_all", grad_h_all), ("grad_h_n", grad_h_n)))
+    t, bsz, i = x.shape
+    hidden = w_hh.shape[1] if w_hh.ndim == 2 else 0
+    dx = io.empty(x, (t, bsz, i)) if input_grad else None
+    dwi = io.empty(x, (3 * hidden, i)) if weight_grad else None
+    dwh = io.empty(x, (3 * hidden, hidden)) if weight_grad else None
+    dbi = io.empty(x, (3 * hidden,)) if bias_grad else None
+    dbh = io.empty(x, (3 * hidden,)) if bias_grad else None
+    dh0 = io.empty(x, (bsz, hidden)) if state_grad else None
+    io.call(op, "gru_layer_backward", (x, w_ih, w_hh, h, ha, a, gh, ghn, dx, dwi, dwh, dbi, dbh, dh0), kernel,
+            (bool(reverse),))
+    return dx, dwi, dwh, dbi, dbh, dh0

@@ -759,15 +759,15 @@ void test_norm_exact_buffers() {
 }
 
 // LSTM layers through the ops layer on exact-size buffers (T, B, I, H with vector tails), both directions,
-// with and without initial states: every lstm_cell_f32 variant against the reference one, forward and all
+// with and without initial states: every rnn_cell_f32 variant against the reference one, forward and all
 // gradients.
 void test_lstm_exact_buffers() {
   int checked = 0;
   auto fill = [](std::vector<float>& v, int salt) {
     for (size_t i = 0; i < v.size(); ++i) v[i] = float(int((i * 5 + size_t(salt) * 11) % 19) - 9) * 0.07f;
   };
-  const std::string ref = fastnn::lstm_cell_f32_kernels().back().name;
-  for (const auto& k : fastnn::lstm_cell_f32_kernels()) {
+  const std::string ref = fastnn::rnn_cell_f32_kernels().back().name;
+  for (const auto& k : fastnn::rnn_cell_f32_kernels()) {
     if (!fastnn::may_use(k.isa)) continue;
     for (const std::array<int64_t, 4>& dims : {std::array<int64_t, 4>{3, 2, 5, 7}, std::array<int64_t, 4>{2, 3, 4, 17},
                                                 std::array<int64_t, 4>{1, 1, 1, 16}}) {
@@ -811,6 +811,57 @@ void test_lstm_exact_buffers() {
     }
   }
   std::printf("lstm: %d cases checked\n", checked);
+}
+
+// GRU layers the same way: every rnn_cell_f32 variant against the reference one, biases and initial state
+// on and off, both directions, forward and all gradients.
+void test_gru_exact_buffers() {
+  int checked = 0;
+  auto fill = [](std::vector<float>& v, int salt) {
+    for (size_t i = 0; i < v.size(); ++i) v[i] = float(int((i * 7 + size_t(salt) * 13) % 23) - 11) * 0.06f;
+  };
+  auto buf = [](int64_t n) { return std::vector<float>(static_cast<size_t>(n)); };
+  const std::string ref = fastnn::rnn_cell_f32_kernels().back().name;
+  for (const auto& k : fastnn::rnn_cell_f32_kernels()) {
+    if (!fastnn::may_use(k.isa)) continue;
+    for (const std::array<int64_t, 4>& dims : {std::array<int64_t, 4>{3, 2, 5, 7}, std::array<int64_t, 4>{2, 3, 4, 17},
+                                                std::array<int64_t, 4>{1, 1, 1, 16}}) {
+      const int64_t T = dims[0], B = dims[1], I = dims[2], H = dims[3];
+      auto x = buf(T * B * I), wi = buf(3 * H * I), wh = buf(3 * H * H), bi = buf(3 * H), bh = buf(3 * H),
+           h0 = buf(B * H), g = buf(T * B * H), gn = buf(B * H);
+      fill(x, 1), fill(wi, 2), fill(wh, 3), fill(bi, 4), fill(bh, 5), fill(h0, 6), fill(g, 7), fill(gn, 8);
+      for (bool reverse : {false, true})
+        for (bool extras : {false, true}) {  // biases and h0
+          std::vector<float> out[2][8];
+          for (int which = 0; which < 2; ++which) {
+            const std::string name = which ? ref : k.name;
+            auto ha = buf(T * B * H), act = buf(T * B * 4 * H), dx = buf(T * B * I), dwi = buf(3 * H * I),
+                 dwh = buf(3 * H * H), dbi = buf(3 * H), dbh = buf(3 * H), dh0 = buf(B * H);
+            const auto xv = viewnd(x.data(), {T, B, I}), wiv = viewnd(wi.data(), {3 * H, I}),
+                       whv = viewnd(wh.data(), {3 * H, H}), biv = viewnd(bi.data(), {3 * H}),
+                       bhv = viewnd(bh.data(), {3 * H}), h0v = viewnd(h0.data(), {B, H}),
+                       hav = viewnd(ha.data(), {T, B, H}), av = viewnd(act.data(), {T, B, 4 * H}),
+                       gv = viewnd(g.data(), {T, B, H}), gnv = viewnd(gn.data(), {B, H}),
+                       dxv = viewnd(dx.data(), {T, B, I}), dwiv = viewnd(dwi.data(), {3 * H, I}),
+                       dwhv = viewnd(dwh.data(), {3 * H, H}), dbiv = viewnd(dbi.data(), {3 * H}),
+                       dbhv = viewnd(dbh.data(), {3 * H}), dh0v = viewnd(dh0.data(), {B, H});
+            fastnn::gru_layer(xv, wiv, whv, extras ? &biv : nullptr, extras ? &bhv : nullptr, extras ? &h0v : nullptr,
+                              reverse, hav, av, name);
+            fastnn::gru_layer_backward(xv, wiv, whv, extras ? &h0v : nullptr, reverse, hav, av, &gv, &gnv, &dxv, &dwiv,
+                                       &dwhv, &dbiv, &dbhv, &dh0v, name);
+            out[which][0] = ha, out[which][1] = act, out[which][2] = dx, out[which][3] = dwi, out[which][4] = dwh;
+            out[which][5] = dbi, out[which][6] = dbh, out[which][7] = dh0;
+          }
+          bool ok = true;
+          for (int i = 0; i < 8; ++i)
+            for (size_t j = 0; j < out[0][i].size(); ++j)
+              ok = ok && std::fabs(out[0][i][j] - out[1][i][j]) <= 1e-5f * (1 + std::fabs(out[1][i][j]));
+          CHECK(ok, k.name, " gru T=", T, " B=", B, " I=", I, " H=", H, " reverse=", reverse, " extras=", extras);
+          ++checked;
+        }
+    }
+  }
+  std::printf("gru: %d cases checked\n", checked);
 }
 
 // Dropout on exact-size buffers: the mask bits and the outputs agree, kept values are scaled, the same
@@ -1002,6 +1053,7 @@ int main() {
   test_loss_exact_buffers();
   test_norm_exact_buffers();
   test_lstm_exact_buffers();
+  test_gru_exact_buffers();
   test_dropout_exact_buffers();
   test_optim_exact_buffers();
   test_buffer_cache();
