@@ -588,3 +588,147 @@ def test_optimizer_step_checks():
         emu.optimizer_step("lion", p, g, [], [], [], [], [], {}, 0)
     with pytest.raises((ValueError, TypeError)):
         emu.optimizer_step("sgd", p, [np.ones(5, np.float32)], [], [], [], [], [], dict(lr=0.1), 0)
+
+
+# ------------------------------------------------------------------ normalization and recurrent layers
+# (cuda/norm.cu, cuda/rnn.cu): the same native entry points on the emulator and on the CPU, same arrays.
+
+def _on_both(fn, make_args, outputs, dtype, ref_kernel=""):
+    """Run native `fn` on the emulator and on the CPU (the float32 reference kernels: `ref_kernel`).
+    make_args(outs) gives the positional arguments; outputs: {name: shape} of fresh arrays (NaN-filled, so
+    an unwritten element shows). Returns ({name: emulator result}, {name: CPU result})."""
+    results = []
+    for mod, tail in ((emu, (0,)), (fastnn._C, (ref_kernel if dtype == np.float32 else "",))):
+        outs = {k: np.full(shape, np.nan, dtype) for k, shape in outputs.items()}
+        getattr(mod, fn)(*make_args(outs), *tail)
+        results.append(outs)
+    return results
+
+
+def _assert_all_close(got, want, dtype, what):
+    tol = dict(rtol=2e-5, atol=2e-6) if dtype == np.float32 else dict(rtol=1e-12, atol=1e-13)
+    for k in want:
+        np.testing.assert_allclose(got[k], want[k], **tol, err_msg=f"{what}: {k}, seed={emu.last_seed()}")
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(5, 7), (4, 3, 5, 6), (1, 2, 1, 1), (3, 2, 300)])
+@pytest.mark.parametrize("training", [True, False])
+@pytest.mark.parametrize("affine", [True, False])
+def test_batch_norm_matches_the_cpu_path(dtype, shape, training, affine):
+    rng = np.random.default_rng(len(shape) * 10 + shape[-1])
+    x = (rng.standard_normal(shape) * 3 + 1).astype(dtype)
+    C = shape[1]
+    w, b = (rng.standard_normal(C).astype(dtype), rng.standard_normal(C).astype(dtype)) if affine else (None, None)
+    rm0, rv0 = rng.standard_normal(C).astype(dtype), (np.abs(rng.standard_normal(C)) + 0.5).astype(dtype)
+    stats = {}
+
+    def args(o):
+        rm, rv = rm0.copy(), rv0.copy()
+        stats.setdefault("runs", []).append((rm, rv))
+        return (x, w, b, rm, rv, o["y"], o["mean"], o["invstd"], training, 0.1, 1e-5)
+
+    got, want = _on_both("batch_norm", args, {"y": shape, "mean": (C,), "invstd": (C,)}, dtype, "norm_f32__ref")
+    _assert_all_close(got, want, dtype, "batch_norm")
+    (rm_e, rv_e), (rm_c, rv_c) = stats["runs"]
+    _assert_all_close({"rm": rm_e, "rv": rv_e}, {"rm": rm_c, "rv": rv_c}, dtype, "running statistics")
+    gy = rng.standard_normal(shape).astype(dtype)
+    sm, si = want["mean"], want["invstd"]
+    got, want = _on_both("batch_norm_backward", lambda o: (gy, x, w, sm, si, o["gx"], o["gw"], o["gb"], training),
+                         {"gx": shape, "gw": (C,), "gb": (C,)}, dtype, "norm_f32__ref")
+    _assert_all_close(got, want, dtype, "batch_norm_backward")
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape,d", [((4, 5), 5), ((3, 2, 300), 600), ((7, 1), 1)])
+@pytest.mark.parametrize("affine", [True, False])
+def test_layer_norm_matches_the_cpu_path(dtype, shape, d, affine):
+    rng = np.random.default_rng(d)
+    x = (rng.standard_normal(shape) * 2 - 1).astype(dtype)
+    M = x.size // d
+    w, b = (rng.standard_normal(d).astype(dtype), rng.standard_normal(d).astype(dtype)) if affine else (None, None)
+    got, want = _on_both("layer_norm", lambda o: (x, w, b, o["y"], o["mean"], o["rstd"], d, 1e-5),
+                         {"y": shape, "mean": (M,), "rstd": (M,)}, dtype, "norm_f32__ref")
+    _assert_all_close(got, want, dtype, "layer_norm")
+    gy = rng.standard_normal(shape).astype(dtype)
+    m, r = want["mean"], want["rstd"]
+    outs = {"gx": shape, "gw": (d,), "gb": (d,)} if affine else {"gx": shape}
+    got, want = _on_both("layer_norm_backward",
+                         lambda o: (gy, x, w, m, r, o["gx"], o.get("gw"), o.get("gb"), d), outs, dtype,
+                         "norm_f32__ref")
+    _assert_all_close(got, want, dtype, "layer_norm_backward")
+
+
+RNN_SHAPES = [(3, 2, 5, 7), (2, 3, 4, 33), (1, 1, 2, 3)]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("T,B,I,H", RNN_SHAPES)
+@pytest.mark.parametrize("reverse", [False, True])
+@pytest.mark.parametrize("extras", [False, True])  # bias and initial states
+def test_lstm_layer_matches_the_cpu_path(dtype, T, B, I, H, reverse, extras):
+    rng = np.random.default_rng(T * 100 + H)
+    r = lambda *s: (rng.standard_normal(s) * 0.5).astype(dtype)  # noqa: E731
+    x, wi, wh = r(T, B, I), r(4 * H, I), r(4 * H, H)
+    b, h0, c0 = (r(4 * H), r(B, H), r(B, H)) if extras else (None, None, None)
+    got, want = _on_both("lstm_layer", lambda o: (x, wi, wh, b, h0, c0, o["h"], o["c"], o["act"], reverse),
+                         {"h": (T, B, H), "c": (T, B, H), "act": (T, B, 4 * H)}, dtype, "rnn_cell_f32__ref")
+    _assert_all_close(got, want, dtype, "lstm_layer")
+    h, c, act = want["h"], want["c"], want["act"]
+    g, gh, gc = r(T, B, H), (r(B, H) if extras else None), (r(B, H) if extras else None)
+    outs = {"dx": (T, B, I), "dwi": (4 * H, I), "dwh": (4 * H, H), "db": (4 * H,), "dh0": (B, H), "dc0": (B, H)}
+    got, want = _on_both("lstm_layer_backward",
+                         lambda o: (x, wi, wh, h0, c0, h, c, act, g, gh, gc, o["dx"], o["dwi"], o["dwh"], o["db"],
+                                    o["dh0"], o["dc0"], reverse), outs, dtype, "rnn_cell_f32__ref")
+    _assert_all_close(got, want, dtype, "lstm_layer_backward")
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("T,B,I,H", RNN_SHAPES)
+@pytest.mark.parametrize("reverse", [False, True])
+@pytest.mark.parametrize("extras", [False, True])  # biases and initial state
+def test_gru_layer_matches_the_cpu_path(dtype, T, B, I, H, reverse, extras):
+    rng = np.random.default_rng(T * 100 + H + 1)
+    r = lambda *s: (rng.standard_normal(s) * 0.5).astype(dtype)  # noqa: E731
+    x, wi, wh = r(T, B, I), r(3 * H, I), r(3 * H, H)
+    bi, bh, h0 = (r(3 * H), r(3 * H), r(B, H)) if extras else (None, None, None)
+    got, want = _on_both("gru_layer", lambda o: (x, wi, wh, bi, bh, h0, o["h"], o["act"], reverse),
+                         {"h": (T, B, H), "act": (T, B, 4 * H)}, dtype, "rnn_cell_f32__ref")
+    _assert_all_close(got, want, dtype, "gru_layer")
+    h, act = want["h"], want["act"]
+    g, gh = r(T, B, H), (r(B, H) if extras else None)
+    outs = {"dx": (T, B, I), "dwi": (3 * H, I), "dwh": (3 * H, H), "dbi": (3 * H,), "dbh": (3 * H,), "dh0": (B, H)}
+    got, want = _on_both("gru_layer_backward",
+                         lambda o: (x, wi, wh, h0, h, act, g, gh, o["dx"], o["dwi"], o["dwh"], o["dbi"], o["dbh"],
+                                    o["dh0"], reverse), outs, dtype, "rnn_cell_f32__ref")
+    _assert_all_close(got, want, dtype, "gru_layer_backward")
+
+
+def test_norm_and_rnn_edge_cases_and_checks():
+    # empty sequence: the state gradients pass through, the rest is zero
+    x, wi, wh = np.zeros((0, 2, 3), np.float32), np.ones((12, 3), np.float32), np.ones((12, 4), np.float32)
+    h, act = np.zeros((0, 2, 4), np.float32), np.zeros((0, 2, 16), np.float32)
+    gh = np.arange(8, dtype=np.float32).reshape(2, 4)
+    dx, dwi, dwh = np.full((0, 2, 3), np.nan, np.float32), np.full((12, 3), np.nan, np.float32), np.full((12, 4), np.nan, np.float32)
+    dbi, dbh, dh0 = np.full(12, np.nan, np.float32), np.full(12, np.nan, np.float32), np.full((2, 4), np.nan, np.float32)
+    emu.gru_layer_backward(x, wi, wh, None, h, act, None, gh, dx, dwi, dwh, dbi, dbh, dh0, False, 0)
+    assert np.array_equal(dh0, gh) and not dwi.any() and not dwh.any() and not dbi.any() and not dbh.any()
+    # input size 0: the projection is the bias alone
+    x0, wi0 = np.zeros((2, 1, 0), np.float32), np.zeros((12, 0), np.float32)
+    bi, bh = np.arange(12, dtype=np.float32) * 0.1, np.zeros(12, np.float32)
+    outs = [{}, {}]
+    for o, (mod, tail) in zip(outs, ((emu, 0), (fastnn._C, ""))):
+        o["h"], o["act"] = np.full((2, 1, 4), np.nan, np.float32), np.full((2, 1, 16), np.nan, np.float32)
+        mod.gru_layer(x0, wi0, wh, bi, bh, None, o["h"], o["act"], False, tail)
+    np.testing.assert_allclose(outs[0]["h"], outs[1]["h"], rtol=1e-6)
+    # the CPU checks, shared: wrong shapes and dtypes raise
+    with pytest.raises(RuntimeError, match="weight_hh"):
+        emu.lstm_layer(np.zeros((2, 1, 3), np.float32), wi, np.ones((12, 4), np.float32), None, None, None,
+                       np.zeros((2, 1, 4), np.float32), np.zeros((2, 1, 4), np.float32),
+                       np.zeros((2, 1, 16), np.float32), False, 0)
+    with pytest.raises(TypeError):
+        emu.layer_norm(np.zeros((2, 3), np.float32), np.zeros(3, np.float64), None, np.zeros((2, 3), np.float32),
+                       np.zeros(2, np.float32), np.zeros(2, np.float32), 3, 1e-5, 0)
+    with pytest.raises(RuntimeError, match="running_mean"):
+        emu.batch_norm(np.zeros((2, 3), np.float32), None, None, None, None, np.zeros((2, 3), np.float32),
+                       np.zeros(3, np.float32), np.zeros(3, np.float32), False, 0.1, 1e-5, 0)

@@ -250,3 +250,41 @@ def test_optimizers_match_torch_on_cuda(name, kw):
         p.grad = torch.ones_like(p)
     with pytest.raises(ValueError, match="different devices"):
         optim.Adam(mixed).step()
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+@pytest.mark.parametrize("cls,args,shape", [("BatchNorm2d", (32,), (64, 32, 28, 28)), ("BatchNorm1d", (7,), (5, 7)),
+                                            ("LayerNorm", ((64, 256),), (32, 64, 256))])
+def test_normalization_modules_match_torch(cls, args, shape, dtype):
+    import fastnn.nn as fnn
+    torch.manual_seed(0)
+    ours = getattr(fnn, cls)(*args, device="cuda", dtype=dtype)
+    theirs = getattr(torch.nn, cls)(*args, device="cuda", dtype=dtype)
+    x = (torch.randn(shape, device="cuda", dtype=dtype) * 2 + 1).requires_grad_()
+    e = 1e-4 if dtype == torch.float32 else 1e-10
+    for training in (True, False):
+        ours.train(training)
+        theirs.train(training)
+        assert_same_forward_backward(ours, theirs, x, dict(rtol=e, atol=e), dict(rtol=10 * e, atol=10 * e))
+    for k, v in theirs.state_dict().items():
+        torch.testing.assert_close(ours.state_dict()[k], v, rtol=e, atol=e)
+
+
+@pytest.mark.parametrize("cls", ["LSTM", "GRU"])
+@pytest.mark.parametrize("kwargs", [dict(), dict(num_layers=2, bidirectional=True, batch_first=True)])
+def test_recurrent_modules_match_torch(cls, kwargs):
+    import fastnn.nn as fnn
+    torch.manual_seed(1)
+    ours = getattr(fnn, cls)(32, 64, device="cuda", **kwargs)
+    theirs = getattr(torch.nn, cls)(32, 64, device="cuda", **kwargs)
+    theirs.load_state_dict(ours.state_dict())
+    x = torch.randn(16, 9, 32, device="cuda")
+    xa, xb = x.clone().requires_grad_(), x.clone().requires_grad_()
+    oa, ob = ours(xa)[0], theirs(xb)[0]
+    torch.testing.assert_close(oa, ob, rtol=1e-4, atol=1e-4)
+    g = torch.randn_like(oa)
+    (oa * g).sum().backward()
+    (ob * g).sum().backward()
+    torch.testing.assert_close(xa.grad, xb.grad, rtol=1e-3, atol=1e-4)
+    for pa, pb in zip(ours.parameters(), theirs.parameters()):
+        torch.testing.assert_close(pa.grad, pb.grad, rtol=1e-3, atol=1e-3)

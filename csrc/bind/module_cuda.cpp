@@ -239,6 +239,106 @@ PYBIND11_MODULE(FASTNN_CUDA_MODULE, m) {
     without_gil([&] { fastnn::cuda::sum_rows(xa.view(), oa.view(), accumulate, as_stream(stream)); });
   }, py::arg("x"), py::arg("out"), py::arg("accumulate"), py::arg("stream") = 0);
 
+  // Normalization and recurrent layers (ops/norm.h, ops/rnn.h semantics).
+  m.def("batch_norm", [](py::handle x, py::handle w, py::handle b, py::handle rm, py::handle rv, py::handle y,
+                         py::handle sm, py::handle si, bool training, double factor, double eps,
+                         uintptr_t stream) {
+    const BoundArray xa(x), ya(y), sma(sm), sia(si);
+    const auto wa = optional_array(w), ba = optional_array(b), rma = optional_array(rm), rva = optional_array(rv);
+    without_gil([&] {
+      fastnn::cuda::batch_norm(xa.view(), view_or_null(wa), view_or_null(ba), view_or_null(rma), view_or_null(rva), training,
+                         factor, eps, ya.view(), sma.view(), sia.view(), as_stream(stream));
+    });
+  }, py::arg("input"), py::arg("weight"), py::arg("bias"), py::arg("running_mean"), py::arg("running_var"),
+     py::arg("out"), py::arg("save_mean"), py::arg("save_invstd"), py::arg("training"), py::arg("factor"),
+     py::arg("eps"), py::arg("stream") = 0);
+  m.def("batch_norm_backward", [](py::handle gy, py::handle x, py::handle w, py::handle sm, py::handle si,
+                                  py::handle gx, py::handle gw, py::handle gb, bool training, uintptr_t stream) {
+    const BoundArray gya(gy), xa(x), sma(sm), sia(si);
+    const auto wa = optional_array(w), gxa = optional_array(gx), gwa = optional_array(gw), gba = optional_array(gb);
+    without_gil([&] {
+      fastnn::cuda::batch_norm_backward(gya.view(), xa.view(), view_or_null(wa), sma.view(), sia.view(), training,
+                                  view_or_null(gxa), view_or_null(gwa), view_or_null(gba), as_stream(stream));
+    });
+  }, py::arg("grad_output"), py::arg("input"), py::arg("weight"), py::arg("save_mean"), py::arg("save_invstd"),
+     py::arg("grad_input"), py::arg("grad_weight"), py::arg("grad_bias"), py::arg("training"), py::arg("stream") = 0);
+  m.def("layer_norm", [](py::handle x, py::handle w, py::handle b, py::handle y, py::handle mean, py::handle rstd,
+                         int64_t d, double eps, uintptr_t stream) {
+    const BoundArray xa(x), ya(y), ma(mean), ra(rstd);
+    const auto wa = optional_array(w), ba = optional_array(b);
+    without_gil([&] {
+      fastnn::cuda::layer_norm(xa.view(), d, view_or_null(wa), view_or_null(ba), eps, ya.view(), ma.view(), ra.view(), as_stream(stream));
+    });
+  }, py::arg("input"), py::arg("weight"), py::arg("bias"), py::arg("out"), py::arg("mean"), py::arg("rstd"),
+     py::arg("normalized_numel"), py::arg("eps"), py::arg("stream") = 0);
+  m.def("layer_norm_backward", [](py::handle gy, py::handle x, py::handle w, py::handle mean, py::handle rstd,
+                                  py::handle gx, py::handle gw, py::handle gb, int64_t d, uintptr_t stream) {
+    const BoundArray gya(gy), xa(x), ma(mean), ra(rstd);
+    const auto wa = optional_array(w), gxa = optional_array(gx), gwa = optional_array(gw), gba = optional_array(gb);
+    without_gil([&] {
+      fastnn::cuda::layer_norm_backward(gya.view(), xa.view(), d, view_or_null(wa), ma.view(), ra.view(), view_or_null(gxa),
+                                  view_or_null(gwa), view_or_null(gba), as_stream(stream));
+    });
+  }, py::arg("grad_output"), py::arg("input"), py::arg("weight"), py::arg("mean"), py::arg("rstd"),
+     py::arg("grad_input"), py::arg("grad_weight"), py::arg("grad_bias"), py::arg("normalized_numel"),
+     py::arg("stream") = 0);
+  m.def("lstm_layer", [](py::handle x, py::handle w_ih, py::handle w_hh, py::handle bias, py::handle h0, py::handle c0,
+                         py::handle h_all, py::handle c_all, py::handle act, bool reverse, uintptr_t stream) {
+    const BoundArray xa(x), wia(w_ih), wha(w_hh), ha(h_all), ca(c_all), aa(act);
+    const auto ba = optional_array(bias), h0a = optional_array(h0), c0a = optional_array(c0);
+    without_gil([&] {
+      fastnn::cuda::lstm_layer(xa.view(), wia.view(), wha.view(), view_or_null(ba), view_or_null(h0a), view_or_null(c0a),
+                         reverse, ha.view(), ca.view(), aa.view(), as_stream(stream));
+    });
+  }, py::arg("input"), py::arg("weight_ih"), py::arg("weight_hh"), py::arg("bias"), py::arg("h0"), py::arg("c0"),
+     py::arg("h_all"), py::arg("c_all"), py::arg("act"), py::arg("reverse"), py::arg("stream") = 0);
+  m.def("lstm_layer_backward", [](py::handle x, py::handle w_ih, py::handle w_hh, py::handle h0, py::handle c0,
+                                  py::handle h_all, py::handle c_all, py::handle act, py::handle dh_all, py::handle dh_n,
+                                  py::handle dc_n, py::handle dx, py::handle dw_ih, py::handle dw_hh, py::handle dbias,
+                                  py::handle dh0, py::handle dc0, bool reverse, uintptr_t stream) {
+    const BoundArray xa(x), wia(w_ih), wha(w_hh), ha(h_all), ca(c_all), aa(act);
+    const auto h0a = optional_array(h0), c0a = optional_array(c0), dha = optional_array(dh_all),
+               dhna = optional_array(dh_n), dcna = optional_array(dc_n), dxa = optional_array(dx),
+               dwia = optional_array(dw_ih), dwha = optional_array(dw_hh), dba = optional_array(dbias),
+               dh0a = optional_array(dh0), dc0a = optional_array(dc0);
+    without_gil([&] {
+      fastnn::cuda::lstm_layer_backward(xa.view(), wia.view(), wha.view(), view_or_null(h0a), view_or_null(c0a), reverse,
+                                  ha.view(), ca.view(), aa.view(), view_or_null(dha), view_or_null(dhna),
+                                  view_or_null(dcna), view_or_null(dxa), view_or_null(dwia), view_or_null(dwha),
+                                  view_or_null(dba), view_or_null(dh0a), view_or_null(dc0a), as_stream(stream));
+    });
+  }, py::arg("input"), py::arg("weight_ih"), py::arg("weight_hh"), py::arg("h0"), py::arg("c0"), py::arg("h_all"),
+     py::arg("c_all"), py::arg("act"), py::arg("dh_all"), py::arg("dh_n"), py::arg("dc_n"), py::arg("dx"),
+     py::arg("dw_ih"), py::arg("dw_hh"), py::arg("dbias"), py::arg("dh0"), py::arg("dc0"), py::arg("reverse"),
+     py::arg("stream") = 0);
+  m.def("gru_layer", [](py::handle x, py::handle w_ih, py::handle w_hh, py::handle b_ih, py::handle b_hh, py::handle h0,
+                        py::handle h_all, py::handle act, bool reverse, uintptr_t stream) {
+    const BoundArray xa(x), wia(w_ih), wha(w_hh), ha(h_all), aa(act);
+    const auto bia = optional_array(b_ih), bha = optional_array(b_hh), h0a = optional_array(h0);
+    without_gil([&] {
+      fastnn::cuda::gru_layer(xa.view(), wia.view(), wha.view(), view_or_null(bia), view_or_null(bha), view_or_null(h0a),
+                        reverse, ha.view(), aa.view(), as_stream(stream));
+    });
+  }, py::arg("input"), py::arg("weight_ih"), py::arg("weight_hh"), py::arg("bias_ih"), py::arg("bias_hh"),
+     py::arg("h0"), py::arg("h_all"), py::arg("act"), py::arg("reverse"), py::arg("stream") = 0);
+  m.def("gru_layer_backward", [](py::handle x, py::handle w_ih, py::handle w_hh, py::handle h0, py::handle h_all,
+                                 py::handle act, py::handle dh_all, py::handle dh_n, py::handle dx, py::handle dw_ih,
+                                 py::handle dw_hh, py::handle db_ih, py::handle db_hh, py::handle dh0, bool reverse,
+                                 uintptr_t stream) {
+    const BoundArray xa(x), wia(w_ih), wha(w_hh), ha(h_all), aa(act);
+    const auto h0a = optional_array(h0), dha = optional_array(dh_all), dhna = optional_array(dh_n),
+               dxa = optional_array(dx), dwia = optional_array(dw_ih), dwha = optional_array(dw_hh),
+               dbia = optional_array(db_ih), dbha = optional_array(db_hh), dh0a = optional_array(dh0);
+    without_gil([&] {
+      fastnn::cuda::gru_layer_backward(xa.view(), wia.view(), wha.view(), view_or_null(h0a), reverse, ha.view(), aa.view(),
+                                 view_or_null(dha), view_or_null(dhna), view_or_null(dxa), view_or_null(dwia),
+                                 view_or_null(dwha), view_or_null(dbia), view_or_null(dbha), view_or_null(dh0a),
+                                 as_stream(stream));
+    });
+  }, py::arg("input"), py::arg("weight_ih"), py::arg("weight_hh"), py::arg("h0"), py::arg("h_all"), py::arg("act"),
+     py::arg("dh_all"), py::arg("dh_n"), py::arg("dx"), py::arg("dw_ih"), py::arg("dw_hh"), py::arg("db_ih"),
+     py::arg("db_hh"), py::arg("dh0"), py::arg("reverse"), py::arg("stream") = 0);
+
 #if defined(FASTNN_SIMT)
   m.def("set_seed", &simt::set_seed, py::arg("seed"), "Seed of the next launch's thread schedule.");
   m.def("last_seed", &simt::last_seed, "Seed of the last launch (report it when a test fails).");

@@ -10,9 +10,11 @@
 #include "cuda/dropout.h"
 #include "cuda/gemm.h"
 #include "cuda/loss.h"
+#include "cuda/norm.h"
 #include "cuda/optim.h"
 #include "cuda/pool.h"
 #include "cuda/relu.h"
+#include "cuda/rnn.h"
 #include "cuda/softmax.h"
 
 namespace fastnn {
@@ -250,6 +252,132 @@ void conv2d_backward(const ArrayView& gy, const ArrayView& x, const ArrayView& w
     cuda::conv2d_backward(s, p, gy.as<const double>(), x.as<const double>(), w.as<const double>(),
                           gx ? gx->as<double>() : nullptr, gw ? gw->as<double>() : nullptr,
                           gb ? gb->as<double>() : nullptr, stream);
+}
+
+namespace {
+template <class T>
+T* mut_or_null(const ArrayView* a) {
+  return a ? a->as<T>() : nullptr;
+}
+}  // namespace
+
+void batch_norm(const ArrayView& x, const ArrayView* weight, const ArrayView* bias, const ArrayView* running_mean,
+                const ArrayView* running_var, bool training, double factor, double eps, const ArrayView& y,
+                const ArrayView& save_mean, const ArrayView& save_invstd, cudaStream_t stream) {
+  const BnShape s = check_batch_norm(x, weight, bias, running_mean, running_var, training, eps, y, save_mean,
+                                     save_invstd, kArrayDevice);
+  auto run = [&](auto* type) {
+    using T = std::remove_pointer_t<decltype(type)>;
+    cuda::batch_norm(BatchNormArgs<T>{s, x.as<const T>(), data_or_null<T>(weight), data_or_null<T>(bias),
+                                      mut_or_null<T>(running_mean), mut_or_null<T>(running_var), training, factor, eps,
+                                      y.as<T>(), save_mean.as<T>(), save_invstd.as<T>()},
+                     stream);
+  };
+  x.dtype == DType::Float32 ? run(static_cast<float*>(nullptr)) : run(static_cast<double*>(nullptr));
+}
+
+void batch_norm_backward(const ArrayView& gy, const ArrayView& x, const ArrayView* weight, const ArrayView& save_mean,
+                         const ArrayView& save_invstd, bool training, const ArrayView* gx, const ArrayView* gw,
+                         const ArrayView* gb, cudaStream_t stream) {
+  const BnShape s = check_batch_norm_backward(gy, x, weight, save_mean, save_invstd, gx, gw, gb, kArrayDevice);
+  auto run = [&](auto* type) {
+    using T = std::remove_pointer_t<decltype(type)>;
+    cuda::batch_norm_backward(BatchNormGradArgs<T>{s, gy.as<const T>(), x.as<const T>(), data_or_null<T>(weight),
+                                                   save_mean.as<const T>(), save_invstd.as<const T>(), training,
+                                                   mut_or_null<T>(gx), mut_or_null<T>(gw), mut_or_null<T>(gb)},
+                              stream);
+  };
+  x.dtype == DType::Float32 ? run(static_cast<float*>(nullptr)) : run(static_cast<double*>(nullptr));
+}
+
+void layer_norm(const ArrayView& x, int64_t d, const ArrayView* weight, const ArrayView* bias, double eps,
+                const ArrayView& y, const ArrayView& mean, const ArrayView& rstd, cudaStream_t stream) {
+  const int64_t M = check_layer_norm(x, d, weight, bias, eps, y, mean, rstd, kArrayDevice);
+  auto run = [&](auto* type) {
+    using T = std::remove_pointer_t<decltype(type)>;
+    cuda::layer_norm(x.as<const T>(), M, d, data_or_null<T>(weight), data_or_null<T>(bias), eps, y.as<T>(),
+                     mean.as<T>(), rstd.as<T>(), stream);
+  };
+  x.dtype == DType::Float32 ? run(static_cast<float*>(nullptr)) : run(static_cast<double*>(nullptr));
+}
+
+void layer_norm_backward(const ArrayView& gy, const ArrayView& x, int64_t d, const ArrayView* weight,
+                         const ArrayView& mean, const ArrayView& rstd, const ArrayView* gx, const ArrayView* gw,
+                         const ArrayView* gb, cudaStream_t stream) {
+  const int64_t M = check_layer_norm_backward(gy, x, d, weight, mean, rstd, gx, gw, gb, kArrayDevice);
+  auto run = [&](auto* type) {
+    using T = std::remove_pointer_t<decltype(type)>;
+    cuda::layer_norm_backward(gy.as<const T>(), x.as<const T>(), M, d, data_or_null<T>(weight), mean.as<const T>(),
+                              rstd.as<const T>(), mut_or_null<T>(gx), mut_or_null<T>(gw), mut_or_null<T>(gb), stream);
+  };
+  x.dtype == DType::Float32 ? run(static_cast<float*>(nullptr)) : run(static_cast<double*>(nullptr));
+}
+
+void lstm_layer(const ArrayView& x, const ArrayView& w_ih, const ArrayView& w_hh, const ArrayView* bias,
+                const ArrayView* h0, const ArrayView* c0, bool reverse, const ArrayView& h_all, const ArrayView& c_all,
+                const ArrayView& act, cudaStream_t stream) {
+  const RnnShape s = check_lstm_layer(x, w_ih, w_hh, bias, h0, c0, h_all, c_all, act, kArrayDevice);
+  auto run = [&](auto* type) {
+    using T = std::remove_pointer_t<decltype(type)>;
+    cuda::lstm_layer(RnnLayerArgs<T>{s, reverse, x.as<const T>(), w_ih.as<const T>(), w_hh.as<const T>(),
+                                     data_or_null<T>(bias), nullptr, nullptr, data_or_null<T>(h0), data_or_null<T>(c0),
+                                     h_all.as<T>(), c_all.as<T>(), act.as<T>()},
+                     stream);
+  };
+  x.dtype == DType::Float32 ? run(static_cast<float*>(nullptr)) : run(static_cast<double*>(nullptr));
+}
+
+void lstm_layer_backward(const ArrayView& x, const ArrayView& w_ih, const ArrayView& w_hh, const ArrayView* h0,
+                         const ArrayView* c0, bool reverse, const ArrayView& h_all, const ArrayView& c_all,
+                         const ArrayView& act, const ArrayView* dh_all, const ArrayView* dh_n, const ArrayView* dc_n,
+                         const ArrayView* dx, const ArrayView* dw_ih, const ArrayView* dw_hh, const ArrayView* dbias,
+                         const ArrayView* dh0, const ArrayView* dc0, cudaStream_t stream) {
+  const RnnShape s = check_lstm_layer_backward(x, w_ih, w_hh, h0, c0, h_all, c_all, act, dh_all, dh_n, dc_n, dx, dw_ih,
+                                               dw_hh, dbias, dh0, dc0, kArrayDevice);
+  auto run = [&](auto* type) {
+    using T = std::remove_pointer_t<decltype(type)>;
+    cuda::lstm_layer_backward(
+        RnnLayerGradArgs<T>{s, reverse, x.as<const T>(), w_ih.as<const T>(), w_hh.as<const T>(), data_or_null<T>(h0),
+                            data_or_null<T>(c0), h_all.as<const T>(), c_all.as<const T>(), act.as<const T>(),
+                            data_or_null<T>(dh_all), data_or_null<T>(dh_n), data_or_null<T>(dc_n), mut_or_null<T>(dx),
+                            mut_or_null<T>(dw_ih), mut_or_null<T>(dw_hh), mut_or_null<T>(dbias), nullptr,
+                            mut_or_null<T>(dh0), mut_or_null<T>(dc0)},
+        stream);
+  };
+  x.dtype == DType::Float32 ? run(static_cast<float*>(nullptr)) : run(static_cast<double*>(nullptr));
+}
+
+void gru_layer(const ArrayView& x, const ArrayView& w_ih, const ArrayView& w_hh, const ArrayView* b_ih,
+               const ArrayView* b_hh, const ArrayView* h0, bool reverse, const ArrayView& h_all, const ArrayView& act,
+               cudaStream_t stream) {
+  const RnnShape s = check_gru_layer(x, w_ih, w_hh, b_ih, b_hh, h0, h_all, act, kArrayDevice);
+  auto run = [&](auto* type) {
+    using T = std::remove_pointer_t<decltype(type)>;
+    cuda::gru_layer(RnnLayerArgs<T>{s, reverse, x.as<const T>(), w_ih.as<const T>(), w_hh.as<const T>(), nullptr,
+                                    data_or_null<T>(b_ih), data_or_null<T>(b_hh), data_or_null<T>(h0), nullptr,
+                                    h_all.as<T>(), nullptr, act.as<T>()},
+                    stream);
+  };
+  x.dtype == DType::Float32 ? run(static_cast<float*>(nullptr)) : run(static_cast<double*>(nullptr));
+}
+
+void gru_layer_backward(const ArrayView& x, const ArrayView& w_ih, const ArrayView& w_hh, const ArrayView* h0,
+                        bool reverse, const ArrayView& h_all, const ArrayView& act, const ArrayView* dh_all,
+                        const ArrayView* dh_n, const ArrayView* dx, const ArrayView* dw_ih, const ArrayView* dw_hh,
+                        const ArrayView* db_ih, const ArrayView* db_hh, const ArrayView* dh0, cudaStream_t stream) {
+  const RnnShape s = check_gru_layer_backward(x, w_ih, w_hh, h0, h_all, act, dh_all, dh_n, dx, dw_ih, dw_hh, db_ih,
+                                              db_hh, dh0, kArrayDevice);
+  auto run = [&](auto* type) {
+    using T = std::remove_pointer_t<decltype(type)>;
+    cuda::gru_layer_backward(
+        RnnLayerGradArgs<T>{s, reverse, x.as<const T>(), w_ih.as<const T>(), w_hh.as<const T>(), data_or_null<T>(h0),
+                            nullptr, h_all.as<const T>(), nullptr, act.as<const T>(), data_or_null<T>(dh_all),
+                            data_or_null<T>(dh_n), nullptr, mut_or_null<T>(dx), mut_or_null<T>(dw_ih),
+                            mut_or_null<T>(dw_hh), mut_or_null<T>(db_ih), mut_or_null<T>(db_hh), mut_or_null<T>(dh0),
+                            nullptr},
+        stream);
+  };
+  x.dtype == DType::Float32 ? run(static_cast<float*>(nullptr)) : run(static_cast<double*>(nullptr));
 }
 
 }  // namespace cuda

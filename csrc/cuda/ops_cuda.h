@@ -8,8 +8,10 @@
 #include "ops/conv.h"
 #include "ops/gemm.h"
 #include "ops/loss.h"
+#include "ops/norm.h"
 #include "ops/optim.h"
 #include "ops/pool.h"
+#include "ops/rnn.h"
 #include "ops/softmax.h"
 
 namespace fastnn {
@@ -60,6 +62,35 @@ void cross_entropy(const ArrayView& x, const int64_t* target, const ArrayView* p
 void activation(Act act, const ActParams& p, const ArrayView& x, const ArrayView& y, cudaStream_t stream);
 void activation_backward(Act act, const ActParams& p, const ArrayView& dy, const ArrayView& s, const ArrayView& dx,
                          cudaStream_t stream);
+
+// As the CPU's ops/norm.h entry points, on device arrays.
+void batch_norm(const ArrayView& x, const ArrayView* weight, const ArrayView* bias, const ArrayView* running_mean,
+                const ArrayView* running_var, bool training, double factor, double eps, const ArrayView& y,
+                const ArrayView& save_mean, const ArrayView& save_invstd, cudaStream_t stream);
+void batch_norm_backward(const ArrayView& gy, const ArrayView& x, const ArrayView* weight, const ArrayView& save_mean,
+                         const ArrayView& save_invstd, bool training, const ArrayView* gx, const ArrayView* gw,
+                         const ArrayView* gb, cudaStream_t stream);
+void layer_norm(const ArrayView& x, int64_t d, const ArrayView* weight, const ArrayView* bias, double eps,
+                const ArrayView& y, const ArrayView& mean, const ArrayView& rstd, cudaStream_t stream);
+void layer_norm_backward(const ArrayView& gy, const ArrayView& x, int64_t d, const ArrayView* weight,
+                         const ArrayView& mean, const ArrayView& rstd, const ArrayView* gx, const ArrayView* gw,
+                         const ArrayView* gb, cudaStream_t stream);
+// As the CPU's ops/rnn.h entry points, on device arrays.
+void lstm_layer(const ArrayView& x, const ArrayView& w_ih, const ArrayView& w_hh, const ArrayView* bias,
+                const ArrayView* h0, const ArrayView* c0, bool reverse, const ArrayView& h_all, const ArrayView& c_all,
+                const ArrayView& act, cudaStream_t stream);
+void lstm_layer_backward(const ArrayView& x, const ArrayView& w_ih, const ArrayView& w_hh, const ArrayView* h0,
+                         const ArrayView* c0, bool reverse, const ArrayView& h_all, const ArrayView& c_all,
+                         const ArrayView& act, const ArrayView* dh_all, const ArrayView* dh_n, const ArrayView* dc_n,
+                         const ArrayView* dx, const ArrayView* dw_ih, const ArrayView* dw_hh, const ArrayView* dbias,
+                         const ArrayView* dh0, const ArrayView* dc0, cudaStream_t stream);
+void gru_layer(const ArrayView& x, const ArrayView& w_ih, const ArrayView& w_hh, const ArrayView* b_ih,
+               const ArrayView* b_hh, const ArrayView* h0, bool reverse, const ArrayView& h_all, const ArrayView& act,
+               cudaStream_t stream);
+void gru_layer_backward(const ArrayView& x, const ArrayView& w_ih, const ArrayView& w_hh, const ArrayView* h0,
+                        bool reverse, const ArrayView& h_all, const ArrayView& act, const ArrayView* dh_all,
+                        const ArrayView* dh_n, const ArrayView* dx, const ArrayView* dw_ih, const ArrayView* dw_hh,
+                        const ArrayView* db_ih, const ArrayView* db_hh, const ArrayView* dh0, cudaStream_t stream);
 
 }  // namespace cuda
 }  // namespace fastnn

@@ -32,7 +32,8 @@ const NormKernelsT<double>& kernels_for<double>(const std::string&) {
 
 void check_array(const ArrayView& a, const ArrayView& like, int64_t numel, const char* op, const char* arg,
                  bool written) {
-  check_cpu_contiguous(a, op, arg);
+  check_contiguous_on(a, like.device, op, arg);
+  check_same_device(a, arg, like, "input", op);
   if (a.dtype != like.dtype)
     fail(ErrorKind::Type, op, ": '", arg, "' has dtype ", dtype_name(a.dtype), " but input has ", dtype_name(like.dtype));
   if (a.numel() != numel) fail(ErrorKind::Runtime, op, ": '", arg, "' must have ", numel, " elements, got ", a.describe());
@@ -42,12 +43,8 @@ void check_array(const ArrayView& a, const ArrayView& like, int64_t numel, const
   }
 }
 
-struct BnShape {
-  int64_t N, C, L;
-};
-
-BnShape bn_shape(const ArrayView& x, const char* op) {
-  check_cpu_contiguous(x, op, "input");
+BnShape bn_shape(const ArrayView& x, DeviceType device, const char* op) {
+  check_contiguous_on(x, device, op, "input");
   if (x.shape.size() < 2) fail(ErrorKind::Value, op, ": expected an input of at least 2 dims (N, C, ...), got ", x.describe());
   BnShape s{x.shape[0], x.shape[1], 1};
   for (size_t i = 2; i < x.shape.size(); ++i) s.L *= x.shape[i];
@@ -240,11 +237,12 @@ void ln_backward(int64_t M, int64_t d, const ArrayView& gyv, const ArrayView& xv
 
 }  // namespace
 
-void batch_norm(const ArrayView& x, const ArrayView* weight, const ArrayView* bias, const ArrayView* running_mean,
-                const ArrayView* running_var, bool training, double factor, double eps, const ArrayView& y,
-                const ArrayView& save_mean, const ArrayView& save_invstd, const std::string& kernel) {
+BnShape check_batch_norm(const ArrayView& x, const ArrayView* weight, const ArrayView* bias,
+                         const ArrayView* running_mean, const ArrayView* running_var, bool training, double eps,
+                         const ArrayView& y, const ArrayView& save_mean, const ArrayView& save_invstd,
+                         DeviceType device) {
   const char* op = "batch_norm";
-  const BnShape s = bn_shape(x, op);
+  const BnShape s = bn_shape(x, device, op);
   if (!(eps >= 0)) fail(ErrorKind::Value, op, ": eps must be >= 0, got ", eps);
   if (!training && !(running_mean && running_var))
     fail(ErrorKind::Runtime, op, ": running_mean and running_var must be given in evaluation mode");
@@ -257,17 +255,25 @@ void batch_norm(const ArrayView& x, const ArrayView* weight, const ArrayView* bi
   if (y.shape != x.shape) fail(ErrorKind::Runtime, op, ": 'out' has the wrong shape: ", y.describe());
   check_array(save_mean, x, s.C, op, "save_mean", true);
   check_array(save_invstd, x, s.C, op, "save_invstd", true);
+  return s;
+}
+
+void batch_norm(const ArrayView& x, const ArrayView* weight, const ArrayView* bias, const ArrayView* running_mean,
+                const ArrayView* running_var, bool training, double factor, double eps, const ArrayView& y,
+                const ArrayView& save_mean, const ArrayView& save_invstd, const std::string& kernel) {
+  const BnShape s = check_batch_norm(x, weight, bias, running_mean, running_var, training, eps, y, save_mean,
+                                     save_invstd, DeviceType::CPU);
   if (x.dtype == DType::Float32)
     bn_forward<float>(s, x, weight, bias, running_mean, running_var, training, factor, eps, y, save_mean, save_invstd, kernel);
   else
     bn_forward<double>(s, x, weight, bias, running_mean, running_var, training, factor, eps, y, save_mean, save_invstd, kernel);
 }
 
-void batch_norm_backward(const ArrayView& gy, const ArrayView& x, const ArrayView* weight, const ArrayView& save_mean,
-                         const ArrayView& save_invstd, bool training, const ArrayView* gx, const ArrayView* gw,
-                         const ArrayView* gb, const std::string& kernel) {
+BnShape check_batch_norm_backward(const ArrayView& gy, const ArrayView& x, const ArrayView* weight,
+                                  const ArrayView& save_mean, const ArrayView& save_invstd, const ArrayView* gx,
+                                  const ArrayView* gw, const ArrayView* gb, DeviceType device) {
   const char* op = "batch_norm_backward";
-  const BnShape s = bn_shape(x, op);
+  const BnShape s = bn_shape(x, device, op);
   check_array(gy, x, x.numel(), op, "grad_output", false);
   if (gy.shape != x.shape) fail(ErrorKind::Runtime, op, ": 'grad_output' has the wrong shape: ", gy.describe());
   if (weight) check_array(*weight, x, s.C, op, "weight", false);
@@ -279,16 +285,23 @@ void batch_norm_backward(const ArrayView& gy, const ArrayView& x, const ArrayVie
   }
   if (gw) check_array(*gw, x, s.C, op, "grad_weight", true);
   if (gb) check_array(*gb, x, s.C, op, "grad_bias", true);
+  return s;
+}
+
+void batch_norm_backward(const ArrayView& gy, const ArrayView& x, const ArrayView* weight, const ArrayView& save_mean,
+                         const ArrayView& save_invstd, bool training, const ArrayView* gx, const ArrayView* gw,
+                         const ArrayView* gb, const std::string& kernel) {
+  const BnShape s = check_batch_norm_backward(gy, x, weight, save_mean, save_invstd, gx, gw, gb, DeviceType::CPU);
   if (x.dtype == DType::Float32)
     bn_backward<float>(s, gy, x, weight, save_mean, save_invstd, training, gx, gw, gb, kernel);
   else
     bn_backward<double>(s, gy, x, weight, save_mean, save_invstd, training, gx, gw, gb, kernel);
 }
 
-void layer_norm(const ArrayView& x, int64_t d, const ArrayView* weight, const ArrayView* bias, double eps,
-                const ArrayView& y, const ArrayView& mean, const ArrayView& rstd, const std::string& kernel) {
+int64_t check_layer_norm(const ArrayView& x, int64_t d, const ArrayView* weight, const ArrayView* bias, double eps,
+                         const ArrayView& y, const ArrayView& mean, const ArrayView& rstd, DeviceType device) {
   const char* op = "layer_norm";
-  check_cpu_contiguous(x, op, "input");
+  check_contiguous_on(x, device, op, "input");
   if (d <= 0 || x.numel() % d != 0)
     fail(ErrorKind::Runtime, op, ": normalized size ", d, " does not divide the input ", x.describe());
   if (!(eps >= 0)) fail(ErrorKind::Value, op, ": eps must be >= 0, got ", eps);
@@ -298,17 +311,23 @@ void layer_norm(const ArrayView& x, int64_t d, const ArrayView* weight, const Ar
   check_array(y, x, x.numel(), op, "out", true);
   check_array(mean, x, M, op, "mean", true);
   check_array(rstd, x, M, op, "rstd", true);
+  return M;
+}
+
+void layer_norm(const ArrayView& x, int64_t d, const ArrayView* weight, const ArrayView* bias, double eps,
+                const ArrayView& y, const ArrayView& mean, const ArrayView& rstd, const std::string& kernel) {
+  const int64_t M = check_layer_norm(x, d, weight, bias, eps, y, mean, rstd, DeviceType::CPU);
   if (x.dtype == DType::Float32)
     ln_forward<float>(M, d, x, weight, bias, eps, y, mean, rstd, kernel);
   else
     ln_forward<double>(M, d, x, weight, bias, eps, y, mean, rstd, kernel);
 }
 
-void layer_norm_backward(const ArrayView& gy, const ArrayView& x, int64_t d, const ArrayView* weight,
-                         const ArrayView& mean, const ArrayView& rstd, const ArrayView* gx, const ArrayView* gw,
-                         const ArrayView* gb, const std::string& kernel) {
+int64_t check_layer_norm_backward(const ArrayView& gy, const ArrayView& x, int64_t d, const ArrayView* weight,
+                                  const ArrayView& mean, const ArrayView& rstd, const ArrayView* gx, const ArrayView* gw,
+                                  const ArrayView* gb, DeviceType device) {
   const char* op = "layer_norm_backward";
-  check_cpu_contiguous(x, op, "input");
+  check_contiguous_on(x, device, op, "input");
   if (d <= 0 || x.numel() % d != 0)
     fail(ErrorKind::Runtime, op, ": normalized size ", d, " does not divide the input ", x.describe());
   const int64_t M = x.numel() / d;
@@ -322,6 +341,13 @@ void layer_norm_backward(const ArrayView& gy, const ArrayView& x, int64_t d, con
   }
   if (gw) check_array(*gw, x, d, op, "grad_weight", true);
   if (gb) check_array(*gb, x, d, op, "grad_bias", true);
+  return M;
+}
+
+void layer_norm_backward(const ArrayView& gy, const ArrayView& x, int64_t d, const ArrayView* weight,
+                         const ArrayView& mean, const ArrayView& rstd, const ArrayView* gx, const ArrayView* gw,
+                         const ArrayView* gb, const std::string& kernel) {
+  const int64_t M = check_layer_norm_backward(gy, x, d, weight, mean, rstd, gx, gw, gb, DeviceType::CPU);
   if (x.dtype == DType::Float32)
     ln_backward<float>(M, d, gy, x, weight, mean, rstd, gx, gw, gb, kernel);
   else

@@ -19,6 +19,10 @@
 
 namespace fastnn {
 
+struct BnShape {
+  int64_t N, C, L;  // x is (N, C, L...): L the product of the trailing dims (1 for (N, C))
+};
+
 void batch_norm(const ArrayView& x, const ArrayView* weight, const ArrayView* bias, const ArrayView* running_mean,
                 const ArrayView* running_var, bool training, double factor, double eps, const ArrayView& y,
                 const ArrayView& save_mean, const ArrayView& save_invstd, const std::string& kernel = "");
@@ -30,5 +34,20 @@ void layer_norm(const ArrayView& x, int64_t d, const ArrayView* weight, const Ar
 void layer_norm_backward(const ArrayView& gy, const ArrayView& x, int64_t d, const ArrayView* weight,
                          const ArrayView& mean, const ArrayView& rstd, const ArrayView* gx, const ArrayView* gw,
                          const ArrayView* gb, const std::string& kernel = "");
+
+// The checks of the entry points above, for arrays on `device` (the CUDA ops share them).
+BnShape check_batch_norm(const ArrayView& x, const ArrayView* weight, const ArrayView* bias,
+                         const ArrayView* running_mean, const ArrayView* running_var, bool training, double eps,
+                         const ArrayView& y, const ArrayView& save_mean, const ArrayView& save_invstd,
+                         DeviceType device);
+BnShape check_batch_norm_backward(const ArrayView& gy, const ArrayView& x, const ArrayView* weight,
+                                  const ArrayView& save_mean, const ArrayView& save_invstd, const ArrayView* gx,
+                                  const ArrayView* gw, const ArrayView* gb, DeviceType device);
+// Both return M, the number of rows.
+int64_t check_layer_norm(const ArrayView& x, int64_t d, const ArrayView* weight, const ArrayView* bias, double eps,
+                         const ArrayView& y, const ArrayView& mean, const ArrayView& rstd, DeviceType device);
+int64_t check_layer_norm_backward(const ArrayView& gy, const ArrayView& x, int64_t d, const ArrayView* weight,
+                                  const ArrayView& mean, const ArrayView& rstd, const ArrayView* gx, const ArrayView* gw,
+                                  const ArrayView* gb, DeviceType device);
 
 }  // namespace fastnn

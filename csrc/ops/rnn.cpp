@@ -43,10 +43,6 @@ void over_rows(int64_t B, int64_t H, F&& fn) {
   parallel_for(B, std::max<int64_t>(1, 16384 / H), fn);
 }
 
-struct RnnShape {
-  int64_t T, B, I, H;
-};
-
 void check_array(const ArrayView& a, const ArrayView& x, std::initializer_list<int64_t> shape, const char* op,
                  const char* arg, bool written) {
   check_cpu_contiguous(a, op, arg);
@@ -61,8 +57,9 @@ void check_array(const ArrayView& a, const ArrayView& x, std::initializer_list<i
 }
 
 // gates: 4 (LSTM) or 3 (GRU)
-RnnShape rnn_shape(const ArrayView& x, const ArrayView& w_ih, const ArrayView& w_hh, int64_t gates, const char* op) {
-  check_cpu_contiguous(x, op, "input");
+RnnShape rnn_shape(const ArrayView& x, const ArrayView& w_ih, const ArrayView& w_hh, int64_t gates, DeviceType device,
+                   const char* op) {
+  check_contiguous_on(x, device, op, "input");
   if (x.shape.size() != 3) fail(ErrorKind::Runtime, op, ": input must be 3-d (T, B, I), got ", x.describe());
   if (w_hh.shape.size() != 2 || w_hh.shape[0] != gates * w_hh.shape[1])
     fail(ErrorKind::Runtime, op, ": weight_hh must be (", gates, "H, H), got ", w_hh.describe());
@@ -256,30 +253,38 @@ void gru_backward(const RnnShape& s, const ArrayView& xv, const ArrayView& wihv,
 
 }  // namespace
 
-void lstm_layer(const ArrayView& x, const ArrayView& w_ih, const ArrayView& w_hh, const ArrayView* bias,
-                const ArrayView* h0, const ArrayView* c0, bool reverse, const ArrayView& h_all, const ArrayView& c_all,
-                const ArrayView& act, const std::string& kernel) {
+RnnShape check_lstm_layer(const ArrayView& x, const ArrayView& w_ih, const ArrayView& w_hh, const ArrayView* bias,
+                          const ArrayView* h0, const ArrayView* c0, const ArrayView& h_all, const ArrayView& c_all,
+                          const ArrayView& act, DeviceType device) {
   const char* op = "lstm_layer";
-  const RnnShape s = rnn_shape(x, w_ih, w_hh, 4, op);
+  const RnnShape s = rnn_shape(x, w_ih, w_hh, 4, device, op);
   if (bias) check_array(*bias, x, {4 * s.H}, op, "bias", false);
   if (h0) check_array(*h0, x, {s.B, s.H}, op, "h0", false);
   if (c0) check_array(*c0, x, {s.B, s.H}, op, "c0", false);
   check_array(h_all, x, {s.T, s.B, s.H}, op, "h_all", true);
   check_array(c_all, x, {s.T, s.B, s.H}, op, "c_all", true);
   check_array(act, x, {s.T, s.B, 4 * s.H}, op, "act", true);
+  return s;
+}
+
+void lstm_layer(const ArrayView& x, const ArrayView& w_ih, const ArrayView& w_hh, const ArrayView* bias,
+                const ArrayView* h0, const ArrayView* c0, bool reverse, const ArrayView& h_all, const ArrayView& c_all,
+                const ArrayView& act, const std::string& kernel) {
+  const RnnShape s = check_lstm_layer(x, w_ih, w_hh, bias, h0, c0, h_all, c_all, act, DeviceType::CPU);
   if (x.dtype == DType::Float32)
     forward<float>(s, x, w_ih, w_hh, bias, h0, c0, reverse, h_all, c_all, act, kernel);
   else
     forward<double>(s, x, w_ih, w_hh, bias, h0, c0, reverse, h_all, c_all, act, kernel);
 }
 
-void lstm_layer_backward(const ArrayView& x, const ArrayView& w_ih, const ArrayView& w_hh, const ArrayView* h0,
-                         const ArrayView* c0, bool reverse, const ArrayView& h_all, const ArrayView& c_all,
-                         const ArrayView& act, const ArrayView* dh_all, const ArrayView* dh_n, const ArrayView* dc_n,
-                         const ArrayView* dx, const ArrayView* dw_ih, const ArrayView* dw_hh, const ArrayView* dbias,
-                         const ArrayView* dh0, const ArrayView* dc0, const std::string& kernel) {
+RnnShape check_lstm_layer_backward(const ArrayView& x, const ArrayView& w_ih, const ArrayView& w_hh, const ArrayView* h0,
+                                   const ArrayView* c0, const ArrayView& h_all, const ArrayView& c_all,
+                                   const ArrayView& act, const ArrayView* dh_all, const ArrayView* dh_n,
+                                   const ArrayView* dc_n, const ArrayView* dx, const ArrayView* dw_ih,
+                                   const ArrayView* dw_hh, const ArrayView* dbias, const ArrayView* dh0,
+                                   const ArrayView* dc0, DeviceType device) {
   const char* op = "lstm_layer_backward";
-  const RnnShape s = rnn_shape(x, w_ih, w_hh, 4, op);
+  const RnnShape s = rnn_shape(x, w_ih, w_hh, 4, device, op);
   const std::pair<const ArrayView*, const char*> states[] = {{h0, "h0"}, {c0, "c0"}, {dh_n, "dh_n"}, {dc_n, "dc_n"}};
   for (const auto& [v, name] : states)
     if (v) check_array(*v, x, {s.B, s.H}, op, name, false);
@@ -293,6 +298,16 @@ void lstm_layer_backward(const ArrayView& x, const ArrayView& w_ih, const ArrayV
   if (dbias) check_array(*dbias, x, {4 * s.H}, op, "dbias", true);
   if (dh0) check_array(*dh0, x, {s.B, s.H}, op, "dh0", true);
   if (dc0) check_array(*dc0, x, {s.B, s.H}, op, "dc0", true);
+  return s;
+}
+
+void lstm_layer_backward(const ArrayView& x, const ArrayView& w_ih, const ArrayView& w_hh, const ArrayView* h0,
+                         const ArrayView* c0, bool reverse, const ArrayView& h_all, const ArrayView& c_all,
+                         const ArrayView& act, const ArrayView* dh_all, const ArrayView* dh_n, const ArrayView* dc_n,
+                         const ArrayView* dx, const ArrayView* dw_ih, const ArrayView* dw_hh, const ArrayView* dbias,
+                         const ArrayView* dh0, const ArrayView* dc0, const std::string& kernel) {
+  const RnnShape s = check_lstm_layer_backward(x, w_ih, w_hh, h0, c0, h_all, c_all, act, dh_all, dh_n, dc_n, dx, dw_ih,
+                                               dw_hh, dbias, dh0, dc0, DeviceType::CPU);
   if (x.dtype == DType::Float32)
     backward<float>(s, x, w_ih, w_hh, h0, c0, reverse, h_all, c_all, act, dh_all, dh_n, dc_n, dx, dw_ih, dw_hh, dbias,
                     dh0, dc0, kernel);
@@ -303,30 +318,37 @@ void lstm_layer_backward(const ArrayView& x, const ArrayView& w_ih, const ArrayV
 
 
 
-void gru_layer(const ArrayView& x, const ArrayView& w_ih, const ArrayView& w_hh, const ArrayView* b_ih,
-               const ArrayView* b_hh, const ArrayView* h0, bool reverse, const ArrayView& h_all, const ArrayView& act,
-               const std::string& kernel) {
+RnnShape check_gru_layer(const ArrayView& x, const ArrayView& w_ih, const ArrayView& w_hh, const ArrayView* b_ih,
+                         const ArrayView* b_hh, const ArrayView* h0, const ArrayView& h_all, const ArrayView& act,
+                         DeviceType device) {
   const char* op = "gru_layer";
-  const RnnShape s = rnn_shape(x, w_ih, w_hh, 3, op);
+  const RnnShape s = rnn_shape(x, w_ih, w_hh, 3, device, op);
   if (b_ih) check_array(*b_ih, x, {3 * s.H}, op, "bias_ih", false);
   if (b_hh) check_array(*b_hh, x, {3 * s.H}, op, "bias_hh", false);
   if (h0) check_array(*h0, x, {s.B, s.H}, op, "h0", false);
   check_array(h_all, x, {s.T, s.B, s.H}, op, "h_all", true);
   check_array(act, x, {s.T, s.B, 4 * s.H}, op, "act", true);
   check_disjoint(act, "act", h_all, "h_all", op);
+  return s;
+}
+
+void gru_layer(const ArrayView& x, const ArrayView& w_ih, const ArrayView& w_hh, const ArrayView* b_ih,
+               const ArrayView* b_hh, const ArrayView* h0, bool reverse, const ArrayView& h_all, const ArrayView& act,
+               const std::string& kernel) {
+  const RnnShape s = check_gru_layer(x, w_ih, w_hh, b_ih, b_hh, h0, h_all, act, DeviceType::CPU);
   if (x.dtype == DType::Float32)
     gru_forward<float>(s, x, w_ih, w_hh, b_ih, b_hh, h0, reverse, h_all, act, kernel);
   else
     gru_forward<double>(s, x, w_ih, w_hh, b_ih, b_hh, h0, reverse, h_all, act, kernel);
 }
 
-void gru_layer_backward(const ArrayView& x, const ArrayView& w_ih, const ArrayView& w_hh, const ArrayView* h0,
-                        bool reverse, const ArrayView& h_all, const ArrayView& act, const ArrayView* dh_all,
-                        const ArrayView* dh_n, const ArrayView* dx, const ArrayView* dw_ih, const ArrayView* dw_hh,
-                        const ArrayView* db_ih, const ArrayView* db_hh, const ArrayView* dh0,
-                        const std::string& kernel) {
+RnnShape check_gru_layer_backward(const ArrayView& x, const ArrayView& w_ih, const ArrayView& w_hh, const ArrayView* h0,
+                                  const ArrayView& h_all, const ArrayView& act, const ArrayView* dh_all,
+                                  const ArrayView* dh_n, const ArrayView* dx, const ArrayView* dw_ih,
+                                  const ArrayView* dw_hh, const ArrayView* db_ih, const ArrayView* db_hh,
+                                  const ArrayView* dh0, DeviceType device) {
   const char* op = "gru_layer_backward";
-  const RnnShape s = rnn_shape(x, w_ih, w_hh, 3, op);
+  const RnnShape s = rnn_shape(x, w_ih, w_hh, 3, device, op);
   if (h0) check_array(*h0, x, {s.B, s.H}, op, "h0", false);
   if (dh_n) check_array(*dh_n, x, {s.B, s.H}, op, "dh_n", false);
   check_array(h_all, x, {s.T, s.B, s.H}, op, "h_all", false);
@@ -338,6 +360,16 @@ void gru_layer_backward(const ArrayView& x, const ArrayView& w_ih, const ArrayVi
   if (db_ih) check_array(*db_ih, x, {3 * s.H}, op, "db_ih", true);
   if (db_hh) check_array(*db_hh, x, {3 * s.H}, op, "db_hh", true);
   if (dh0) check_array(*dh0, x, {s.B, s.H}, op, "dh0", true);
+  return s;
+}
+
+void gru_layer_backward(const ArrayView& x, const ArrayView& w_ih, const ArrayView& w_hh, const ArrayView* h0,
+                        bool reverse, const ArrayView& h_all, const ArrayView& act, const ArrayView* dh_all,
+                        const ArrayView* dh_n, const ArrayView* dx, const ArrayView* dw_ih, const ArrayView* dw_hh,
+                        const ArrayView* db_ih, const ArrayView* db_hh, const ArrayView* dh0,
+                        const std::string& kernel) {
+  const RnnShape s = check_gru_layer_backward(x, w_ih, w_hh, h0, h_all, act, dh_all, dh_n, dx, dw_ih, dw_hh, db_ih,
+                                              db_hh, dh0, DeviceType::CPU);
   if (x.dtype == DType::Float32)
     gru_backward<float>(s, x, w_ih, w_hh, h0, reverse, h_all, act, dh_all, dh_n, dx, dw_ih, dw_hh, db_ih, db_hh, dh0,
                         kernel);

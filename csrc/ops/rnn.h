@@ -23,6 +23,10 @@
 
 namespace fastnn {
 
+struct RnnShape {
+  int64_t T, B, I, H;  // steps, batch, input size, hidden size
+};
+
 void lstm_layer(const ArrayView& x, const ArrayView& w_ih, const ArrayView& w_hh, const ArrayView* bias,
                 const ArrayView* h0, const ArrayView* c0, bool reverse, const ArrayView& h_all, const ArrayView& c_all,
                 const ArrayView& act, const std::string& kernel = "");
@@ -40,5 +44,24 @@ void gru_layer_backward(const ArrayView& x, const ArrayView& w_ih, const ArrayVi
                         const ArrayView* dh_n, const ArrayView* dx, const ArrayView* dw_ih, const ArrayView* dw_hh,
                         const ArrayView* db_ih, const ArrayView* db_hh, const ArrayView* dh0,
                         const std::string& kernel = "");
+
+// The checks of the entry points above, for arrays on `device` (the CUDA ops share them).
+RnnShape check_lstm_layer(const ArrayView& x, const ArrayView& w_ih, const ArrayView& w_hh, const ArrayView* bias,
+                          const ArrayView* h0, const ArrayView* c0, const ArrayView& h_all, const ArrayView& c_all,
+                          const ArrayView& act, DeviceType device);
+RnnShape check_lstm_layer_backward(const ArrayView& x, const ArrayView& w_ih, const ArrayView& w_hh, const ArrayView* h0,
+                                   const ArrayView* c0, const ArrayView& h_all, const ArrayView& c_all,
+                                   const ArrayView& act, const ArrayView* dh_all, const ArrayView* dh_n,
+                                   const ArrayView* dc_n, const ArrayView* dx, const ArrayView* dw_ih,
+                                   const ArrayView* dw_hh, const ArrayView* dbias, const ArrayView* dh0,
+                                   const ArrayView* dc0, DeviceType device);
+RnnShape check_gru_layer(const ArrayView& x, const ArrayView& w_ih, const ArrayView& w_hh, const ArrayView* b_ih,
+                         const ArrayView* b_hh, const ArrayView* h0, const ArrayView& h_all, const ArrayView& act,
+                         DeviceType device);
+RnnShape check_gru_layer_backward(const ArrayView& x, const ArrayView& w_ih, const ArrayView& w_hh, const ArrayView* h0,
+                                  const ArrayView& h_all, const ArrayView& act, const ArrayView* dh_all,
+                                  const ArrayView* dh_n, const ArrayView* dx, const ArrayView* dw_ih,
+                                  const ArrayView* dw_hh, const ArrayView* db_ih, const ArrayView* db_hh,
+                                  const ArrayView* dh0, DeviceType device);
 
 }  // namespace fastnn

@@ -1,9 +1,9 @@
 """Autograd for fastnn's normalization kernels: ``batch_norm`` and ``layer_norm`` with torch's signatures.
 
-Plain CPU float32/float64 tensors run the kernels (fastnn/ops/norm.py) through an autograd.Function whose
-backward is one fused pass per channel (or row) for the sums and one for the input gradient. Everything
-else (CUDA and other devices, other dtypes, tensor subclasses, torch.compile tracing) runs torch's
-function, which also raises torch's errors for the calls it rejects. The backward is once differentiable
+Plain float32/float64 tensors on the CPU (or on a CUDA device when fastnn.cuda.is_available()) run the
+kernels (fastnn/ops/norm.py) through an autograd.Function whose backward is one fused pass per channel (or
+row) for the sums and one for the input gradient. Everything else (other devices, other dtypes, tensor
+subclasses, torch.compile tracing) runs torch's function, which also raises torch's errors for the calls it rejects. The backward is once differentiable
 (double backward through these layers raises torch's error for that).
 """
 from __future__ import annotations
@@ -12,18 +12,24 @@ from typing import Optional
 
 import torch
 
-from .. import ops
+from .. import cuda, ops
 
 _F = torch.nn.functional
 _FLOAT = (torch.float32, torch.float64)
 _PLAIN = (torch.Tensor, torch.nn.Parameter)
 
 
+def kernel_device(x) -> bool:
+    """Whether fastnn has kernels on x's device: the CPU, or CUDA when fastnn's CUDA module is usable."""
+    return x.is_cpu or (x.device.type == "cuda" and cuda.is_available())
+
+
 def _ours(x, *others) -> bool:
-    """Plain CPU tensors of one floating dtype (absent optional ones aside)."""
-    if not (type(x) in _PLAIN and x.is_cpu and x.dtype in _FLOAT) or torch.compiler.is_compiling():
+    """Plain tensors of one floating dtype on one device that fastnn has kernels for (absent optional ones
+    aside)."""
+    if not (type(x) in _PLAIN and x.dtype in _FLOAT and kernel_device(x)) or torch.compiler.is_compiling():
         return False
-    return all(t is None or (type(t) in _PLAIN and t.is_cpu and t.dtype == x.dtype) for t in others)
+    return all(t is None or (type(t) in _PLAIN and t.device == x.device and t.dtype == x.dtype) for t in others)
 
 
 class _BatchNorm(torch.autograd.Function):

@@ -6,8 +6,8 @@ LSTM and GRU: each layer and direction is one autograd node over the whole seque
 input projection of every step in one GEMM, a GEMM plus the fused cell kernel per step; the backward
 mirrors it). RNN (tanh / relu) is composed per step from fastnn's Linear and activation ops.
 Between layers, dropout in training mode uses fastnn's dropout (its own random stream: the masks differ
-from torch's). Packed sequences, proj_size > 0, devices other than the CPU, dtypes other than
-float32/float64 and tensor subclasses run torch's forward.
+from torch's). CUDA tensors run fastnn's CUDA layers when fastnn.cuda.is_available(). Packed sequences,
+proj_size > 0, other devices, dtypes other than float32/float64 and tensor subclasses run torch's forward.
 """
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ import torch
 
 from .. import functional as F
 from .. import ops
+from ..functional._norm import kernel_device
 
 _PLAIN = (torch.Tensor, torch.nn.Parameter)
 
@@ -77,9 +78,10 @@ def _layer_params(module, layer, direction):
 
 
 def _ours(x, params) -> bool:
+    """Plain tensors of one floating dtype on one device with fastnn kernels (CPU; CUDA when usable)."""
     tensors = [x, *params]
-    return (all(type(t) in _PLAIN and t.is_cpu and t.dtype == x.dtype for t in tensors)
-            and x.dtype in (torch.float32, torch.float64) and not torch.compiler.is_compiling())
+    return (all(type(t) in _PLAIN and t.device == x.device and t.dtype == x.dtype for t in tensors)
+            and x.dtype in (torch.float32, torch.float64) and kernel_device(x) and not torch.compiler.is_compiling())
 
 
 class LSTM(torch.nn.LSTM):

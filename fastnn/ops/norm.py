@@ -1,7 +1,6 @@
-"""Batch normalization and layer normalization on arrays (CPU): forward and explicit backward, torch's
-semantics (biased batch variance to normalize, unbiased for the running variance; ``eps`` inside the
-square root). CUDA kernels do not exist yet: CUDA tensors raise NotImplementedError (fastnn.functional
-runs torch's there).
+"""Batch normalization and layer normalization on arrays (numpy, CPU tensors; CUDA tensors run the CUDA
+kernels, cuda/norm.cu): forward and explicit backward, torch's semantics (biased batch variance to
+normalize, unbiased for the running variance; ``eps`` inside the square root).
 """
 from __future__ import annotations
 
@@ -11,10 +10,6 @@ import numpy as np
 
 from . import _interop as io
 
-
-def _cpu_only(op, x):
-    if not isinstance(x, np.ndarray) and not x.is_cpu:
-        raise NotImplementedError(f"{op}: no {x.device.type} kernel yet (CPU only)")
 
 
 def _param(op, name, v, x, n):
@@ -48,7 +43,6 @@ def batch_norm(input, running_mean=None, running_var=None, weight=None, bias=Non
     factor ``momentum`` (``None``: leave them alone)."""
     op = "fastnn.ops.batch_norm"
     x = io.as_input(op, "input", input)
-    _cpu_only(op, x)
     if x.ndim < 2:
         raise ValueError(f"{op}: expected an input of at least 2 dims (N, C, ...), got shape {tuple(x.shape)}")
     c = x.shape[1]
@@ -77,7 +71,6 @@ def batch_norm_backward(grad_output, input, weight, save_mean, save_invstd, trai
     grad_weight is None without a weight)."""
     op = "fastnn.ops.batch_norm_backward"
     x = io.as_input(op, "input", input)
-    _cpu_only(op, x)
     g = io.as_input(op, "grad_output", grad_output)
     io.check_like(op, "grad_output", g, x, "input")
     c = x.shape[1] if x.ndim >= 2 else 0
@@ -105,7 +98,6 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5, *, ker
     (shape: the input's leading dims)."""
     op = "fastnn.ops.layer_norm"
     x = io.as_input(op, "input", input)
-    _cpu_only(op, x)
     shape, d = _normalized_numel(op, x, normalized_shape)
     for name, v in (("weight", weight), ("bias", bias)):
         if v is not None and tuple(v.shape) != shape:
@@ -125,7 +117,6 @@ def layer_norm_backward(grad_output, input, normalized_shape, mean, rstd, weight
     grad_bias is computed whenever asked). ``kernel=`` forces a ``norm_f32`` variant (float32)."""
     op = "fastnn.ops.layer_norm_backward"
     x = io.as_input(op, "input", input)
-    _cpu_only(op, x)
     g = io.as_input(op, "grad_output", grad_output)
     io.check_like(op, "grad_output", g, x, "input")
     shape, d = _normalized_numel(op, x, normalized_shape)

@@ -1,19 +1,11 @@
-"""LSTM and GRU layers on arrays (CPU): one layer in one direction over a whole sequence, forward and
-explicit backward (csrc/ops/rnn.h). Gates in torch's order: LSTM [i f g o] (``bias`` is b_ih + b_hh), GRU
+"""LSTM and GRU layers on arrays (numpy, CPU or CUDA tensors): one layer in one direction over a whole
+sequence, forward and explicit backward (csrc/ops/rnn.h). Gates in torch's order: LSTM [i f g o] (``bias`` is b_ih + b_hh), GRU
 [r z n] (``bias_ih`` and ``bias_hh`` apart: the n part of b_hh is scaled by r). fastnn.nn.LSTM / LSTMCell /
-GRU / GRUCell stack these into torch's modules. CUDA tensors raise NotImplementedError (fastnn.nn runs torch's
-LSTM there).
+GRU / GRUCell stack these into torch's modules. CUDA tensors run the CUDA layers (cuda/rnn.cu).
 """
 from __future__ import annotations
 
-import numpy as np
-
 from . import _interop as io
-
-
-def _cpu_only(op, x):
-    if not isinstance(x, np.ndarray) and not x.is_cpu:
-        raise NotImplementedError(f"{op}: no {x.device.type} kernel yet (CPU only)")
 
 
 def _arrays(op, x, named):
@@ -35,7 +27,6 @@ def lstm_layer(input, weight_ih, weight_hh, bias=None, h0=None, c0=None, reverse
     second direction). ``kernel=`` forces an ``rnn_cell_f32`` variant."""
     op = "fastnn.ops.lstm_layer"
     x = io.as_input(op, "input", input)
-    _cpu_only(op, x)
     if x.ndim != 3:
         raise RuntimeError(f"{op}: input must be 3-d (T, B, I), got shape {tuple(x.shape)}")
     w_ih, w_hh, b, h, c = _arrays(op, x, (("weight_ih", weight_ih), ("weight_hh", weight_hh), ("bias", bias),
@@ -57,7 +48,6 @@ def lstm_layer_backward(input, weight_ih, weight_hh, h0, c0, h_all, c_all, act, 
     the outputs not asked for are None."""
     op = "fastnn.ops.lstm_layer_backward"
     x = io.as_input(op, "input", input)
-    _cpu_only(op, x)
     if x.ndim != 3:
         raise RuntimeError(f"{op}: input must be 3-d (T, B, I), got shape {tuple(x.shape)}")
     w_ih, w_hh, h, c, ha, ca, a, gh, ghn, gcn = _arrays(op, x, (
@@ -84,7 +74,6 @@ def gru_layer(input, weight_ih, weight_hh, bias_ih=None, bias_hh=None, h0=None, 
     ``rnn_cell_f32`` variant."""
     op = "fastnn.ops.gru_layer"
     x = io.as_input(op, "input", input)
-    _cpu_only(op, x)
     if x.ndim != 3:
         raise RuntimeError(f"{op}: input must be 3-d (T, B, I), got shape {tuple(x.shape)}")
     w_ih, w_hh, bi, bh, h = _arrays(op, x, (("weight_ih", weight_ih), ("weight_hh", weight_hh),
@@ -105,7 +94,6 @@ def gru_layer_backward(input, weight_ih, weight_hh, h0, h_all, act, grad_h_all=N
     (None: zero); the outputs not asked for are None."""
     op = "fastnn.ops.gru_layer_backward"
     x = io.as_input(op, "input", input)
-    _cpu_only(op, x)
     if x.ndim != 3:
         raise RuntimeError(f"{op}: input must be 3-d (T, B, I), got shape {tuple(x.shape)}")
     w_ih, w_hh, h, ha, a, gh, ghn = _arrays(op, x, (

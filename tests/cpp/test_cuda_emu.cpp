@@ -18,8 +18,10 @@
 #include "ops/dropout.h"
 #include "ops/gemm.h"
 #include "ops/loss.h"
+#include "ops/norm.h"
 #include "ops/pool.h"
 #include "ops/relu.h"
+#include "ops/rnn.h"
 #include "ops/softmax.h"
 
 namespace {
@@ -213,6 +215,107 @@ void test_gemm_conv_pool() {
   }
 }
 
+void test_norm_and_rnn() {
+  {  // batch norm, training (running statistics updated) then eval, and the backward of each
+    Buf x({3, 5, 4, 7}, 17), w({5}, 18), b({5}, 19), gy({3, 5, 4, 7}, 20);
+    Buf rm1({5}, 21), rv1({5}, 22, 0.5f, 2.f), rm2 = rm1, rv2 = rv1;
+    for (bool training : {true, false}) {
+      Buf y1({3, 5, 4, 7}), y2({3, 5, 4, 7}), m1({5}), m2({5}), s1({5}), s2({5});
+      const ArrayView wv = w.view(), bv = b.view(), rm1v = rm1.view(), rv1v = rv1.view(), rm2v = rm2.view(),
+                      rv2v = rv2.view();
+      fastnn::batch_norm(x.view(), &wv, &bv, &rm1v, &rv1v, training, 0.1, 1e-5, y1.view(), m1.view(), s1.view());
+      fastnn::cuda::batch_norm(x.view(), &wv, &bv, &rm2v, &rv2v, training, 0.1, 1e-5, y2.view(), m2.view(), s2.view(),
+                               nullptr);
+      const std::string mode = training ? " (training)" : " (eval)";
+      expect_close("batch_norm" + mode, y2.v, y1.v, 1e-5f);
+      expect_close("batch_norm running mean", rm2.v, rm1.v, 1e-6f);
+      expect_close("batch_norm running var", rv2.v, rv1.v, 1e-6f);
+      Buf gx1({3, 5, 4, 7}), gx2({3, 5, 4, 7}), gw1({5}), gw2({5}), gb1({5}), gb2({5});
+      const ArrayView gx1v = gx1.view(), gw1v = gw1.view(), gb1v = gb1.view(), gx2v = gx2.view(), gw2v = gw2.view(),
+                      gb2v = gb2.view();
+      fastnn::batch_norm_backward(gy.view(), x.view(), &wv, m1.view(), s1.view(), training, &gx1v, &gw1v, &gb1v);
+      fastnn::cuda::batch_norm_backward(gy.view(), x.view(), &wv, m1.view(), s1.view(), training, &gx2v, &gw2v, &gb2v,
+                                        nullptr);
+      expect_close("batch_norm input grad" + mode, gx2.v, gx1.v, 1e-4f);
+      expect_close("batch_norm weight grad" + mode, gw2.v, gw1.v, 1e-4f);
+      expect_close("batch_norm bias grad" + mode, gb2.v, gb1.v, 1e-4f);
+    }
+  }
+  {  // layer norm over rows of 300 (a block of 256 threads and a tail)
+    Buf x({5, 300}, 23), w({300}, 24), b({300}, 25), gy({5, 300}, 26), y1({5, 300}), y2({5, 300}), m1({5}), m2({5}),
+        r1({5}), r2({5});
+    const ArrayView wv = w.view(), bv = b.view();
+    fastnn::layer_norm(x.view(), 300, &wv, &bv, 1e-5, y1.view(), m1.view(), r1.view());
+    fastnn::cuda::layer_norm(x.view(), 300, &wv, &bv, 1e-5, y2.view(), m2.view(), r2.view(), nullptr);
+    expect_close("layer_norm", y2.v, y1.v, 1e-5f);
+    Buf gx1({5, 300}), gx2({5, 300}), gw1({300}), gw2({300}), gb1({300}), gb2({300});
+    const ArrayView gx1v = gx1.view(), gw1v = gw1.view(), gb1v = gb1.view(), gx2v = gx2.view(), gw2v = gw2.view(),
+                    gb2v = gb2.view();
+    fastnn::layer_norm_backward(gy.view(), x.view(), 300, &wv, m1.view(), r1.view(), &gx1v, &gw1v, &gb1v);
+    fastnn::cuda::layer_norm_backward(gy.view(), x.view(), 300, &wv, m1.view(), r1.view(), &gx2v, &gw2v, &gb2v, nullptr);
+    expect_close("layer_norm input grad", gx2.v, gx1.v, 1e-4f);
+    expect_close("layer_norm weight grad", gw2.v, gw1.v, 1e-4f);
+    expect_close("layer_norm bias grad", gb2.v, gb1.v, 1e-4f);
+  }
+  const int64_t T = 3, B = 2, I = 5, H = 7;
+  for (bool reverse : {false, true}) {  // LSTM with bias and initial states
+    const std::string dir = reverse ? " (reverse)" : "";
+    Buf x({T, B, I}, 27, -1, 1), wi({4 * H, I}, 28, -.5f, .5f), wh({4 * H, H}, 29, -.5f, .5f), b({4 * H}, 30),
+        h0({B, H}, 31), c0({B, H}, 32), g({T, B, H}, 33), ghn({B, H}, 34), gcn({B, H}, 35);
+    const ArrayView bv = b.view(), h0v = h0.view(), c0v = c0.view(), gv = g.view(), ghnv = ghn.view(), gcnv = gcn.view();
+    Buf h[2] = {Buf({T, B, H}), Buf({T, B, H})}, c[2] = {Buf({T, B, H}), Buf({T, B, H})},
+        act[2] = {Buf({T, B, 4 * H}), Buf({T, B, 4 * H})};
+    fastnn::lstm_layer(x.view(), wi.view(), wh.view(), &bv, &h0v, &c0v, reverse, h[0].view(), c[0].view(), act[0].view());
+    fastnn::cuda::lstm_layer(x.view(), wi.view(), wh.view(), &bv, &h0v, &c0v, reverse, h[1].view(), c[1].view(),
+                             act[1].view(), nullptr);
+    expect_close("lstm_layer h" + dir, h[1].v, h[0].v, 1e-5f);
+    expect_close("lstm_layer c" + dir, c[1].v, c[0].v, 1e-5f);
+    std::vector<Buf> grads[2];
+    for (int which = 0; which < 2; ++which) {
+      grads[which] = {Buf({T, B, I}), Buf({4 * H, I}), Buf({4 * H, H}), Buf({4 * H}), Buf({B, H}), Buf({B, H})};
+      std::vector<ArrayView> o;
+      for (Buf& q : grads[which]) o.push_back(q.view());
+      if (which == 0)
+        fastnn::lstm_layer_backward(x.view(), wi.view(), wh.view(), &h0v, &c0v, reverse, h[0].view(), c[0].view(),
+                                    act[0].view(), &gv, &ghnv, &gcnv, &o[0], &o[1], &o[2], &o[3], &o[4], &o[5]);
+      else
+        fastnn::cuda::lstm_layer_backward(x.view(), wi.view(), wh.view(), &h0v, &c0v, reverse, h[0].view(),
+                                          c[0].view(), act[0].view(), &gv, &ghnv, &gcnv, &o[0], &o[1], &o[2], &o[3],
+                                          &o[4], &o[5], nullptr);
+    }
+    const char* names[] = {"dx", "dw_ih", "dw_hh", "dbias", "dh0", "dc0"};
+    for (size_t i = 0; i < 6; ++i)
+      expect_close(std::string("lstm_layer_backward ") + names[i] + dir, grads[1][i].v, grads[0][i].v, 1e-4f);
+  }
+  for (bool reverse : {false, true}) {  // GRU with biases and an initial state
+    const std::string dir = reverse ? " (reverse)" : "";
+    Buf x({T, B, I}, 36, -1, 1), wi({3 * H, I}, 37, -.5f, .5f), wh({3 * H, H}, 38, -.5f, .5f), bi({3 * H}, 39),
+        bh({3 * H}, 40), h0({B, H}, 41), g({T, B, H}, 42), ghn({B, H}, 43);
+    const ArrayView biv = bi.view(), bhv = bh.view(), h0v = h0.view(), gv = g.view(), ghnv = ghn.view();
+    Buf h[2] = {Buf({T, B, H}), Buf({T, B, H})}, act[2] = {Buf({T, B, 4 * H}), Buf({T, B, 4 * H})};
+    fastnn::gru_layer(x.view(), wi.view(), wh.view(), &biv, &bhv, &h0v, reverse, h[0].view(), act[0].view());
+    fastnn::cuda::gru_layer(x.view(), wi.view(), wh.view(), &biv, &bhv, &h0v, reverse, h[1].view(), act[1].view(),
+                            nullptr);
+    expect_close("gru_layer h" + dir, h[1].v, h[0].v, 1e-5f);
+    expect_close("gru_layer act" + dir, act[1].v, act[0].v, 1e-5f);
+    std::vector<Buf> grads[2];
+    for (int which = 0; which < 2; ++which) {
+      grads[which] = {Buf({T, B, I}), Buf({3 * H, I}), Buf({3 * H, H}), Buf({3 * H}), Buf({3 * H}), Buf({B, H})};
+      std::vector<ArrayView> o;
+      for (Buf& q : grads[which]) o.push_back(q.view());
+      if (which == 0)
+        fastnn::gru_layer_backward(x.view(), wi.view(), wh.view(), &h0v, reverse, h[0].view(), act[0].view(), &gv,
+                                   &ghnv, &o[0], &o[1], &o[2], &o[3], &o[4], &o[5]);
+      else
+        fastnn::cuda::gru_layer_backward(x.view(), wi.view(), wh.view(), &h0v, reverse, h[0].view(), act[0].view(),
+                                         &gv, &ghnv, &o[0], &o[1], &o[2], &o[3], &o[4], &o[5], nullptr);
+    }
+    const char* names[] = {"dx", "dw_ih", "dw_hh", "db_ih", "db_hh", "dh0"};
+    for (size_t i = 0; i < 6; ++i)
+      expect_close(std::string("gru_layer_backward ") + names[i] + dir, grads[1][i].v, grads[0][i].v, 1e-4f);
+  }
+}
+
 }  // namespace
 
 int main() {
@@ -221,6 +324,7 @@ int main() {
     test_elementwise();
     test_softmax_and_losses();
     test_gemm_conv_pool();
+    test_norm_and_rnn();
   } catch (const std::exception& e) {
     ++g_failures;
     std::fprintf(stderr, "exception: %s\n", e.what());
