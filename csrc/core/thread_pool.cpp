@@ -1,6 +1,7 @@
 #include "core/thread_pool.h"
 
 #include <dlfcn.h>
+#include <link.h>
 #include <pthread.h>
 #include <sched.h>
 
@@ -9,6 +10,7 @@
 #include <cstdlib>
 #include <chrono>
 #include <condition_variable>
+#include <cstddef>
 #include <exception>
 #include <memory>
 #include <mutex>
@@ -149,17 +151,40 @@ bool g_forked_child = false;  // set in a child after fork(): libgomp's team doe
 // parallel loops run on its team: the spinning workers take fastnn's chunks at once. Never in a
 // forked child (libgomp's team does not survive fork), nor with FASTNN_OWN_POOL=1.
 using GompParallelFn = void (*)(void (*)(void*), void*, unsigned, unsigned);
+
+// How many shared objects the process has loaded so far (glibc's count of loads, dlpi_adds): a cheap
+// way to know that nothing new, libgomp included, has appeared since the last look.
+uint64_t objects_loaded() {
+  uint64_t adds = 0;
+  dl_iterate_phdr(
+      [](dl_phdr_info* info, size_t size, void* out) -> int {
+        if (size >= offsetof(dl_phdr_info, dlpi_adds) + sizeof(info->dlpi_adds))
+          *static_cast<uint64_t*>(out) = info->dlpi_adds;
+        return 1;  // the first object carries the count
+      },
+      &adds);
+  return adds;
+}
 GompParallelFn loaded_gomp() {
   static const bool opted_out = [] {
     const char* v = std::getenv("FASTNN_OWN_POOL");
     return v != nullptr && *v != '\0' && std::string(v) != "0";
   }();
   static std::atomic<GompParallelFn> found{nullptr};
+  static std::atomic<uint64_t> missed_at{~uint64_t(0)};  // objects_loaded() at the last miss
   if (g_forked_child || opted_out) return nullptr;
   GompParallelFn f = found.load(std::memory_order_acquire);
   if (f) return f;
+  // dlopen(RTLD_NOLOAD) of a library that is not loaded still opens, maps and unmaps it (~25 us, and the
+  // unmap's TLB-shootdown interrupt lands on the worker threads): after a miss, look again only once
+  // another shared object has been loaded (torch may be imported later).
+  const uint64_t loaded = objects_loaded();
+  if (loaded == missed_at.load(std::memory_order_relaxed)) return nullptr;
   void* h = dlopen("libgomp.so.1", RTLD_NOW | RTLD_NOLOAD);  // only if already loaded; never loads it
-  if (!h) return nullptr;
+  if (!h) {
+    missed_at.store(loaded, std::memory_order_relaxed);
+    return nullptr;
+  }
   f = reinterpret_cast<GompParallelFn>(dlsym(h, "GOMP_parallel"));
   dlclose(h);  // the runtime stays loaded: its loader (torch) holds it
   found.store(f, std::memory_order_release);

@@ -203,6 +203,75 @@ void gemm_dot_run(GemmDotKernel<float> dot, const GemmProblem<float>& g) {
   });
 }
 
+// ---- prepacked B: blocks (jc by NC, pc by KC) in loop order, each block's NR-wide panels as pack_b makes them.
+template <class T>
+PackedGemmB<T> pack_b_typed(const GemmConfig<T>& cfg, int64_t K, int64_t N, const T* b, int64_t b_rs, int64_t b_cs) {
+  PackedGemmB<T> out;
+  out.config = &cfg;
+  out.K = K;
+  out.N = N;
+  const int64_t blocks_n = (N + cfg.nc - 1) / cfg.nc;
+  const int64_t total = (blocks_n - 1) * cfg.nc * K + ((N - (blocks_n - 1) * cfg.nc) + cfg.nr - 1) / cfg.nr * cfg.nr * K;
+  const size_t bytes = (size_t(std::max<int64_t>(total, 1) + kGemmPackSlack) * sizeof(T) + 63) / 64 * 64;
+  out.panels.reset(static_cast<T*>(std::aligned_alloc(64, bytes)));
+  if (!out.panels) fail(ErrorKind::Runtime, "gemm: out of memory for ", bytes, " bytes of packed weights");
+  GemmProblem<T> g{};
+  g.K = K;
+  g.N = N;
+  g.b = b;
+  g.b_rs = b_rs;
+  g.b_cs = b_cs;
+  for (int64_t jc = 0; jc < N; jc += cfg.nc) {
+    const int64_t nb = std::min(cfg.nc, N - jc);
+    for (int64_t pc = 0; pc < K; pc += cfg.kc) {
+      const int64_t kb = std::min(cfg.kc, K - pc);
+      // within a block: panel p of NR columns at p * NR * kb; blocks of K rows: pc * round_up(nb, NR)
+      pack_b(cfg, g, jc, nb, pc, kb, out.panels.get() + jc * K + pc * ((nb + cfg.nr - 1) / cfg.nr * cfg.nr));
+    }
+  }
+  return out;
+}
+
+// Columns n0.. n1 (multiples of NR, or N) of C with the packed B, on the calling thread.
+template <class T>
+void gemm_prepacked_block(const GemmConfig<T>& cfg, const GemmProblem<T>& g, const T* panels, int64_t n0, int64_t n1) {
+  const int64_t kc_max = std::min(cfg.kc, std::max<int64_t>(g.K, 1));
+  T* pa = scratch<T>(0, std::min(cfg.mc, (g.M + cfg.mr - 1) / cfg.mr * cfg.mr) * kc_max);
+  for (int64_t jc = n0 / cfg.nc * cfg.nc; jc < n1; jc += cfg.nc) {
+    const int64_t nb = std::min(cfg.nc, g.N - jc), nb_round = (nb + cfg.nr - 1) / cfg.nr * cfg.nr;
+    const int64_t j0 = std::max(n0, jc), j1 = std::min(n1, jc + nb);  // this thread's columns of the block
+    if (j0 >= j1) continue;
+    int64_t pc = 0;
+    do {  // at least once: K == 0 still stores beta * C + bias
+      const int64_t kb = std::min(cfg.kc, g.K - pc);
+      const T* block = panels + jc * g.K + pc * nb_round;
+      for (int64_t ic = 0; ic < g.M; ic += cfg.mc) {
+        const int64_t mb = std::min(cfg.mc, g.M - ic);
+        pack_a(cfg, g, ic, mb, pc, kb, pa);
+        macro_kernel(cfg, g, pa, block + (j0 - jc) * kb, ic, mb, j0, j1 - j0, pc, kb);
+      }
+      pc += kb;
+    } while (pc < g.K);
+  }
+}
+
+template <class T>
+void gemm_prepacked_run(const GemmProblem<T>& g, const PackedGemmB<T>& b) {
+  if (g.K != b.K || g.N != b.N)
+    fail(ErrorKind::Runtime, "gemm: a (", g.M, " x ", g.K, ") product with packed weights of ", b.K, " x ", b.N);
+  if (g.M == 0 || g.N == 0) return;
+  const auto& cfg = *static_cast<const GemmConfig<T>*>(b.config);
+  const int threads = get_num_threads();
+  if (threads == 1 || 2.0 * double(g.M) * double(g.N) * double(g.K) < kParallelMinFlops)
+    return gemm_prepacked_block(cfg, g, b.panels.get(), 0, g.N);
+  // fixed shares of whole panels: share t always covers the same columns
+  const int64_t panels = (g.N + cfg.nr - 1) / cfg.nr, per = (panels + threads - 1) / threads;
+  parallel_for(threads, 1, [&](int64_t t0, int64_t t1) {
+    for (int64_t t = t0; t < t1; ++t)
+      gemm_prepacked_block(cfg, g, b.panels.get(), std::min(g.N, t * per * cfg.nr), std::min(g.N, (t + 1) * per * cfg.nr));
+  });
+}
+
 void check_on(const ArrayView& v, DeviceType device, const char* op, const char* arg) {
   if (v.device != device)
     fail(ErrorKind::Runtime, op, ": '", arg, "' must be on ", device_type_name(device), ", got ", v.describe());
@@ -335,5 +404,16 @@ void linear_backward(const ArrayView& gy, const ArrayView& x, const ArrayView& w
   if (gw) matmul(gy, x, *gw, nullptr, nullptr, opt, kernel);  // (B, O)ᵀ · (B, I)
   if (gb) sum_rows(gy, *gb, false);
 }
+
+PackedGemmB<float> pack_gemm_b(int64_t K, int64_t N, const float* b, int64_t b_rs, int64_t b_cs,
+                               const std::string& kernel) {
+  return pack_b_typed(*pick_kernel(gemm_f32_kernels(), "gemm_f32", kernel).fn, K, N, b, b_rs, b_cs);
+}
+PackedGemmB<double> pack_gemm_b(int64_t K, int64_t N, const double* b, int64_t b_rs, int64_t b_cs,
+                                const std::string& kernel) {
+  return pack_b_typed(*pick_kernel(gemm_f64_kernels(), "gemm_f64", kernel).fn, K, N, b, b_rs, b_cs);
+}
+void gemm_prepacked(const GemmProblem<float>& g, const PackedGemmB<float>& b) { gemm_prepacked_run(g, b); }
+void gemm_prepacked(const GemmProblem<double>& g, const PackedGemmB<double>& b) { gemm_prepacked_run(g, b); }
 
 }  // namespace fastnn

@@ -1,6 +1,8 @@
 // gemm.h — matrix product entry points: validate the views, pick the micro-kernel, split the work.
 // `kernel` forces a registered variant by name (tests, benchmarks); empty picks the best allowed.
 #pragma once
+#include <cstdlib>
+#include <memory>
 #include <string>
 
 #include "core/array_view.h"
@@ -28,6 +30,24 @@ constexpr int64_t kGemmDotMaxM = 128;
 // parallel unless called from inside a parallel region (then on the calling thread).
 void gemm(const GemmProblem<float>& g, const std::string& kernel = "");
 void gemm(const GemmProblem<double>& g, const std::string& kernel = "");
+
+// op(B) (K x N) packed once into the micro-kernel's panels, for many products that share it: an RNN's
+// recurrent weights at every time step. Products with it (gemm_prepacked) skip B's packing and split N
+// across threads in fixed shares (each thread's share of the panels stays in its core's L2 from one call
+// to the next). Float32 picks the best allowed micro-kernel (or `kernel`), float64 the reference one.
+template <class T>
+struct PackedGemmB {
+  const void* config = nullptr;  // the GemmConfig<T> the panels were packed for
+  int64_t K = 0, N = 0;
+  std::unique_ptr<T[], decltype(&std::free)> panels{nullptr, &std::free};
+};
+PackedGemmB<float> pack_gemm_b(int64_t K, int64_t N, const float* b, int64_t b_rs, int64_t b_cs,
+                               const std::string& kernel = "");
+PackedGemmB<double> pack_gemm_b(int64_t K, int64_t N, const double* b, int64_t b_rs, int64_t b_cs,
+                                const std::string& kernel = "");
+// g's product with op(B) = the packed one (g.b and its strides are ignored; g.K and g.N must match it).
+void gemm_prepacked(const GemmProblem<float>& g, const PackedGemmB<float>& b);
+void gemm_prepacked(const GemmProblem<double>& g, const PackedGemmB<double>& b);
 
 // The checks of matmul / sum_rows, for arrays on `device` (the CUDA ops share them). Returns K.
 int64_t check_matmul(const ArrayView& a, const ArrayView& b, const ArrayView& c, const ArrayView* bias_m,

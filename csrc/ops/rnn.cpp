@@ -36,6 +36,13 @@ void product(int64_t M, int64_t N, int64_t K, const E* a, int64_t a_rs, int64_t 
   gemm(g);
 }
 
+// c (M x N, ldc) = a (M x K, rows contiguous) · op(B) + beta c (+ bias_n), op(B) packed once per layer call
+template <class E>
+void step_product(int64_t M, const E* a, const PackedGemmB<E>& b, E* c, int64_t ldc, E beta, const E* bias_n = nullptr) {
+  GemmProblem<E> g{M, b.N, b.K, a, b.K, 1, nullptr, 0, 0, c, ldc, E(1), beta, nullptr, bias_n, false};
+  gemm_prepacked(g, b);
+}
+
 // Rows of one step through the cell kernel: threads split the rows when the step is large enough.
 template <class F>
 void over_rows(int64_t B, int64_t H, F&& fn) {
@@ -75,27 +82,17 @@ const E* cptr(const ArrayView* v) { return v ? v->as<const E>() : nullptr; }
 // The step processed k-th (k = 0, 1, ...): t = k forward, T-1-k in reverse.
 inline int64_t step_at(const RnnShape& s, bool reverse, int64_t k) { return reverse ? s.T - 1 - k : k; }
 
-// w (R x C) transposed, (C x R): the per-step product dh_prev = dgates · w_hh then has Linear's layout (both
-// operands contiguous along k) and runs the small-M inner-product kernels without packing w_hh at every step.
-template <class E>
-std::vector<E> transposed(const E* w, int64_t R, int64_t C) {
-  std::vector<E> t(static_cast<size_t>(R * C));
-  for (int64_t r = 0; r < R; ++r)
-    for (int64_t j = 0; j < C; ++j) t[size_t(j * R + r)] = w[r * C + j];
-  return t;
-}
-
 // The previous hidden state of every step, in step order t (T, B, H): h_all of the neighbour step, h0 (or
 // zeros) for the first step processed. The operand of the weight gradient of w_hh.
 template <class E>
-std::vector<E> previous_states(const RnnShape& s, bool reverse, const E* h_all, const E* h0) {
+void fill_previous_states(const RnnShape& s, bool reverse, const E* h_all, const E* h0, E* out) {
   const int64_t BH = s.B * s.H;
-  std::vector<E> h_prev(static_cast<size_t>(s.T * BH), E(0));
   for (int64_t k = 0; k < s.T; ++k) {
     const E* src = k ? h_all + step_at(s, reverse, k - 1) * BH : h0;
-    if (src) std::copy_n(src, BH, h_prev.begin() + step_at(s, reverse, k) * BH);
+    E* dst = out + step_at(s, reverse, k) * BH;
+    if (src) std::copy_n(src, BH, dst);
+    else std::fill_n(dst, BH, E(0));
   }
-  return h_prev;
 }
 
 // out[j] = sum_r d[r * cols + j] (a bias gradient), accumulated in double row by row (a column at a time
@@ -129,12 +126,13 @@ void forward(const RnnShape& s, const ArrayView& xv, const ArrayView& wihv, cons
   if (s.T == 0 || s.B == 0) return;
   // every step's input projection (and the bias) at once: act = x · w_ihᵀ + bias
   product<E>(s.T * s.B, G, s.I, x, s.I, 1, w_ih, 1, s.I, act, G, E(0), cptr<E>(bv));
+  const PackedGemmB<E> w_hh_t = pack_gemm_b(s.H, G, w_hh, 1, s.H);  // op(B) = w_hhᵀ (H x 4H)
   for (int64_t k = 0; k < s.T; ++k) {
     const int64_t t = step_at(s, reverse, k);
     const E* h_prev = k ? h + step_at(s, reverse, k - 1) * BH : cptr<E>(h0v);
     const E* c_prev = k ? c + step_at(s, reverse, k - 1) * BH : cptr<E>(c0v);
     E* a = act + t * s.B * G;
-    if (h_prev) product<E>(s.B, G, s.H, h_prev, s.H, 1, w_hh, 1, s.H, a, G, E(1));
+    if (h_prev) step_product<E>(s.B, h_prev, w_hh_t, a, G, E(1));
     over_rows(s.B, s.H, [&](int64_t r0, int64_t r1) {
       K.lstm_forward(a + r0 * G, c_prev ? c_prev + r0 * s.H : nullptr, c + t * BH + r0 * s.H, h + t * BH + r0 * s.H,
                 r1 - r0, s.H);
@@ -158,7 +156,7 @@ void backward(const RnnShape& s, const ArrayView& xv, const ArrayView& wihv, con
   if (dhnv) std::copy_n(dhnv->as<const E>(), BH, dh.begin());
   if (dcnv) std::copy_n(dcnv->as<const E>(), BH, dc.begin());
   std::vector<E> dh_step(static_cast<size_t>(BH));
-  const std::vector<E> w_hh_t = transposed(w_hh, G, s.H);
+  const PackedGemmB<E> w_hh_p = pack_gemm_b(G, s.H, w_hh, s.H, 1);  // op(B) = w_hh (4H x H)
   for (int64_t k = s.T - 1; k >= 0; --k) {
     const int64_t t = step_at(s, reverse, k);
     const E* c_prev = k ? c + step_at(s, reverse, k - 1) * BH : cptr<E>(c0v);
@@ -168,15 +166,15 @@ void backward(const RnnShape& s, const ArrayView& xv, const ArrayView& wihv, con
       K.lstm_backward(act + t * s.B * G + r0 * G, c_prev ? c_prev + r0 * s.H : nullptr, c + t * BH + r0 * s.H,
                  dh_step.data() + r0 * s.H, dc.data() + r0 * s.H, dg + r0 * G, r1 - r0, s.H);
     });
-    // dh_prev = dgates · w_hh
-    product<E>(s.B, s.H, G, dg, G, 1, w_hh_t.data(), 1, G, dh.data(), s.H, E(0));
+    step_product<E>(s.B, dg, w_hh_p, dh.data(), s.H, E(0));  // dh_prev = dgates · w_hh
   }
   if (dh0v) std::copy(dh.begin(), dh.end(), dh0v->as<E>());
   if (dc0v) std::copy(dc.begin(), dc.end(), dc0v->as<E>());
   if (dxv && s.I > 0) product<E>(TB, s.I, G, dgates.data(), G, 1, w_ih, s.I, 1, dxv->as<E>(), s.I, E(0));
   if (dwihv) product<E>(G, s.I, TB, dgates.data(), 1, G, x, s.I, 1, dwihv->as<E>(), s.I, E(0));
   if (dwhhv) {
-    const std::vector<E> h_prev = previous_states(s, reverse, h, cptr<E>(h0v));
+    std::vector<E> h_prev(static_cast<size_t>(TB * s.H));
+    fill_previous_states(s, reverse, h, cptr<E>(h0v), h_prev.data());
     product<E>(G, s.H, TB, dgates.data(), 1, G, h_prev.data(), s.H, 1, dwhhv->as<E>(), s.H, E(0));
   }
   if (dbv) column_sums(dgates.data(), TB, G, dbv->as<E>());
@@ -196,11 +194,12 @@ void gru_forward(const RnnShape& s, const ArrayView& xv, const ArrayView& wihv, 
   if (s.T == 0 || s.B == 0) return;
   product<E>(s.T * s.B, G, s.I, x, s.I, 1, w_ih, 1, s.I, act, A, E(0), cptr<E>(bihv));
   std::vector<E> gh(static_cast<size_t>(s.B * G));
+  const PackedGemmB<E> w_hh_t = pack_gemm_b(s.H, G, w_hh, 1, s.H);  // op(B) = w_hhᵀ (H x 3H)
   for (int64_t k = 0; k < s.T; ++k) {
     const int64_t t = step_at(s, reverse, k);
     const E* h_prev = k ? h + step_at(s, reverse, k - 1) * BH : cptr<E>(h0v);
     if (h_prev) {
-      product<E>(s.B, G, s.H, h_prev, s.H, 1, w_hh, 1, s.H, gh.data(), G, E(0), b_hh);
+      step_product<E>(s.B, h_prev, w_hh_t, gh.data(), G, E(0), b_hh);
     } else {  // zero state: gh is the bias alone
       for (int64_t r = 0; r < s.B; ++r) {
         if (b_hh) std::copy_n(b_hh, G, gh.begin() + r * G);
@@ -227,7 +226,7 @@ void gru_backward(const RnnShape& s, const ArrayView& xv, const ArrayView& wihv,
   std::vector<E> dgi(static_cast<size_t>(TB * G)), dgh(static_cast<size_t>(TB * G)), dh(static_cast<size_t>(BH)),
       dh_step(static_cast<size_t>(BH));
   if (dhnv) std::copy_n(dhnv->as<const E>(), BH, dh.begin());
-  const std::vector<E> w_hh_t = transposed(w_hh, G, s.H);
+  const PackedGemmB<E> w_hh_p = pack_gemm_b(G, s.H, w_hh, s.H, 1);  // op(B) = w_hh (3H x H)
   for (int64_t k = s.T - 1; k >= 0; --k) {
     const int64_t t = step_at(s, reverse, k);
     const E* h_prev = k ? h + step_at(s, reverse, k - 1) * BH : cptr<E>(h0v);
@@ -237,14 +236,14 @@ void gru_backward(const RnnShape& s, const ArrayView& xv, const ArrayView& wihv,
       K.gru_backward(act + (t * s.B + r0) * A, h_prev ? h_prev + r0 * s.H : nullptr, dh_step.data() + r0 * s.H,
                      di + r0 * G, dg + r0 * G, dh.data() + r0 * s.H, r1 - r0, s.H);
     });
-    // dh_prev += dgh · w_hh
-    product<E>(s.B, s.H, G, dg, G, 1, w_hh_t.data(), 1, G, dh.data(), s.H, E(1));
+    step_product<E>(s.B, dg, w_hh_p, dh.data(), s.H, E(1));  // dh_prev += dgh · w_hh
   }
   if (dh0v) std::copy(dh.begin(), dh.end(), dh0v->as<E>());
   if (dxv && s.I > 0) product<E>(TB, s.I, G, dgi.data(), G, 1, w_ih, s.I, 1, dxv->as<E>(), s.I, E(0));
   if (dwihv) product<E>(G, s.I, TB, dgi.data(), 1, G, x, s.I, 1, dwihv->as<E>(), s.I, E(0));
   if (dwhhv) {
-    const std::vector<E> h_prev = previous_states(s, reverse, h, cptr<E>(h0v));
+    std::vector<E> h_prev(static_cast<size_t>(TB * s.H));
+    fill_previous_states(s, reverse, h, cptr<E>(h0v), h_prev.data());
     product<E>(G, s.H, TB, dgh.data(), 1, G, h_prev.data(), s.H, 1, dwhhv->as<E>(), s.H, E(0));
   }
   if (dbihv) column_sums(dgi.data(), TB, G, dbihv->as<E>());

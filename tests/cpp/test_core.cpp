@@ -305,6 +305,57 @@ void test_gemm_kernels() {
 // Row strides past 2^31 bytes on every operand (A, B and C each span > 8 GiB of address space): any
 // 32-bit product in the index math lands on the wrong row. The rows sit in one sparse anonymous mapping
 // (MAP_NORESERVE): only the pages of the elements used are ever touched.
+// Products with a prepacked B (ops/gemm.h: pack_gemm_b / gemm_prepacked, an RNN's recurrent weights)
+// against gemm() with the same micro-kernel: every usable kernel, shapes that cross the NC, KC and MC
+// blocks and leave partial tiles, both layouts of op(B), beta and a column bias, at 1 and 2 threads.
+void test_gemm_prepacked() {
+  int checked = 0;
+  const int before = fastnn::get_num_threads();
+  for (const auto& k : fastnn::gemm_f32_kernels()) {
+    if (!fastnn::may_use(k.isa)) continue;
+    for (const std::array<int64_t, 3>& mnk : {std::array<int64_t, 3>{32, 1024, 256}, std::array<int64_t, 3>{7, 70, 5},
+                                               std::array<int64_t, 3>{300, 1601, 1100}, std::array<int64_t, 3>{3, 5, 0}}) {
+      const int64_t M = mnk[0], N = mnk[1], K = mnk[2];
+      std::vector<float> a(static_cast<size_t>(M * K)), b(static_cast<size_t>(K * N)), bias(static_cast<size_t>(N)),
+          c0(static_cast<size_t>(M * N)), want, got;
+      for (size_t i = 0; i < a.size(); ++i) a[i] = float(int(i * 7 % 13) - 6) * 0.1f;
+      for (size_t i = 0; i < b.size(); ++i) b[i] = float(int(i * 5 % 11) - 5) * 0.1f;
+      for (size_t i = 0; i < bias.size(); ++i) bias[i] = float(i % 3);
+      for (size_t i = 0; i < c0.size(); ++i) c0[i] = float(i % 5) * 0.5f;
+      for (bool b_rows_along_n : {false, true}) {  // op(B)(k, j) = b[k * N + j], or b[j * K + k]
+        const int64_t b_rs = b_rows_along_n ? N : 1, b_cs = b_rows_along_n ? 1 : K;
+        const fastnn::PackedGemmB<float> packed = fastnn::pack_gemm_b(K, N, b.data(), b_rs, b_cs, k.name);
+        for (int threads : {1, 2}) {
+          fastnn::set_num_threads(threads);
+          want = c0, got = c0;
+          fastnn::GemmProblem<float> g{M, N, K, a.data(), K, 1, b.data(), b_rs, b_cs, want.data(), N, 1.f, 0.5f,
+                                       nullptr, bias.data(), false};
+          fastnn::gemm(g, k.name);
+          g.c = got.data();
+          g.b = nullptr;
+          fastnn::gemm_prepacked(g, packed);
+          bool ok = true;
+          for (size_t i = 0; i < want.size(); ++i) ok = ok && std::fabs(got[i] - want[i]) <= 1e-5f * (1 + std::fabs(want[i]));
+          CHECK(ok, k.name, " prepacked M=", M, " N=", N, " K=", K, " rows_along_n=", b_rows_along_n, " threads=", threads);
+          ++checked;
+        }
+      }
+    }
+  }
+  fastnn::set_num_threads(before);
+  bool threw = false;
+  try {
+    const fastnn::PackedGemmB<float> packed = fastnn::pack_gemm_b(4, 4, std::vector<float>(16).data(), 4, 1);
+    std::vector<float> a(15), c(20);
+    fastnn::gemm_prepacked(fastnn::GemmProblem<float>{5, 4, 3, a.data(), 3, 1, nullptr, 0, 0, c.data(), 4, 1.f, 0.f,
+                                                      nullptr, nullptr, false}, packed);
+  } catch (const fastnn::Error&) {
+    threw = true;
+  }
+  CHECK(threw, "gemm_prepacked accepted a product whose K does not match the packed weights");
+  std::printf("gemm prepacked: %d cases checked\n", checked);
+}
+
 void test_gemm_64bit_strides() {
   using fastnn::DType;
   const int64_t m = 5, n = 19, k = 37, ld = (int64_t(1) << 29) + 3;  // floats: 2 GiB + 12 bytes per row
@@ -1046,6 +1097,7 @@ int main() {
   test_relu_op_validates_views();
   test_gemm_kernels();
   test_gemm_64bit_strides();
+  test_gemm_prepacked();
   test_conv2d_exact_buffers();
   test_pool2d_exact_buffers();
   test_softmax_exact_buffers();
