@@ -43,11 +43,12 @@ void step_product(int64_t M, const E* a, const PackedGemmB<E>& b, E* c, int64_t 
   gemm_prepacked(g, b);
 }
 
-// Rows of one step through the cell kernel: threads split the rows when the step is large enough.
+// Rows of one step through the cell kernel: threads split the rows from 4096 units on (a fork-join costs
+// well under a microsecond; a 32 x 256 LSTM step's cell is ~12 us on one thread).
 template <class F>
 void over_rows(int64_t B, int64_t H, F&& fn) {
-  if (B * H < 32768) return fn(0, B);
-  parallel_for(B, std::max<int64_t>(1, 16384 / H), fn);
+  if (B * H < 4096) return fn(0, B);
+  parallel_for(B, std::max<int64_t>(1, 2048 / H), fn);
 }
 
 void check_array(const ArrayView& a, const ArrayView& x, std::initializer_list<int64_t> shape, const char* op,
