@@ -13,6 +13,7 @@
 // cache off: every buffer is unmapped when freed).
 #pragma once
 #include <cstdint>
+#include <new>
 
 namespace fastnn {
 
@@ -29,5 +30,25 @@ struct BufferCacheInfo {
 BufferCacheInfo buffer_cache_info();
 void set_buffer_cache_limit(int64_t bytes);  // unmaps idle buffers beyond the new limit
 void empty_buffer_cache();                   // unmaps every idle buffer
+
+// n elements of T (uninitialized: for scratch that is written before it is read) from the cache, given
+// back when the array goes out of scope: a large per-call scratch (an RNN's gate gradients) is faulted in
+// once, not at every call. Throws on allocation failure.
+template <class T>
+class CachedArray {
+ public:
+  explicit CachedArray(int64_t n) : p_(static_cast<T*>(n > 0 ? cached_alloc(n * int64_t(sizeof(T))) : nullptr)) {
+    if (n > 0 && !p_) throw std::bad_alloc();
+  }
+  ~CachedArray() {
+    if (p_) cached_free(p_);
+  }
+  CachedArray(const CachedArray&) = delete;
+  CachedArray& operator=(const CachedArray&) = delete;
+  T* data() const { return p_; }
+
+ private:
+  T* p_;
+};
 
 }  // namespace fastnn
