@@ -1087,11 +1087,41 @@ void test_on_libgomp_team_and_after_fork() {
 
 }  // namespace
 
+// Read system calls so far (/proc/self/io's syscr), or -1 where the kernel does not report it.
+int64_t read_syscalls() {
+  FILE* f = std::fopen("/proc/self/io", "r");
+  if (!f) return -1;
+  char key[32];
+  long long v = -1, found = -1;
+  while (std::fscanf(f, "%31s %lld", key, &v) == 2)
+    if (std::string(key) == "syscr:") found = v;
+  std::fclose(f);
+  return found;
+}
+
+// Without libgomp in the process, parallel_for must not look for it with dlopen at every call: a miss
+// opened, read, mapped and unmapped libgomp.so.1 each time (~25 us per fork-join, TLB-shootdown
+// interrupts on the workers). 2000 parallel loops may cost a handful of reads, not thousands.
+void test_parallel_for_does_not_search_for_libgomp_each_call() {
+  const int64_t before = read_syscalls();
+  if (before < 0) {
+    std::printf("/proc/self/io unreadable: libgomp lookup count not checked\n");
+    return;
+  }
+  std::atomic<int64_t> sum{0};
+  for (int i = 0; i < 2000; ++i) fastnn::parallel_for(64, 1, [&](int64_t b, int64_t e) { sum += e - b; });
+  const int64_t reads = read_syscalls() - before;
+  CHECK(sum == 2000 * 64, "parallel_for covered every index");
+  CHECK(reads < 100, "2000 parallel_for calls made ", reads, " read system calls (a library lookup per call?)");
+  std::printf("parallel_for without libgomp: %lld read syscalls over 2000 calls\n", static_cast<long long>(reads));
+}
+
 int main() {
   std::printf("isa=%s threads=%d backend=%s\n", fastnn::isa_name(fastnn::active_isa()), fastnn::get_num_threads(),
               fastnn::thread_backend());
   CHECK(std::string(fastnn::thread_backend()) == "fastnn pool", "no libgomp loaded yet");
   run_parallel_tests();
+  test_parallel_for_does_not_search_for_libgomp_each_call();
   check_unary_family<double>("relu_f64", fastnn::relu_f64_kernels());
   check_binary_family<double>("relu_backward_f64", fastnn::relu_backward_f64_kernels());
   test_relu_op_validates_views();
