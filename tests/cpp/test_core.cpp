@@ -809,6 +809,15 @@ void test_norm_exact_buffers() {
   std::printf("normalization: %d cases checked\n", checked);
 }
 
+// Each of a comparison's buffers within 1e-5 (relative) of its reference.
+template <size_t N>
+bool buffers_close(const std::vector<float> (&got)[N], const std::vector<float> (&want)[N]) {
+  for (size_t i = 0; i < N; ++i)
+    for (size_t j = 0; j < want[i].size(); ++j)
+      if (!(std::fabs(got[i][j] - want[i][j]) <= 1e-5f * (1 + std::fabs(want[i][j])))) return false;
+  return true;
+}
+
 // LSTM layers through the ops layer on exact-size buffers (T, B, I, H with vector tails), both directions,
 // with and without initial states: every rnn_cell_f32 variant against the reference one, forward and all
 // gradients.
@@ -852,11 +861,7 @@ void test_lstm_exact_buffers() {
             out[which][0] = ha, out[which][1] = ca, out[which][2] = act, out[which][3] = dx, out[which][4] = dwi;
             out[which][5] = dwh, out[which][6] = db, out[which][7] = dh0, out[which][8] = dc0;
           }
-          bool ok = true;
-          for (int i = 0; i < 9; ++i)
-            for (size_t j = 0; j < out[0][i].size(); ++j)
-              ok = ok && std::fabs(out[0][i][j] - out[1][i][j]) <= 1e-5f * (1 + std::fabs(out[1][i][j]));
-          CHECK(ok, k.name, " lstm T=", T, " B=", B, " I=", I, " H=", H, " reverse=", reverse, " states=", states);
+          CHECK(buffers_close(out[0], out[1]), k.name, " lstm T=", T, " B=", B, " I=", I, " H=", H, " reverse=", reverse, " states=", states);
           ++checked;
         }
     }
@@ -903,11 +908,7 @@ void test_gru_exact_buffers() {
             out[which][0] = ha, out[which][1] = act, out[which][2] = dx, out[which][3] = dwi, out[which][4] = dwh;
             out[which][5] = dbi, out[which][6] = dbh, out[which][7] = dh0;
           }
-          bool ok = true;
-          for (int i = 0; i < 8; ++i)
-            for (size_t j = 0; j < out[0][i].size(); ++j)
-              ok = ok && std::fabs(out[0][i][j] - out[1][i][j]) <= 1e-5f * (1 + std::fabs(out[1][i][j]));
-          CHECK(ok, k.name, " gru T=", T, " B=", B, " I=", I, " H=", H, " reverse=", reverse, " extras=", extras);
+          CHECK(buffers_close(out[0], out[1]), k.name, " gru T=", T, " B=", B, " I=", I, " H=", H, " reverse=", reverse, " extras=", extras);
           ++checked;
         }
     }
