@@ -192,7 +192,7 @@ def view(x):
     (None, for an absent optional array, as itself)."""
     if x is None or isinstance(x, np.ndarray):
         return x
-    name = _torch_dtypes(sys.modules["torch"])[x.dtype]
+    name = (_TORCH_DTYPES or _torch_dtypes(sys.modules["torch"]))[x.dtype]
     if x.is_cpu:
         return (x.data_ptr(), name, x.shape, x.stride(), "cpu", 0, False)
     return (x.data_ptr(), name, x.shape, x.stride(), "cuda", x.device.index or 0, False)
