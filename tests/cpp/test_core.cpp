@@ -411,7 +411,9 @@ void test_conv2d_exact_buffers() {
                         // 9 images: blocks of several images per GEMM, the last one partial
                         {9, 4, 6, 5, 6, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 2},
                         // the direct route's AVX-512 weight-gradient tiles (72 rows, 64 + 6 output channels)
-                        {2, 8, 5, 6, 70, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1}};
+                        {2, 8, 5, 6, 70, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},
+                        // 25 outputs: 16 in a vector tile, 9 in channel-vector tail tiles (6 + 3), 64 + 6 channels
+                        {2, 3, 5, 5, 70, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1}};
   int checked = 0;
   for (const Case& c : cases) {
     const fastnn::Conv2dParams p{c.sh, c.sw, c.pt, c.pb, c.pl, c.pr, c.dh, c.dw, c.G};
