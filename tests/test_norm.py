@@ -22,6 +22,18 @@ def _close(a, b, tol=1e-4):
     torch.testing.assert_close(a, b, rtol=tol, atol=tol)
 
 
+def _same_as_torch(ours, grads, torch_fn, x, w, b, g):
+    """ours (output) and grads ((dx, dw, db) for upstream g) against torch_fn(x, w, b) on copies that
+    require grad: the output within 1e-4, the input gradient within 1e-4, weight and bias within 1e-3."""
+    xr, wr, br = (t.clone().requires_grad_() for t in (x, w, b))
+    yr = torch_fn(xr, wr, br)
+    _close(ours, yr)
+    yr.backward(g)
+    _close(grads[0], xr.grad)
+    _close(grads[1], wr.grad, 1e-3)
+    _close(grads[2], br.grad, 1e-3)
+
+
 @pytest.mark.parametrize("kernel", NORM_KERNELS)
 @pytest.mark.parametrize("shape", BN_SHAPES)
 def test_batch_norm_ops_match_torch(kernel, shape):
@@ -31,20 +43,14 @@ def test_batch_norm_ops_match_torch(kernel, shape):
     x = torch.randn(*shape) * 3 + 5  # an offset mean: the statistics must not cancel
     c = shape[1]
     w, b = torch.randn(c), torch.randn(c)
-    rm, rv, rm_t, rv_t = torch.randn(c), torch.rand(c) + 0.5, None, None
+    rm, rv = torch.randn(c), torch.rand(c) + 0.5
     rm_t, rv_t = rm.clone(), rv.clone()
     y, sm, si = ops.batch_norm(x, rm, rv, w, b, True, 0.1, 1e-5, kernel=kernel)
-    xr, wr, br = (t.clone().requires_grad_() for t in (x, w, b))
-    yr = torch.nn.functional.batch_norm(xr, rm_t, rv_t, wr, br, True, 0.1, 1e-5)
-    _close(y, yr)
+    g = torch.randn(*shape)
+    _same_as_torch(y, ops.batch_norm_backward(g, x, w, sm, si, True, kernel=kernel),
+                   lambda x, w, b: torch.nn.functional.batch_norm(x, rm_t, rv_t, w, b, True, 0.1, 1e-5), x, w, b, g)
     _close(rm, rm_t, 1e-5)
     _close(rv, rv_t, 1e-5)
-    g = torch.randn(*shape)
-    yr.backward(g)
-    gx, gw, gb = ops.batch_norm_backward(g, x, w, sm, si, True, kernel=kernel)
-    _close(gx, xr.grad)
-    _close(gw, wr.grad, 1e-3)
-    _close(gb, br.grad, 1e-3)
     # eval: the running statistics
     ye, sme, sie = ops.batch_norm(x, rm, rv, w, b, False, kernel=kernel)
     _close(ye, torch.nn.functional.batch_norm(x, rm, rv, w, b, False))
@@ -63,15 +69,9 @@ def test_layer_norm_ops_match_torch(kernel, shape, normalized):
     x = torch.randn(*shape) * 2 - 3
     w, b = torch.randn(normalized), torch.randn(normalized)
     y, mean, rstd = ops.layer_norm(x, normalized, w, b, 1e-5, kernel=kernel)
-    xr, wr, br = (t.clone().requires_grad_() for t in (x, w, b))
-    yr = torch.nn.functional.layer_norm(xr, normalized, wr, br, 1e-5)
-    _close(y, yr)
     g = torch.randn(*shape)
-    yr.backward(g)
-    gx, gw, gb = ops.layer_norm_backward(g, x, normalized, mean, rstd, w, kernel=kernel)
-    _close(gx, xr.grad)
-    _close(gw, wr.grad, 1e-3)
-    _close(gb, br.grad, 1e-3)
+    _same_as_torch(y, ops.layer_norm_backward(g, x, normalized, mean, rstd, w, kernel=kernel),
+                   lambda x, w, b: torch.nn.functional.layer_norm(x, normalized, w, b, 1e-5), x, w, b, g)
     y0, m0, r0 = ops.layer_norm(x, normalized, None, None, kernel=kernel)  # no affine
     _close(y0, torch.nn.functional.layer_norm(x, normalized))
 

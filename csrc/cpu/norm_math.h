@@ -82,6 +82,9 @@ void lincomb(const E<T>* gy, const E<T>* x, E<T>* gx, int64_t n, E<T> m, E<T> k1
 }
 
 // ---- rows: lane j of a row is channel j. Sums go through float vectors for blocks of kBlock rows. ----
+// stats_rows and grad_sums_rows share their loop shape but stay written out: one helper taking the two
+// addends as a lambda returning a pair of vectors measured 6% slower on BatchNorm1d 4096x512 (forward
+// 393-399 -> 419-423 us), as a shared helper for the planar sums did before.
 constexpr int64_t kBlock = 64;
 
 template <class T>

@@ -1,15 +1,20 @@
 """LSTM and GRU layers on arrays (numpy, CPU or CUDA tensors): one layer in one direction over a whole
-sequence, forward and explicit backward (csrc/ops/rnn.h). Gates in torch's order: LSTM [i f g o] (``bias`` is b_ih + b_hh), GRU
-[r z n] (``bias_ih`` and ``bias_hh`` apart: the n part of b_hh is scaled by r). fastnn.nn.LSTM / LSTMCell /
-GRU / GRUCell stack these into torch's modules. CUDA tensors run the CUDA layers (cuda/rnn.cu).
+sequence, forward and explicit backward (csrc/ops/rnn.h). Gates in torch's order: LSTM [i f g o] (``bias``
+is b_ih + b_hh), GRU [r z n] (``bias_ih`` and ``bias_hh`` apart: the n part of b_hh is scaled by r).
+fastnn.nn.LSTM / LSTMCell / GRU / GRUCell stack these into torch's modules. CUDA tensors run the CUDA
+layers (cuda/rnn.cu).
 """
 from __future__ import annotations
 
 from . import _interop as io
 
 
-def _arrays(op, x, named):
-    out = []
+def _operands(op, input, named):
+    """The validated 3-d input (T, B, I), then each named operand validated against it (None stays None)."""
+    x = io.as_input(op, "input", input)
+    if x.ndim != 3:
+        raise RuntimeError(f"{op}: input must be 3-d (T, B, I), got shape {tuple(x.shape)}")
+    out = [x]
     for name, v in named:
         if v is None:
             out.append(None)
@@ -26,11 +31,8 @@ def lstm_layer(input, weight_ih, weight_hh, bias=None, h0=None, c0=None, reverse
     backward's inputs). ``reverse`` runs the steps from the last to the first (a bidirectional layer's
     second direction). ``kernel=`` forces an ``rnn_cell_f32`` variant."""
     op = "fastnn.ops.lstm_layer"
-    x = io.as_input(op, "input", input)
-    if x.ndim != 3:
-        raise RuntimeError(f"{op}: input must be 3-d (T, B, I), got shape {tuple(x.shape)}")
-    w_ih, w_hh, b, h, c = _arrays(op, x, (("weight_ih", weight_ih), ("weight_hh", weight_hh), ("bias", bias),
-                                          ("h0", h0), ("c0", c0)))
+    x, w_ih, w_hh, b, h, c = _operands(op, input, (("weight_ih", weight_ih), ("weight_hh", weight_hh),
+                                                   ("bias", bias), ("h0", h0), ("c0", c0)))
     if w_hh.ndim != 2:
         raise RuntimeError(f"{op}: weight_hh must be (4H, H), got shape {tuple(w_hh.shape)}")
     t, bsz, hidden = x.shape[0], x.shape[1], w_hh.shape[1]
@@ -47,10 +49,7 @@ def lstm_layer_backward(input, weight_ih, weight_hh, h0, c0, h_all, c_all, act, 
     given the gradients of its output sequence (T, B, H) and of its final states (B, H) (None: zero);
     the outputs not asked for are None."""
     op = "fastnn.ops.lstm_layer_backward"
-    x = io.as_input(op, "input", input)
-    if x.ndim != 3:
-        raise RuntimeError(f"{op}: input must be 3-d (T, B, I), got shape {tuple(x.shape)}")
-    w_ih, w_hh, h, c, ha, ca, a, gh, ghn, gcn = _arrays(op, x, (
+    x, w_ih, w_hh, h, c, ha, ca, a, gh, ghn, gcn = _operands(op, input, (
         ("weight_ih", weight_ih), ("weight_hh", weight_hh), ("h0", h0), ("c0", c0), ("h_all", h_all),
         ("c_all", c_all), ("act", act), ("grad_h_all", grad_h_all), ("grad_h_n", grad_h_n), ("grad_c_n", grad_c_n)))
     t, bsz, i = x.shape
@@ -73,11 +72,8 @@ def gru_layer(input, weight_ih, weight_hh, bias_ih=None, bias_hh=None, h0=None, 
     backward's input). ``reverse`` runs the steps from the last to the first. ``kernel=`` forces an
     ``rnn_cell_f32`` variant."""
     op = "fastnn.ops.gru_layer"
-    x = io.as_input(op, "input", input)
-    if x.ndim != 3:
-        raise RuntimeError(f"{op}: input must be 3-d (T, B, I), got shape {tuple(x.shape)}")
-    w_ih, w_hh, bi, bh, h = _arrays(op, x, (("weight_ih", weight_ih), ("weight_hh", weight_hh),
-                                            ("bias_ih", bias_ih), ("bias_hh", bias_hh), ("h0", h0)))
+    x, w_ih, w_hh, bi, bh, h = _operands(op, input, (("weight_ih", weight_ih), ("weight_hh", weight_hh),
+                                                     ("bias_ih", bias_ih), ("bias_hh", bias_hh), ("h0", h0)))
     if w_hh.ndim != 2:
         raise RuntimeError(f"{op}: weight_hh must be (3H, H), got shape {tuple(w_hh.shape)}")
     t, bsz, hidden = x.shape[0], x.shape[1], w_hh.shape[1]
@@ -93,10 +89,7 @@ def gru_layer_backward(input, weight_ih, weight_hh, h0, h_all, act, grad_h_all=N
     :func:`gru_layer` given the gradients of its output sequence (T, B, H) and of its final state (B, H)
     (None: zero); the outputs not asked for are None."""
     op = "fastnn.ops.gru_layer_backward"
-    x = io.as_input(op, "input", input)
-    if x.ndim != 3:
-        raise RuntimeError(f"{op}: input must be 3-d (T, B, I), got shape {tuple(x.shape)}")
-    w_ih, w_hh, h, ha, a, gh, ghn = _arrays(op, x, (
+    x, w_ih, w_hh, h, ha, a, gh, ghn = _operands(op, input, (
         ("weight_ih", weight_ih), ("weight_hh", weight_hh), ("h0", h0), ("h_all", h_all), ("act", act),
         ("grad_h_all", grad_h_all), ("grad_h_n", grad_h_n)))
     t, bsz, i = x.shape

@@ -811,111 +811,90 @@ void test_norm_exact_buffers() {
   std::printf("normalization: %d cases checked\n", checked);
 }
 
-// Each of a comparison's buffers within 1e-5 (relative) of its reference.
-template <size_t N>
-bool buffers_close(const std::vector<float> (&got)[N], const std::vector<float> (&want)[N]) {
-  for (size_t i = 0; i < N; ++i)
-    for (size_t j = 0; j < want[i].size(); ++j)
-      if (!(std::fabs(got[i][j] - want[i][j]) <= 1e-5f * (1 + std::fabs(want[i][j])))) return false;
-  return true;
+// The RNN layers on exact-size buffers: every usable rnn_cell_f32 variant against the reference one, on
+// shapes (T, B, I, H) with vector tails, both directions, with and without the optional operands (initial
+// states, biases). run(kernel, T, B, I, H, reverse, extras) returns every output and gradient it computed;
+// each buffer must agree with the reference's within 1e-5 (relative).
+template <size_t N, class Run>
+void check_rnn_variants(const char* what, Run&& run) {
+  int checked = 0;
+  const std::string ref = fastnn::rnn_cell_f32_kernels().back().name;
+  for (const auto& k : fastnn::rnn_cell_f32_kernels()) {
+    if (!fastnn::may_use(k.isa)) continue;
+    for (const std::array<int64_t, 4>& d : {std::array<int64_t, 4>{3, 2, 5, 7}, std::array<int64_t, 4>{2, 3, 4, 17},
+                                             std::array<int64_t, 4>{1, 1, 1, 16}})
+      for (bool reverse : {false, true})
+        for (bool extras : {false, true}) {
+          const std::array<std::vector<float>, N> got = run(k.name, d[0], d[1], d[2], d[3], reverse, extras),
+                                                  want = run(ref, d[0], d[1], d[2], d[3], reverse, extras);
+          bool ok = true;
+          for (size_t i = 0; i < N; ++i)
+            for (size_t j = 0; j < want[i].size(); ++j)
+              ok = ok && std::fabs(got[i][j] - want[i][j]) <= 1e-5f * (1 + std::fabs(want[i][j]));
+          CHECK(ok, k.name, " ", what, " T=", d[0], " B=", d[1], " I=", d[2], " H=", d[3], " reverse=", reverse,
+                " extras=", extras);
+          ++checked;
+        }
+  }
+  std::printf("%s: %d cases checked\n", what, checked);
 }
 
-// LSTM layers through the ops layer on exact-size buffers (T, B, I, H with vector tails), both directions,
-// with and without initial states: every rnn_cell_f32 variant against the reference one, forward and all
-// gradients.
+// n deterministic values in [-0.66, 0.66] (salt picks the sequence); salt 0: zeros (an output buffer).
+std::vector<float> rnn_buffer(int64_t n, int salt) {
+  std::vector<float> v(static_cast<size_t>(n));
+  for (size_t i = 0; salt && i < v.size(); ++i) v[i] = float(int((i * 7 + size_t(salt) * 13) % 23) - 11) * 0.06f;
+  return v;
+}
+
 void test_lstm_exact_buffers() {
-  int checked = 0;
-  auto fill = [](std::vector<float>& v, int salt) {
-    for (size_t i = 0; i < v.size(); ++i) v[i] = float(int((i * 5 + size_t(salt) * 11) % 19) - 9) * 0.07f;
-  };
-  const std::string ref = fastnn::rnn_cell_f32_kernels().back().name;
-  for (const auto& k : fastnn::rnn_cell_f32_kernels()) {
-    if (!fastnn::may_use(k.isa)) continue;
-    for (const std::array<int64_t, 4>& dims : {std::array<int64_t, 4>{3, 2, 5, 7}, std::array<int64_t, 4>{2, 3, 4, 17},
-                                                std::array<int64_t, 4>{1, 1, 1, 16}}) {
-      const int64_t T = dims[0], B = dims[1], I = dims[2], H = dims[3];
-      std::vector<float> x(static_cast<size_t>(T * B * I)), wi(static_cast<size_t>(4 * H * I)),
-          wh(static_cast<size_t>(4 * H * H)), b(static_cast<size_t>(4 * H)), h0(static_cast<size_t>(B * H)),
-          c0(static_cast<size_t>(B * H)), g(static_cast<size_t>(T * B * H));
-      fill(x, 1), fill(wi, 2), fill(wh, 3), fill(b, 4), fill(h0, 5), fill(c0, 6), fill(g, 7);
-      for (bool reverse : {false, true})
-        for (bool states : {false, true}) {
-          std::vector<float> out[2][9];
-          for (int which = 0; which < 2; ++which) {
-            const std::string name = which ? ref : k.name;
-            std::vector<float> ha(static_cast<size_t>(T * B * H)), ca(static_cast<size_t>(T * B * H)),
-                act(static_cast<size_t>(T * B * 4 * H)), dx(static_cast<size_t>(T * B * I)),
-                dwi(static_cast<size_t>(4 * H * I)), dwh(static_cast<size_t>(4 * H * H)), db(static_cast<size_t>(4 * H)),
-                dh0(static_cast<size_t>(B * H)), dc0(static_cast<size_t>(B * H));
-            const auto bv = viewnd(b.data(), {4 * H}), h0v = viewnd(h0.data(), {B, H}), c0v = viewnd(c0.data(), {B, H}),
-                       gv = viewnd(g.data(), {T, B, H}), dxv = viewnd(dx.data(), {T, B, I}),
-                       dwiv = viewnd(dwi.data(), {4 * H, I}), dwhv = viewnd(dwh.data(), {4 * H, H}),
-                       dbv = viewnd(db.data(), {4 * H}), dh0v = viewnd(dh0.data(), {B, H}), dc0v = viewnd(dc0.data(), {B, H});
-            fastnn::lstm_layer(viewnd(x.data(), {T, B, I}), viewnd(wi.data(), {4 * H, I}), viewnd(wh.data(), {4 * H, H}),
-                               &bv, states ? &h0v : nullptr, states ? &c0v : nullptr, reverse,
-                               viewnd(ha.data(), {T, B, H}), viewnd(ca.data(), {T, B, H}),
-                               viewnd(act.data(), {T, B, 4 * H}), name);
-            fastnn::lstm_layer_backward(viewnd(x.data(), {T, B, I}), viewnd(wi.data(), {4 * H, I}),
-                                        viewnd(wh.data(), {4 * H, H}), states ? &h0v : nullptr, states ? &c0v : nullptr,
-                                        reverse, viewnd(ha.data(), {T, B, H}), viewnd(ca.data(), {T, B, H}),
-                                        viewnd(act.data(), {T, B, 4 * H}), &gv, states ? &h0v : nullptr,
-                                        states ? &c0v : nullptr, &dxv, &dwiv, &dwhv, &dbv, &dh0v, &dc0v, name);
-            out[which][0] = ha, out[which][1] = ca, out[which][2] = act, out[which][3] = dx, out[which][4] = dwi;
-            out[which][5] = dwh, out[which][6] = db, out[which][7] = dh0, out[which][8] = dc0;
-          }
-          CHECK(buffers_close(out[0], out[1]), k.name, " lstm T=", T, " B=", B, " I=", I, " H=", H, " reverse=", reverse, " states=", states);
-          ++checked;
-        }
-    }
-  }
-  std::printf("lstm: %d cases checked\n", checked);
+  check_rnn_variants<9>("lstm", [](const std::string& name, int64_t T, int64_t B, int64_t I, int64_t H, bool reverse,
+                                   bool states) {
+    auto x = rnn_buffer(T * B * I, 1), wi = rnn_buffer(4 * H * I, 2), wh = rnn_buffer(4 * H * H, 3),
+         b = rnn_buffer(4 * H, 4), h0 = rnn_buffer(B * H, 5), c0 = rnn_buffer(B * H, 6), g = rnn_buffer(T * B * H, 7);
+    // outputs: h_all, c_all, act, dx, dw_ih, dw_hh, dbias, dh0, dc0
+    std::array<std::vector<float>, 9> o = {
+        rnn_buffer(T * B * H, 0), rnn_buffer(T * B * H, 0), rnn_buffer(T * B * 4 * H, 0),
+        rnn_buffer(T * B * I, 0), rnn_buffer(4 * H * I, 0), rnn_buffer(4 * H * H, 0),
+        rnn_buffer(4 * H, 0),     rnn_buffer(B * H, 0),     rnn_buffer(B * H, 0)};
+    const auto xv = viewnd(x.data(), {T, B, I}), wiv = viewnd(wi.data(), {4 * H, I}),
+               whv = viewnd(wh.data(), {4 * H, H}), bv = viewnd(b.data(), {4 * H}), h0v = viewnd(h0.data(), {B, H}),
+               c0v = viewnd(c0.data(), {B, H}), gv = viewnd(g.data(), {T, B, H}),
+               hav = viewnd(o[0].data(), {T, B, H}), cav = viewnd(o[1].data(), {T, B, H}),
+               av = viewnd(o[2].data(), {T, B, 4 * H}), dxv = viewnd(o[3].data(), {T, B, I}),
+               dwiv = viewnd(o[4].data(), {4 * H, I}), dwhv = viewnd(o[5].data(), {4 * H, H}),
+               dbv = viewnd(o[6].data(), {4 * H}), dh0v = viewnd(o[7].data(), {B, H}),
+               dc0v = viewnd(o[8].data(), {B, H});
+    const fastnn::ArrayView *h = states ? &h0v : nullptr, *c = states ? &c0v : nullptr;
+    fastnn::lstm_layer(xv, wiv, whv, &bv, h, c, reverse, hav, cav, av, name);
+    fastnn::lstm_layer_backward(xv, wiv, whv, h, c, reverse, hav, cav, av, &gv, h, c, &dxv, &dwiv, &dwhv, &dbv, &dh0v,
+                                &dc0v, name);
+    return o;
+  });
 }
 
-// GRU layers the same way: every rnn_cell_f32 variant against the reference one, biases and initial state
-// on and off, both directions, forward and all gradients.
 void test_gru_exact_buffers() {
-  int checked = 0;
-  auto fill = [](std::vector<float>& v, int salt) {
-    for (size_t i = 0; i < v.size(); ++i) v[i] = float(int((i * 7 + size_t(salt) * 13) % 23) - 11) * 0.06f;
-  };
-  auto buf = [](int64_t n) { return std::vector<float>(static_cast<size_t>(n)); };
-  const std::string ref = fastnn::rnn_cell_f32_kernels().back().name;
-  for (const auto& k : fastnn::rnn_cell_f32_kernels()) {
-    if (!fastnn::may_use(k.isa)) continue;
-    for (const std::array<int64_t, 4>& dims : {std::array<int64_t, 4>{3, 2, 5, 7}, std::array<int64_t, 4>{2, 3, 4, 17},
-                                                std::array<int64_t, 4>{1, 1, 1, 16}}) {
-      const int64_t T = dims[0], B = dims[1], I = dims[2], H = dims[3];
-      auto x = buf(T * B * I), wi = buf(3 * H * I), wh = buf(3 * H * H), bi = buf(3 * H), bh = buf(3 * H),
-           h0 = buf(B * H), g = buf(T * B * H), gn = buf(B * H);
-      fill(x, 1), fill(wi, 2), fill(wh, 3), fill(bi, 4), fill(bh, 5), fill(h0, 6), fill(g, 7), fill(gn, 8);
-      for (bool reverse : {false, true})
-        for (bool extras : {false, true}) {  // biases and h0
-          std::vector<float> out[2][8];
-          for (int which = 0; which < 2; ++which) {
-            const std::string name = which ? ref : k.name;
-            auto ha = buf(T * B * H), act = buf(T * B * 4 * H), dx = buf(T * B * I), dwi = buf(3 * H * I),
-                 dwh = buf(3 * H * H), dbi = buf(3 * H), dbh = buf(3 * H), dh0 = buf(B * H);
-            const auto xv = viewnd(x.data(), {T, B, I}), wiv = viewnd(wi.data(), {3 * H, I}),
-                       whv = viewnd(wh.data(), {3 * H, H}), biv = viewnd(bi.data(), {3 * H}),
-                       bhv = viewnd(bh.data(), {3 * H}), h0v = viewnd(h0.data(), {B, H}),
-                       hav = viewnd(ha.data(), {T, B, H}), av = viewnd(act.data(), {T, B, 4 * H}),
-                       gv = viewnd(g.data(), {T, B, H}), gnv = viewnd(gn.data(), {B, H}),
-                       dxv = viewnd(dx.data(), {T, B, I}), dwiv = viewnd(dwi.data(), {3 * H, I}),
-                       dwhv = viewnd(dwh.data(), {3 * H, H}), dbiv = viewnd(dbi.data(), {3 * H}),
-                       dbhv = viewnd(dbh.data(), {3 * H}), dh0v = viewnd(dh0.data(), {B, H});
-            fastnn::gru_layer(xv, wiv, whv, extras ? &biv : nullptr, extras ? &bhv : nullptr, extras ? &h0v : nullptr,
-                              reverse, hav, av, name);
-            fastnn::gru_layer_backward(xv, wiv, whv, extras ? &h0v : nullptr, reverse, hav, av, &gv, &gnv, &dxv, &dwiv,
-                                       &dwhv, &dbiv, &dbhv, &dh0v, name);
-            out[which][0] = ha, out[which][1] = act, out[which][2] = dx, out[which][3] = dwi, out[which][4] = dwh;
-            out[which][5] = dbi, out[which][6] = dbh, out[which][7] = dh0;
-          }
-          CHECK(buffers_close(out[0], out[1]), k.name, " gru T=", T, " B=", B, " I=", I, " H=", H, " reverse=", reverse, " extras=", extras);
-          ++checked;
-        }
-    }
-  }
-  std::printf("gru: %d cases checked\n", checked);
+  check_rnn_variants<8>("gru", [](const std::string& name, int64_t T, int64_t B, int64_t I, int64_t H, bool reverse,
+                                  bool extras) {
+    auto x = rnn_buffer(T * B * I, 1), wi = rnn_buffer(3 * H * I, 2), wh = rnn_buffer(3 * H * H, 3),
+         bi = rnn_buffer(3 * H, 4), bh = rnn_buffer(3 * H, 5), h0 = rnn_buffer(B * H, 6), g = rnn_buffer(T * B * H, 7),
+         gn = rnn_buffer(B * H, 8);
+    // outputs: h_all, act, dx, dw_ih, dw_hh, db_ih, db_hh, dh0
+    std::array<std::vector<float>, 8> o = {
+        rnn_buffer(T * B * H, 0), rnn_buffer(T * B * 4 * H, 0), rnn_buffer(T * B * I, 0), rnn_buffer(3 * H * I, 0),
+        rnn_buffer(3 * H * H, 0), rnn_buffer(3 * H, 0),         rnn_buffer(3 * H, 0),     rnn_buffer(B * H, 0)};
+    const auto xv = viewnd(x.data(), {T, B, I}), wiv = viewnd(wi.data(), {3 * H, I}),
+               whv = viewnd(wh.data(), {3 * H, H}), biv = viewnd(bi.data(), {3 * H}), bhv = viewnd(bh.data(), {3 * H}),
+               h0v = viewnd(h0.data(), {B, H}), gv = viewnd(g.data(), {T, B, H}), gnv = viewnd(gn.data(), {B, H}),
+               hav = viewnd(o[0].data(), {T, B, H}), av = viewnd(o[1].data(), {T, B, 4 * H}),
+               dxv = viewnd(o[2].data(), {T, B, I}), dwiv = viewnd(o[3].data(), {3 * H, I}),
+               dwhv = viewnd(o[4].data(), {3 * H, H}), dbiv = viewnd(o[5].data(), {3 * H}),
+               dbhv = viewnd(o[6].data(), {3 * H}), dh0v = viewnd(o[7].data(), {B, H});
+    const fastnn::ArrayView* h = extras ? &h0v : nullptr;
+    fastnn::gru_layer(xv, wiv, whv, extras ? &biv : nullptr, extras ? &bhv : nullptr, h, reverse, hav, av, name);
+    fastnn::gru_layer_backward(xv, wiv, whv, h, reverse, hav, av, &gv, &gnv, &dxv, &dwiv, &dwhv, &dbiv, &dbhv, &dh0v,
+                               name);
+    return o;
+  });
 }
 
 // Dropout on exact-size buffers: the mask bits and the outputs agree, kept values are scaled, the same
