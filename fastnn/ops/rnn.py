@@ -9,8 +9,9 @@ from __future__ import annotations
 from . import _interop as io
 
 
-def _operands(op, input, named):
-    """The validated 3-d input (T, B, I), then each named operand validated against it (None stays None)."""
+def _operands(op, input, named, gates):
+    """The validated 3-d input (T, B, I), then each named operand validated against it (None stays None);
+    named starts with weight_ih and weight_hh, the latter ({gates}H, H)."""
     x = io.as_input(op, "input", input)
     if x.ndim != 3:
         raise RuntimeError(f"{op}: input must be 3-d (T, B, I), got shape {tuple(x.shape)}")
@@ -22,6 +23,8 @@ def _operands(op, input, named):
         a = io.as_input(op, name, v)
         io.check_compatible(op, name, a, x, "input")
         out.append(a)
+    if out[2].ndim != 2:
+        raise RuntimeError(f"{op}: weight_hh must be ({gates}H, H), got shape {tuple(out[2].shape)}")
     return out
 
 
@@ -32,9 +35,7 @@ def lstm_layer(input, weight_ih, weight_hh, bias=None, h0=None, c0=None, reverse
     second direction). ``kernel=`` forces an ``rnn_cell_f32`` variant."""
     op = "fastnn.ops.lstm_layer"
     x, w_ih, w_hh, b, h, c = _operands(op, input, (("weight_ih", weight_ih), ("weight_hh", weight_hh),
-                                                   ("bias", bias), ("h0", h0), ("c0", c0)))
-    if w_hh.ndim != 2:
-        raise RuntimeError(f"{op}: weight_hh must be (4H, H), got shape {tuple(w_hh.shape)}")
+                                                   ("bias", bias), ("h0", h0), ("c0", c0)), 4)
     t, bsz, hidden = x.shape[0], x.shape[1], w_hh.shape[1]
     h_all, c_all = io.empty(x, (t, bsz, hidden)), io.empty(x, (t, bsz, hidden))
     act = io.empty(x, (t, bsz, 4 * hidden))
@@ -51,9 +52,9 @@ def lstm_layer_backward(input, weight_ih, weight_hh, h0, c0, h_all, c_all, act, 
     op = "fastnn.ops.lstm_layer_backward"
     x, w_ih, w_hh, h, c, ha, ca, a, gh, ghn, gcn = _operands(op, input, (
         ("weight_ih", weight_ih), ("weight_hh", weight_hh), ("h0", h0), ("c0", c0), ("h_all", h_all),
-        ("c_all", c_all), ("act", act), ("grad_h_all", grad_h_all), ("grad_h_n", grad_h_n), ("grad_c_n", grad_c_n)))
+        ("c_all", c_all), ("act", act), ("grad_h_all", grad_h_all), ("grad_h_n", grad_h_n), ("grad_c_n", grad_c_n)), 4)
     t, bsz, i = x.shape
-    hidden = w_hh.shape[1] if w_hh.ndim == 2 else 0
+    hidden = w_hh.shape[1]
     dx = io.empty(x, (t, bsz, i)) if input_grad else None
     dwi = io.empty(x, (4 * hidden, i)) if weight_grad else None
     dwh = io.empty(x, (4 * hidden, hidden)) if weight_grad else None
@@ -73,9 +74,7 @@ def gru_layer(input, weight_ih, weight_hh, bias_ih=None, bias_hh=None, h0=None, 
     ``rnn_cell_f32`` variant."""
     op = "fastnn.ops.gru_layer"
     x, w_ih, w_hh, bi, bh, h = _operands(op, input, (("weight_ih", weight_ih), ("weight_hh", weight_hh),
-                                                     ("bias_ih", bias_ih), ("bias_hh", bias_hh), ("h0", h0)))
-    if w_hh.ndim != 2:
-        raise RuntimeError(f"{op}: weight_hh must be (3H, H), got shape {tuple(w_hh.shape)}")
+                                                     ("bias_ih", bias_ih), ("bias_hh", bias_hh), ("h0", h0)), 3)
     t, bsz, hidden = x.shape[0], x.shape[1], w_hh.shape[1]
     h_all, act = io.empty(x, (t, bsz, hidden)), io.empty(x, (t, bsz, 4 * hidden))
     io.call(op, "gru_layer", (x, w_ih, w_hh, bi, bh, h, h_all, act), kernel, (bool(reverse),))
@@ -91,9 +90,9 @@ def gru_layer_backward(input, weight_ih, weight_hh, h0, h_all, act, grad_h_all=N
     op = "fastnn.ops.gru_layer_backward"
     x, w_ih, w_hh, h, ha, a, gh, ghn = _operands(op, input, (
         ("weight_ih", weight_ih), ("weight_hh", weight_hh), ("h0", h0), ("h_all", h_all), ("act", act),
-        ("grad_h_all", grad_h_all), ("grad_h_n", grad_h_n)))
+        ("grad_h_all", grad_h_all), ("grad_h_n", grad_h_n)), 3)
     t, bsz, i = x.shape
-    hidden = w_hh.shape[1] if w_hh.ndim == 2 else 0
+    hidden = w_hh.shape[1]
     dx = io.empty(x, (t, bsz, i)) if input_grad else None
     dwi = io.empty(x, (3 * hidden, i)) if weight_grad else None
     dwh = io.empty(x, (3 * hidden, hidden)) if weight_grad else None
