@@ -28,6 +28,17 @@ def _operands(op, input, named, gates):
     return out
 
 
+def _input_weight_grads(x, w_hh, gates, input_grad, weight_grad):
+    """Outputs for a layer backward's input gradient (T, B, I) and weight gradients (gates*H, I), (gates*H, H),
+    or None where not asked for."""
+    t, bsz, i = x.shape
+    hidden = w_hh.shape[1]
+    dx = io.empty(x, (t, bsz, i)) if input_grad else None
+    dwi = io.empty(x, (gates * hidden, i)) if weight_grad else None
+    dwh = io.empty(x, (gates * hidden, hidden)) if weight_grad else None
+    return dx, dwi, dwh
+
+
 def lstm_layer(input, weight_ih, weight_hh, bias=None, h0=None, c0=None, reverse=False, *, kernel: str | None = None):
     """``(h_all, c_all, act)`` for input (T, B, I), weights (4H, I) and (4H, H), bias (4H) or None, initial
     states (B, H) or None (zeros): the output sequence, the cell states and the gate activations (the
@@ -53,11 +64,8 @@ def lstm_layer_backward(input, weight_ih, weight_hh, h0, c0, h_all, c_all, act, 
     x, w_ih, w_hh, h, c, ha, ca, a, gh, ghn, gcn = _operands(op, input, (
         ("weight_ih", weight_ih), ("weight_hh", weight_hh), ("h0", h0), ("c0", c0), ("h_all", h_all),
         ("c_all", c_all), ("act", act), ("grad_h_all", grad_h_all), ("grad_h_n", grad_h_n), ("grad_c_n", grad_c_n)), 4)
-    t, bsz, i = x.shape
-    hidden = w_hh.shape[1]
-    dx = io.empty(x, (t, bsz, i)) if input_grad else None
-    dwi = io.empty(x, (4 * hidden, i)) if weight_grad else None
-    dwh = io.empty(x, (4 * hidden, hidden)) if weight_grad else None
+    dx, dwi, dwh = _input_weight_grads(x, w_hh, 4, input_grad, weight_grad)
+    bsz, hidden = x.shape[1], w_hh.shape[1]
     db = io.empty(x, (4 * hidden,)) if bias_grad else None
     dh0 = io.empty(x, (bsz, hidden)) if state_grad else None
     dc0 = io.empty(x, (bsz, hidden)) if state_grad else None
@@ -91,11 +99,8 @@ def gru_layer_backward(input, weight_ih, weight_hh, h0, h_all, act, grad_h_all=N
     x, w_ih, w_hh, h, ha, a, gh, ghn = _operands(op, input, (
         ("weight_ih", weight_ih), ("weight_hh", weight_hh), ("h0", h0), ("h_all", h_all), ("act", act),
         ("grad_h_all", grad_h_all), ("grad_h_n", grad_h_n)), 3)
-    t, bsz, i = x.shape
-    hidden = w_hh.shape[1]
-    dx = io.empty(x, (t, bsz, i)) if input_grad else None
-    dwi = io.empty(x, (3 * hidden, i)) if weight_grad else None
-    dwh = io.empty(x, (3 * hidden, hidden)) if weight_grad else None
+    dx, dwi, dwh = _input_weight_grads(x, w_hh, 3, input_grad, weight_grad)
+    bsz, hidden = x.shape[1], w_hh.shape[1]
     dbi = io.empty(x, (3 * hidden,)) if bias_grad else None
     dbh = io.empty(x, (3 * hidden,)) if bias_grad else None
     dh0 = io.empty(x, (bsz, hidden)) if state_grad else None
