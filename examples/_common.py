@@ -1,5 +1,7 @@
-"""Shared by the examples: argument parsing, data choice, the training loop and accuracy (numpy / torch)."""
+"""Shared by the examples: argument parsing, data choice (and saying which), the timed training loop and
+accuracy (numpy / torch)."""
 import argparse
+import time
 
 import numpy as np
 
@@ -7,7 +9,7 @@ import numpy as np
 def parser(doc, epochs):
     p = argparse.ArgumentParser(description=doc.splitlines()[0])
     p.add_argument("--epochs", type=int, default=epochs)
-    p.add_argument("--data", default=None, help="directory with the real dataset files (else the stand-in)")
+    p.add_argument("--data", default=None, help="the real dataset (see the docstring); else a stand-in, named")
     p.add_argument("--seed", type=int, default=0)
     return p
 
@@ -19,13 +21,22 @@ def set_seed(seed):
     return np.random.default_rng(seed)
 
 
+def say_data(source, train_y, test_y):
+    """Prints which data the example uses (the line the smoke tests read)."""
+    print(f"{source} ({len(train_y)} train, {len(test_y)} test examples)")
+
+
 def mnist_or_digits(args):
-    """MNIST's IDX files from --data when they are there, else scikit-learn's digits upscaled to 28x28."""
+    """MNIST's IDX files from --data, else scikit-learn's digits upscaled to 28x28; says which."""
     from fastnn import datasets
 
-    if args.data and datasets.has_mnist(args.data):
-        return datasets.load_mnist(args.data)
-    return datasets.digits_28x28(seed=args.seed)
+    if args.data:
+        data, source = datasets.load_mnist(args.data), f"data: MNIST IDX files in {args.data}"
+    else:
+        data = datasets.digits_28x28(seed=args.seed)
+        source = "no --data: using scikit-learn's 8x8 digits upscaled to 28x28 as a stand-in for MNIST"
+    say_data(source, data[1], data[3])
+    return data
 
 
 def batches(n, batch_size, rng):
@@ -36,10 +47,11 @@ def batches(n, batch_size, rng):
 
 def fit(model, opt, loss_fn, x, y, epochs, rng, batch_size=64, after_epoch=None):
     """Mini-batch training with a tqdm bar per epoch (the running loss in its postfix); after_epoch(epoch) runs
-    at the end of each epoch (a scheduler step, a checkpoint)."""
+    at the end of each epoch (a scheduler step, a checkpoint). Prints the time taken, in all and per epoch."""
     import torch
     from tqdm import tqdm
 
+    start = time.perf_counter()
     for epoch in range(epochs):
         bar = tqdm(list(batches(len(y), batch_size, rng)), desc=f"epoch {epoch + 1}/{epochs}", mininterval=0.5)
         for idx in bar:
@@ -50,6 +62,8 @@ def fit(model, opt, loss_fn, x, y, epochs, rng, batch_size=64, after_epoch=None)
             bar.set_postfix(loss=f"{loss.item():.3f}")
         if after_epoch is not None:
             after_epoch(epoch)
+    seconds = time.perf_counter() - start
+    print(f"time: {seconds:.2f} s in all, {seconds / max(epochs, 1):.3g} s per epoch")
 
 
 def accuracy(model, x, y, batch_size=500):

@@ -1,5 +1,6 @@
 """LeNet-5 (conv 1->6 5x5, pool, conv 6->16 5x5, pool, fc 256->120->84->10, tanh), SGD with momentum, on the
-MNIST IDX files in --data or scikit-learn's digits upscaled to 28x28; prints the test accuracy."""
+MNIST IDX files in --data or scikit-learn's digits upscaled to 28x28 (it says which); prints the training time
+and the test accuracy."""
 import fastnn.nn as nn
 import fastnn.optim as optim
 from _common import fit, mnist_or_digits, parser, report, set_seed

@@ -1,7 +1,7 @@
 """The seed MNIST CNN (conv 1->32, conv 32->64 with 2x2 max-pools, fc 3136->128->10), Adam lr 1e-3 with StepLR
 (step 5, gamma 0.5), written as a torch script with the two-line swap (fastnn.nn, fastnn.optim). Trains on
-the MNIST IDX files in --data when they are there, else on scikit-learn's bundled digits upscaled to 28x28;
-prints the test accuracy."""
+the MNIST IDX files in --data, else on scikit-learn's bundled digits upscaled to 28x28 (it says which); prints
+the training time and the test accuracy."""
 import torch.nn.functional as F
 
 import fastnn.nn as nn

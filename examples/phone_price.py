@@ -1,7 +1,7 @@
 """The phone-price classifier (20 features -> 64 -> 128 -> 4 price ranges, ReLU, dropout 0.2), SGD with momentum
 0.9, with the two-line swap. Keeps the best epoch's weights with torch.save and reloads them for the final test.
 --data: a CSV with 20 feature columns and 'price_range' (the Kaggle mobile price table); else a synthetic
-stand-in. Prints the reloaded model's test accuracy."""
+stand-in (it says which). Prints the training time and the reloaded model's test accuracy."""
 import os
 import tempfile
 
@@ -11,7 +11,7 @@ import torch
 import fastnn.nn as nn
 import fastnn.optim as optim
 from fastnn import datasets
-from _common import accuracy, fit, parser, report, set_seed
+from _common import accuracy, fit, parser, report, say_data, set_seed
 
 
 def load_csv(path):
@@ -27,10 +27,15 @@ def load_csv(path):
 def main(argv=None):
     args = parser(__doc__, epochs=30).parse_args(argv)
     rng = set_seed(args.seed)
-    x, y = load_csv(args.data) if args.data and os.path.isfile(args.data) else datasets.synthetic_phone_prices(
-        seed=args.seed)
+    if args.data:
+        x, y = load_csv(args.data)
+        source = f"data: the price table in {args.data}"
+    else:
+        x, y = datasets.synthetic_phone_prices(seed=args.seed)
+        source = "no --data: using a synthetic stand-in for the mobile price table"
     cut = int(0.8 * len(y))
     train_x, train_y, test_x, test_y = x[:cut], y[:cut], x[cut:], y[cut:]
+    say_data(source, train_y, test_y)
     model = nn.Sequential(nn.Linear(x.shape[1], 64), nn.ReLU(), nn.Dropout(0.2), nn.Linear(64, 128), nn.ReLU(),
                           nn.Dropout(0.2), nn.Linear(128, 4))
     opt = optim.SGD(model.parameters(), lr=0.05, momentum=0.9)

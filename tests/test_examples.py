@@ -1,5 +1,6 @@
-"""The examples run as users run them (a subprocess per script, default data, fewer epochs where noted),
-checked on their printed metric; and the dataset readers on small files written here."""
+"""The examples run as users run them (a subprocess per script, fewer epochs where noted): on their default
+data, checked on their printed metric, and on small real-format files passed as --data. Every run must also
+say which data it used and how long it took. (The dataset readers are tested in test_datasets.py.)"""
 import gzip
 import os
 import pickle
@@ -11,15 +12,30 @@ import sys
 import numpy as np
 import pytest
 
-from fastnn import datasets
-
 EXAMPLES = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "examples")
 
+DIGITS = "no --data: using scikit-learn's 8x8 digits upscaled to 28x28 as a stand-in for MNIST"
+DEFAULT_DATA = {  # how the line naming the data starts when an example runs without --data
+    "tanh_net.py": "data: the course notes' input [3.0, 5.0] and weights",
+    "xor_numpy.py": "data: XOR's truth table",
+    "xor_torch.py": "data: XOR's truth table",
+    "mnist_cnn.py": DIGITS,
+    "lenet5.py": DIGITS,
+    "cifar_mlp.py": "no --data: using a synthetic stand-in for CIFAR-10",
+    "phone_price.py": "no --data: using a synthetic stand-in for the mobile price table",
+}
+TIMING = re.compile(r"^time: [0-9.]+ m?s ", re.MULTILINE)
 
-def run(script, *args, timeout=300):
+
+def run(script, *args, data=None, timeout=300):
+    """Runs an example; checks that it succeeded, named the data it used (a line starting with ``data``, else
+    with its DEFAULT_DATA entry) and printed its time. Returns its stdout."""
     r = subprocess.run([sys.executable, os.path.join(EXAMPLES, script), *args], capture_output=True, text=True,
                        timeout=timeout, cwd=EXAMPLES)
     assert r.returncode == 0, f"{script} failed:\n{r.stdout}\n{r.stderr}"
+    said = [line for line in r.stdout.splitlines() if line.startswith(data or DEFAULT_DATA[script])]
+    assert said, f"{script} does not name its data:\n{r.stdout}"
+    assert TIMING.search(r.stdout), f"{script} prints no time:\n{r.stdout}"
     return r.stdout
 
 
@@ -29,8 +45,13 @@ def metric(out, name):
     return float(m.group(1))
 
 
+def test_every_example_is_run_here():
+    scripts = {f for f in os.listdir(EXAMPLES) if f.endswith(".py") and not f.startswith("_")}
+    assert scripts == set(DEFAULT_DATA)
+
+
 def test_tanh_net_prints_the_course_value():
-    assert run("tanh_net.py").strip() == "9.887385002294863"
+    assert run("tanh_net.py").splitlines()[-1] == "9.887385002294863"
 
 
 def test_xor_numpy_learns_xor_without_torch():
@@ -59,67 +80,43 @@ def test_phone_price_reloads_its_best_checkpoint():
     assert metric(out, "test accuracy") >= 0.7
 
 
-# ------------------------------------------------------------------------------------------ dataset readers
+# ------------------------------------------------------------------- --data: tiny files in the real formats
 
-def _write_idx(path, array, gz=False):
-    codes = {np.dtype(np.uint8): 0x08, np.dtype(">i4"): 0x0C}
-    head = bytes([0, 0, codes[array.dtype], array.ndim]) + struct.pack(f">{array.ndim}I", *array.shape)
-    with (gzip.open if gz else open)(path, "wb") as f:
-        f.write(head + array.tobytes())
-
-
-@pytest.mark.parametrize("gz", [False, True])
-def test_mnist_idx_reader_and_loader(tmp_path, gz):
+def test_lenet5_reads_mnist_idx_files(tmp_path):
     rng = np.random.default_rng(0)
-    sx = ".gz" if gz else ""
-    imgs = {"train": rng.integers(0, 256, (7, 28, 28), dtype=np.uint8), "t10k": rng.integers(0, 256, (3, 28, 28),
-                                                                                              dtype=np.uint8)}
-    labels = {"train": rng.integers(0, 10, 7, dtype=np.uint8), "t10k": rng.integers(0, 10, 3, dtype=np.uint8)}
-    for split in ("train", "t10k"):
-        _write_idx(tmp_path / f"{split}-images-idx3-ubyte{sx}", imgs[split], gz)
-        _write_idx(tmp_path / f"{split}-labels-idx1-ubyte{sx}", labels[split], gz)
-    assert datasets.has_mnist(str(tmp_path))
-    tx, ty, vx, vy = datasets.load_mnist(str(tmp_path))
-    assert tx.shape == (7, 1, 28, 28) and tx.dtype == np.float32 and vx.shape == (3, 1, 28, 28)
-    np.testing.assert_allclose(tx[:, 0] * 255, imgs["train"], atol=1e-4)
-    np.testing.assert_array_equal(vy, labels["t10k"])
-    assert ty.dtype == np.int64
-    wide = np.arange(6, dtype=">i4").reshape(2, 3)
-    _write_idx(tmp_path / "wide.idx", wide)
-    np.testing.assert_array_equal(datasets.read_idx(tmp_path / "wide.idx"), [[0, 1, 2], [3, 4, 5]])
+    for split, n in (("train", 12), ("t10k", 5)):
+        for kind, array in (("images-idx3", rng.integers(0, 256, (n, 28, 28), dtype=np.uint8)),
+                            ("labels-idx1", rng.integers(0, 10, n, dtype=np.uint8))):
+            head = bytes([0, 0, 0x08, array.ndim]) + struct.pack(f">{array.ndim}I", *array.shape)
+            with gzip.open(tmp_path / f"{split}-{kind}-ubyte.gz", "wb") as f:
+                f.write(head + array.tobytes())
+    run("lenet5.py", "--epochs", "1", "--data", str(tmp_path),
+        data=f"data: MNIST IDX files in {tmp_path} (12 train, 5 test examples)")
 
 
-def test_idx_reader_rejects_bad_files(tmp_path):
-    (tmp_path / "bad").write_bytes(b"\x12\x34\x08\x01\x00\x00\x00\x05abc")
-    with pytest.raises(ValueError, match="not an IDX file"):
-        datasets.read_idx(tmp_path / "bad")
-    (tmp_path / "short").write_bytes(bytes([0, 0, 8, 1]) + struct.pack(">I", 10) + b"abc")
-    with pytest.raises(ValueError, match="bytes of data"):
-        datasets.read_idx(tmp_path / "short")
-    with pytest.raises(FileNotFoundError):
-        datasets.load_mnist(str(tmp_path))
-
-
-def test_cifar10_batch_loader(tmp_path):
-    rng = np.random.default_rng(1)
-    batches = {}
+def test_cifar_mlp_reads_python_batches(tmp_path):
+    rng = np.random.default_rng(0)
     for name in [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]:
-        data = rng.integers(0, 256, (4, 3072), dtype=np.uint8)
-        batches[name] = data
+        batch = {b"data": rng.integers(0, 256, (3, 3072), dtype=np.uint8), b"labels": [0, 5, 9],
+                 b"batch_label": name.encode(), b"filenames": [b"a.png", b"b.png", b"c.png"]}
         with open(tmp_path / name, "wb") as f:
-            pickle.dump({b"data": data, b"labels": list(rng.integers(0, 10, 4))}, f)
-    assert datasets.has_cifar10(str(tmp_path))
-    tx, ty, vx, vy = datasets.load_cifar10(str(tmp_path))
-    assert tx.shape == (20, 3, 32, 32) and vx.shape == (4, 3, 32, 32) and ty.shape == (20,)
-    np.testing.assert_allclose(vx.reshape(4, -1) * 255, batches["test_batch"], atol=1e-4)
-    np.testing.assert_allclose(tx[4].reshape(-1) * 255, batches["data_batch_2"][0], atol=1e-4)
+            pickle.dump(batch, f, protocol=2)
+    run("cifar_mlp.py", "--epochs", "1", "--data", str(tmp_path),
+        data=f"data: CIFAR-10 python batches in {tmp_path} (15 train, 3 test examples)")
 
 
-def test_stand_ins():
-    tx, ty, vx, vy = datasets.digits_28x28()
-    assert tx.shape[1:] == (1, 28, 28) and len(tx) + len(vx) == 1797 and 0 <= tx.min() and tx.max() <= 1
-    assert set(np.unique(ty)) == set(range(10))
-    x, y = datasets.synthetic_phone_prices(400)
-    assert x.shape == (400, 20) and set(np.unique(y)) == {0, 1, 2, 3}
-    cx, cy, _, _ = datasets.synthetic_cifar10(50, 10)
-    assert cx.shape == (50, 3, 32, 32) and cx.dtype == np.float32
+def test_phone_price_reads_a_csv(tmp_path):
+    rng = np.random.default_rng(0)
+    table = np.column_stack([rng.integers(0, 100, (50, 20)), rng.integers(0, 4, 50)])
+    header = ",".join([f"f{i}" for i in range(20)] + ["price_range"])
+    np.savetxt(tmp_path / "train.csv", table, fmt="%d", delimiter=",", header=header, comments="")
+    run("phone_price.py", "--epochs", "2", "--data", str(tmp_path / "train.csv"),
+        data=f"data: the price table in {tmp_path / 'train.csv'} (40 train, 10 test examples)")
+
+
+@pytest.mark.parametrize("script", ["mnist_cnn.py", "cifar_mlp.py"])
+def test_missing_data_is_an_error_not_a_silent_stand_in(tmp_path, script):
+    r = subprocess.run([sys.executable, os.path.join(EXAMPLES, script), "--data", str(tmp_path)],
+                       capture_output=True, text=True, timeout=300, cwd=EXAMPLES)
+    assert r.returncode != 0 and "FileNotFoundError" in r.stderr and str(tmp_path) in r.stderr, r.stderr
+    assert "stand-in" not in r.stdout
