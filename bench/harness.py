@@ -20,7 +20,7 @@ from typing import Callable
 
 import fastnn
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: ceilings cache/memory/fma with start and end figures, trust, summary
 SAMPLE_TARGET_S = 1e-3
 
 
@@ -31,7 +31,7 @@ class Case:
     ``setup(device)`` allocates inputs on ``device`` ("cpu" or "cuda") and returns the implementations to
     time as ``{"fastnn": fn, "torch": fn, ...}`` (zero-argument callables). ``flops`` and ``bytes`` are
     the work and the minimum memory traffic of one call: a case with flops is rated in GFLOP/s against
-    the FMA ceiling, one without in GB/s against the copy ceiling.
+    the FMA ceiling, one without in GB/s against the cache or memory bandwidth (see ceilings.py).
     """
 
     family: str
@@ -211,30 +211,6 @@ def discover_cases(quick: bool = False, pattern: str | None = None) -> list[Case
         rx = re.compile(pattern)
         cases = [c for c in cases if rx.search(f"{c.family} {c.name} {c.shape}")]
     return cases
-
-
-def measure_ceilings(quick: bool) -> dict:
-    """The CPU's FP32 FMA throughput and copy bandwidth, measured now by fastnn's native code.
-
-    Copy bandwidth twice: from memory (buffers far larger than the caches) and from the last-level
-    cache (two buffers of a quarter of it), because the seed networks' tensors mostly stay in cache and
-    a cache-resident case rated against memory bandwidth would read as 150% of its ceiling.
-    """
-    llc = fastnn.cpu_info()["llc_bytes"]
-    dram_bytes, llc_bytes = max(8 * llc, (128 if quick else 512) << 20), max(llc // 4, 64 << 10)
-    return {"fma": fastnn._C.measure_fma_gflops(0.3 if quick else 1.5),
-            "copy": {**fastnn._C.measure_copy_gbps(dram_bytes, 3 if quick else 7), "bytes": dram_bytes},
-            "copy_llc": {**fastnn._C.measure_copy_gbps(llc_bytes, 20 if quick else 100), "bytes": llc_bytes,
-                         "llc_bytes": llc}}
-
-
-def ceiling_for(r: Result, ceilings: dict) -> str | None:
-    """Which ceiling rates result r: FMA peak for compute, copy bandwidth at r's working-set size else."""
-    if r.device != "cpu" or not ceilings:
-        return None
-    if r.flops:
-        return "fma"
-    return "copy_llc" if r.bytes <= ceilings["copy_llc"]["llc_bytes"] else "copy"
 
 
 def run_suite(cases: list[Case], devices: list[str], repeats: int, progress: Callable | None = None) -> list[Result]:

@@ -4,6 +4,7 @@ Three ways in:
   * ``fastnn.ops``         array kernels on numpy arrays or torch tensors (no torch needed for numpy)
   * ``fastnn.functional``, ``fastnn.nn``, ``fastnn.optim``
                            drop-in replacements for torch.nn.functional / torch.nn / torch.optim
+                           (also reachable as attributes after ``import fastnn``: imported on first access)
   * ``fastnn-bench``       the benchmark harness (bench/)
 
 ``import fastnn`` imports neither torch nor anything CUDA.
@@ -84,5 +85,23 @@ def empty_output_cache() -> None:
     _C.empty_output_cache()
 
 
+# The drop-in namespaces, imported on first access (``fastnn.nn.Linear`` after ``import fastnn``, as
+# ``torch.nn.Linear`` after ``import torch``): they import torch, which ``import fastnn`` alone must not.
+_DROPIN = ("nn", "optim", "functional")
+
+
+def __getattr__(name: str):
+    if name in _DROPIN:
+        import importlib
+
+        return importlib.import_module(f"{__name__}.{name}")  # files it on this module: asked once
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_DROPIN))
+
+
+# (Without the drop-in namespaces: `from fastnn import *` must not import torch.)
 __all__ = ["__version__", "cpu_info", "list_kernels", "get_num_threads", "set_num_threads", "output_cache_info",
            "set_output_cache_limit", "empty_output_cache", "ops", "cuda"]

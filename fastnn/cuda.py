@@ -6,8 +6,10 @@ is asked of the runtime when first needed.
 """
 from __future__ import annotations
 
+import ctypes
 import functools
 import importlib
+import sys
 
 
 @functools.cache
@@ -20,8 +22,25 @@ def _status() -> tuple[object | None, str | None]:
                       f"build time and FASTNN_CUDA is not OFF): {e}")
     count, why = module.device_status()
     if count == 0:
+        # Without libcuda the statically linked runtime answers "CUDA driver version is insufficient for CUDA
+        # runtime version", the same as for a driver that is too old: tell the two apart here.
+        missing = _driver_load_error()
+        if missing is not None:
+            why = f"no NVIDIA driver was found; loading {_DRIVER_LIBRARY} failed: {missing}"
         return None, f"fastnn's CUDA module found no usable device ({why})"
     return module, None
+
+
+_DRIVER_LIBRARY = "nvcuda.dll" if sys.platform == "win32" else "libcuda.so.1"  # the driver's user-space library
+
+
+def _driver_load_error() -> str | None:
+    """None if the NVIDIA driver's library loads, else the loader's reason."""
+    try:
+        ctypes.CDLL(_DRIVER_LIBRARY)
+    except OSError as e:
+        return str(e)
+    return None
 
 
 def is_available() -> bool:

@@ -264,6 +264,11 @@ def _run_op(name, args, kwargs):
     return getattr(ops, name)(*args, **kwargs)
 
 
+def assert_ops_error(e):
+    """An error of fastnn's array API: its message starts "fastnn.ops.<op>: ", from Python or C++ alike."""
+    assert str(e).startswith("fastnn.ops."), repr(e)
+
+
 def _to_numpy_layout(t, layout):
     a = t.numpy()
     if a.ndim == 0:
@@ -330,7 +335,7 @@ def test_ops_layouts(name, layout):
     try:
         out = _run_op(name, got_args, dict(kwargs))
     except CLEAR as e:
-        assert str(e)
+        assert_ops_error(e)
         assert writes_bad, f"{name} refused a valid {layout} input: {e!r}"
         return
     assert not writes_bad, f"{name} wrote through a {layout} input"
@@ -373,7 +378,7 @@ def test_ops_bad_values(name, case):
     try:
         out = _run_op(name, args, dict(kwargs))
     except CLEAR as e:
-        assert str(e), repr(e)
+        assert_ops_error(e)
         assert case != "nan" or spec.nan_error, f"{name} refused NaN/Inf values: {e!r}"
         return
     assert case in ("empty", "nan", "mixed", "0-d"), f"{name} accepted a {case} input"
@@ -399,8 +404,9 @@ def test_ops_invalid_hyperparameters(name, bad):
             args[pos] = v
         else:
             kw[k] = v
-    with pytest.raises(CLEAR):
+    with pytest.raises(CLEAR) as info:
         _run_op(name, args, kw)
+    assert_ops_error(info.value)
 
 
 @pytest.mark.parametrize("name", [n for n, s in OPS.items() if s.has_out])
@@ -414,7 +420,7 @@ def test_ops_out_aliasing_input(name):
     try:
         _run_op(name, a, {**kwargs, "out": x})
     except CLEAR as e:
-        assert str(e)
+        assert_ops_error(e)
         return
     np.testing.assert_allclose(x.numpy(), expected[0], rtol=1e-5, atol=1e-6)
 
@@ -446,7 +452,7 @@ def test_optimizer_steps_refuse_bad_state(name, case):
         grads.pop()
     with pytest.raises(CLEAR) as info:
         _run_op(name, args, dict(kwargs))
-    assert str(info.value)
+    assert_ops_error(info.value)
 
 
 @pytest.mark.parametrize("name", [n for n in OPS if n.endswith("_step")])
@@ -489,3 +495,77 @@ def test_every_op_works_as_the_first_call_of_a_process():
         print("FAILED" if failed else "OK", failed)
     """)
     assert r.returncode == 0 and r.stdout.startswith("OK"), r.stdout + r.stderr
+
+
+# ------------------------------------------------------------------------------------------ error messages
+
+# One convention for the array API: "fastnn.ops.<public op>: ...", whether Python or the C++ ops layer (through
+# the bindings' error translator) raises it; the drop-in layers' fast routes, which call fastnn._C directly,
+# raise the same. (label, call, exception, message start, a word the message must hold in the op's terms)
+_x = torch.ones
+MESSAGE_CASES = [
+    ("ops.conv2d (C++)", lambda: ops.conv2d(_x(1, 2, 3, 3), _x(4, 2, 5, 5)), RuntimeError, "fastnn.ops.conv2d: ",
+     "can't be greater"),
+    ("F.conv2d fast route", lambda: F.conv2d(_x(1, 3, 8, 8), _x(4, 2, 3, 3)), RuntimeError, "fastnn.ops.conv2d: ",
+     "channels"),
+    ("nn.Conv2d", lambda: fnn.Conv2d(3, 4, 3)(_x(1, 2, 8, 8)), RuntimeError, "fastnn.ops.conv2d: ", "3 channels"),
+    ("ops.conv2d_backward (C++)", lambda: ops.conv2d_backward(_x(1, 4, 5, 5), _x(1, 2, 8, 8), _x(4, 2, 3, 3)),
+     RuntimeError, "fastnn.ops.conv2d_backward: ", "grad_output"),
+    ("ops.matmul", lambda: ops.matmul(_x(2, 3), _x(4, 5)), RuntimeError, "fastnn.ops.matmul: ", "cannot be multiplied"),
+    ("ops.matmul kernel= (C++ registry)", lambda: ops.matmul(_x(2, 3), _x(3, 5), kernel="no_such_kernel"), ValueError,
+     "fastnn.ops.matmul: ", "no kernel named 'no_such_kernel'"),
+    ("ops.linear", lambda: ops.linear(_x(2, 7), _x(3, 10)), RuntimeError, "fastnn.ops.linear: ", "in_features=10"),
+    ("F.linear fast route", lambda: F.linear(_x(2, 7), _x(3, 10)), RuntimeError, "fastnn.ops.linear: ",
+     "in_features=10"),
+    ("F.linear bias", lambda: F.linear(_x(2, 10), _x(3, 10), _x(4)), RuntimeError, "fastnn.ops.linear: ", "'bias'"),
+    ("nn.Linear", lambda: fnn.Linear(10, 3)(torch.randn(2, 7)), RuntimeError, "fastnn.ops.linear: ",
+     "last dimension is 7 but weight has in_features=10"),
+    ("_C.linear_backward (C++)", lambda: fastnn._C.linear_backward(
+        np.ones((2, 3), np.float32), np.ones((2, 4), np.float32), np.ones((3, 5), np.float32), None, None, None, ""),
+     RuntimeError, "fastnn.ops.linear_backward: ", "in_features=5"),
+    ("ops.max_pool2d (C++)", lambda: ops.max_pool2d(_x(1, 1, 2, 2), 3), RuntimeError, "fastnn.ops.max_pool2d: ",
+     "too small"),
+    ("nn.MaxPool2d", lambda: fnn.MaxPool2d(3)(_x(1, 1, 2, 2)), RuntimeError, "fastnn.ops.max_pool2d: ", "too small"),
+    ("ops.avg_pool2d", lambda: ops.avg_pool2d(_x(1, 1, 4, 4), 2, divisor_override=0), RuntimeError,
+     "fastnn.ops.avg_pool2d: ", "divisor"),
+    ("ops.cross_entropy (C++)", lambda: ops.cross_entropy(torch.randn(3, 4), torch.tensor([0, 1, 9])), IndexError,
+     "fastnn.ops.cross_entropy: ", "Target 9"),
+    ("F.cross_entropy", lambda: F.cross_entropy(torch.randn(3, 4), torch.tensor([0, 1, 9])), IndexError,
+     "fastnn.ops.cross_entropy: ", "Target 9"),
+    ("ops.batch_norm (C++)", lambda: ops.batch_norm(_x(2, 3, 4), training=False), RuntimeError,
+     "fastnn.ops.batch_norm: ", "running_mean"),
+    ("nn.BatchNorm2d", lambda: fnn.BatchNorm2d(3)(_x(2, 4, 5, 5)), RuntimeError, "fastnn.ops.batch_norm: ", "4"),
+    ("ops.lstm_layer (C++)", lambda: ops.lstm_layer(_x(3, 2, 4), _x(20, 4), _x(20, 6)), RuntimeError,
+     "fastnn.ops.lstm_layer: ", "weight_hh"),
+    ("nn.LSTM", lambda: fnn.LSTM(4, 5)(_x(3, 2, 6)), RuntimeError, "fastnn.ops.lstm_layer: ", "input_size=4"),
+    ("ops.softmax (C++)", lambda: ops.softmax(_x(2, 3), 5), IndexError, "fastnn.ops.softmax: ", "dimension"),
+    ("ops.leaky_relu kernel= (C++)", lambda: ops.leaky_relu(np.ones(3), kernel="activation_f32__ref"), ValueError,
+     "fastnn.ops.leaky_relu: ", "float64"),
+    ("ops.elu_backward (C++)", lambda: ops.elu_backward(np.ones(3), np.ones(3), is_result=True,
+                                                        kernel="activation_f32__ref"), ValueError,
+     "fastnn.ops.elu_backward: ", "float64"),
+    ("ops.mse_loss kernel= (C++)", lambda: ops.mse_loss(np.ones(3), np.ones(3), kernel="loss_f32__ref"), ValueError,
+     "fastnn.ops.mse_loss: ", "float64"),
+    ("ops.adam_step (C++)", lambda: ops.adam_step([_x(3)], [_x(3)], [_x(3)], [_x(3)], [1], lr=-1.0), ValueError,
+     "fastnn.ops.adam_step: ", "learning rate"),
+    ("ops.adamw_step (C++)", lambda: ops.adamw_step([_x(3)], [_x(3)], [_x(3)], [_x(3)], [1], lr=-1.0), ValueError,
+     "fastnn.ops.adamw_step: ", "learning rate"),
+    ("F.relu_ on an expanded view", lambda: F.relu_(_x(1, 3).expand(2, 3)), RuntimeError, "fastnn.ops.relu_: ",
+     "expanded"),
+]
+
+
+@pytest.mark.parametrize("label,fn,exc,start,words", MESSAGE_CASES, ids=[c[0] for c in MESSAGE_CASES])
+def test_errors_name_the_public_op(label, fn, exc, start, words):
+    with pytest.raises(exc) as info:
+        fn()
+    assert str(info.value).startswith(start), str(info.value)
+    assert words in str(info.value), str(info.value)
+
+
+def test_errors_of_fastnn_outside_the_array_api_are_not_filed_under_fastnn_ops():
+    """The translator qualifies only a bare op name: others keep their own (here fastnn.set_num_threads's)."""
+    with pytest.raises(ValueError, match=r"^fastnn\.set_num_threads: expected a number of threads >= 1, got 0$"):
+        fastnn._C.set_num_threads(0)
+    with pytest.raises(ValueError, match=r"^no activation named 'no_such'"):  # fastnn's internal name, not an op
+        fastnn._C.activation(np.ones(3), np.ones(3), "no_such", 0.0, 0.0, "")

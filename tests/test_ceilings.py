@@ -31,15 +31,23 @@ def test_fma_ceiling_is_measured_with_the_selected_kernel():
     assert math.isfinite(c["value"]) and c["value"] > 0
 
 
-def test_copy_ceiling():
-    c = _C.measure_copy_gbps(8 << 20, 2)
+@pytest.mark.parametrize("pattern", ["copy", "read", "update"])
+@pytest.mark.parametrize("nbytes", [64 << 10, (8 << 20) + 12])
+def test_bandwidth_ceiling(pattern, nbytes):
+    """Each access pattern runs (its checksum is verified natively) and returns a sane figure."""
+    c = _C.measure_bandwidth_gbps(nbytes, 2, pattern)
     assert c["unit"] == "GB/s" and math.isfinite(c["value"]) and c["value"] > 0
+    assert c["threads"] == fastnn.get_num_threads() and c["kernel"]
 
 
 def test_ceiling_arguments_are_validated():
     with pytest.raises(ValueError, match="seconds must be > 0"):
         _C.measure_fma_gflops(0)
     with pytest.raises(ValueError, match="need bytes >= 64 KiB"):
-        _C.measure_copy_gbps(1000, 1)
+        _C.measure_bandwidth_gbps(1000, 1)
+    with pytest.raises(ValueError, match="need bytes >= 64 KiB and reps >= 1"):
+        _C.measure_bandwidth_gbps(1 << 20, 0, "read")
+    with pytest.raises(ValueError, match="pattern must be 'copy', 'read' or 'update', got 'write'"):
+        _C.measure_bandwidth_gbps(1 << 20, 1, "write")
     with pytest.raises(ValueError, match="iters must be >= 0"):
         _C.run_fma_peak_kernel("", -1)

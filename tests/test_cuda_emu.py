@@ -168,6 +168,7 @@ def test_gemm_refuses_operands_without_a_unit_stride():
 POOL_CASES = [  # (kernel, stride, padding, dilation, ceil_mode, count_include_pad, divisor_override, H, W)
     (2, 2, 0, 1, False, True, 0, 28, 28), (3, 2, 1, 1, True, False, 0, 7, 9), (3, 1, 1, 2, False, True, 0, 9, 8),
     (2, 3, 1, 1, True, True, 3, 5, 6), (1, 1, 0, 1, False, True, 0, 3, 4),
+    (2, 2, 0, 1, False, True, -3, 8, 6), (3, 2, 1, 1, True, False, -2, 7, 9),  # any nonzero divisor, as torch
 ]
 
 
@@ -202,6 +203,23 @@ def test_pooling_matches_the_cpu_kernels(dtype, case):
         emu.avg_pool2d_backward(g, ga, params, 0)
         np.testing.assert_allclose(ga, fastnn.ops.avg_pool2d_backward(g, xa, k, s, p, ceil, cip, div or None),
                                    rtol=1e-6, atol=1e-6)
+
+
+def test_errors_name_the_public_op():
+    """The CUDA bindings (emulated here) translate errors as fastnn._C does: "fastnn.ops.<public op>: ..."."""
+    x = np.ones((1, 1, 4, 4), np.float32)
+    with pytest.raises(RuntimeError, match=r"^fastnn\.ops\.avg_pool2d: 'out' has the wrong shape"):
+        emu.avg_pool2d(x, np.empty((1, 1, 3, 3), np.float32), [2, 2, 2, 2, 0, 0, 1, 1, 0, 1, -3], 0)
+    g, a, w = np.ones((2, 3), np.float32), np.ones((2, 4), np.float32), np.ones((3, 5), np.float32)
+    with pytest.raises(RuntimeError, match=r"^fastnn\.ops\.linear_backward: input has 4 features but weight has "
+                                           r"in_features=5"):
+        emu.linear_backward(g, a, w, None, None, None, 0)
+    with pytest.raises(RuntimeError, match=r"^fastnn\.ops\.linear_backward: 'grad_bias' must have shape \(3\)"):
+        emu.linear_backward(g, a, np.ones((3, 4), np.float32), None, None, np.empty(4, np.float32), 0)
+    with pytest.raises(ValueError, match=r"^fastnn\.ops\.elu_backward: 'out' is"):
+        emu.activation_backward(np.ones(3), np.ones(3), np.ones(4), "elu_result", 1.0, 0.0, 0)
+    with pytest.raises(RuntimeError, match=r"^fastnn\.ops\.huber_loss_backward: 'grad_output' must be"):
+        emu.pointwise_loss_backward(np.ones(3), np.ones(3), None, None, np.ones(2), np.ones(3), "huber", 1.0, 0, 0)
 
 
 def test_pooling_bad_input_is_refused():

@@ -145,6 +145,43 @@ for mod in ("fastnn.nn", "fastnn.optim", "fastnn.functional"):
         assert "pip install 'fastnn[torch]'" in line
 
 
+def test_dropin_namespaces_are_attributes_of_fastnn_imported_on_first_use():
+    r = run_python("""
+import sys, fastnn
+assert "torch" not in sys.modules and "fastnn.nn" not in sys.modules
+assert {"nn", "optim", "functional"} <= set(dir(fastnn))
+assert "torch" not in sys.modules  # dir() imports nothing
+conv = fastnn.nn.Conv2d
+assert conv is fastnn.nn.Conv2d and conv.__module__ == "fastnn.nn._conv"
+import fastnn.nn, torch
+assert fastnn.nn is sys.modules["fastnn.nn"] and issubclass(conv, torch.nn.Conv2d)
+assert fastnn.optim.Adam.__module__.startswith("fastnn.optim") and fastnn.functional is sys.modules["fastnn.functional"]
+try:
+    fastnn.no_such_thing
+except AttributeError as e:
+    print(e)
+""")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "module 'fastnn' has no attribute 'no_such_thing'"
+
+
+def test_dropin_attribute_without_torch_says_to_install_it():
+    r = run_python(BLOCK_TORCH + """
+import fastnn
+for name in ("nn", "optim", "functional"):
+    try:
+        getattr(fastnn, name)
+    except ImportError as e:
+        print(e)
+""")
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.strip().splitlines()
+    assert len(lines) == 3
+    for line, name in zip(lines, ("nn", "optim", "functional")):
+        assert line.startswith(f"fastnn.{name} is a drop-in replacement for a torch namespace and needs PyTorch")
+        assert "pip install 'fastnn[torch]'" in line
+
+
 def test_version_is_single_sourced():
     from importlib.metadata import version
 

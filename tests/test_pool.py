@@ -109,6 +109,32 @@ def test_invalid_configurations_raise_like_torch(fn, exc, msg):
                 f()
 
 
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+@pytest.mark.parametrize("k,s,p,ceil,cip,div", [(2, 2, 0, False, True, -2), (2, 2, 0, False, True, -1),
+                                                (3, 2, 1, True, False, -5), (3, 1, 1, False, True, -7)])
+def test_negative_divisor_override_divides_as_torch(dtype, k, s, p, ceil, cip, div):
+    """torch rejects only divisor_override=0: a negative divisor divides each window's sum (the 2x2 stride-2
+    cases take the fast kernels, the others the general ones)."""
+    x = torch.randn(2, 3, 8, 6, dtype=dtype)
+    g = torch.randn_like(TF.avg_pool2d(x, k, s, p, ceil, cip, div))
+    xt = x.clone().requires_grad_()
+    want = TF.avg_pool2d(xt, k, s, p, ceil, cip, div)
+    want.backward(g)
+    tol = dict(rtol=1e-6, atol=1e-6) if dtype == torch.float32 else dict(rtol=1e-12, atol=1e-12)
+    torch.testing.assert_close(ops.avg_pool2d(x, k, s, p, ceil, cip, div), want.detach(), **tol)
+    torch.testing.assert_close(ops.avg_pool2d_backward(g, x, k, s, p, ceil, cip, div), xt.grad, **tol)
+    xf = x.clone().requires_grad_()
+    y = F.avg_pool2d(xf, k, s, p, ceil, cip, div)
+    y.backward(g)
+    torch.testing.assert_close(y.detach(), want.detach(), **tol)
+    torch.testing.assert_close(xf.grad, xt.grad, **tol)
+    m = nn.AvgPool2d(k, s, p, ceil, cip, divisor_override=div)
+    torch.testing.assert_close(m(x), want.detach(), **tol)
+    xn = x.numpy()
+    np.testing.assert_allclose(ops.avg_pool2d(xn, k, s, p, ceil, cip, div), want.detach().numpy(),
+                               rtol=tol["rtol"], atol=tol["atol"])
+
+
 def test_gradcheck_and_gradgradcheck_float64():
     x = torch.randperm(2 * 3 * 7 * 6, dtype=torch.float64).reshape(2, 3, 7, 6).requires_grad_()  # no ties
     assert torch.autograd.gradcheck(lambda t: F.max_pool2d(t, 3, 2, 1, ceil_mode=True), (x,))

@@ -11,6 +11,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <string>
 #include <vector>
@@ -82,17 +83,30 @@ class BoundArray {
   ArrayView view_;
 };
 
-// fastnn::Error -> TypeError / ValueError / RuntimeError / IndexError by its kind.
+// The array API's error convention: every message of an op starts "fastnn.ops.<op>: ", <op> the public
+// name (fastnn/ops). The core, also used without Python, starts an op's messages with the bare name
+// ("conv2d: ..."); the one place that adds the namespace is here, for every module. So in C++ a message
+// starting with a bare lowercase name and ": " must name a fastnn.ops op; any other error is worded
+// otherwise (qualified, "fastnn.set_num_threads: ...", or with no such prefix) and passes unchanged.
+inline std::string qualified_message(const char* msg) {
+  size_t n = 0;
+  while ((msg[n] >= 'a' && msg[n] <= 'z') || (n > 0 && ((msg[n] >= '0' && msg[n] <= '9') || msg[n] == '_'))) ++n;
+  if (n == 0 || std::strncmp(msg + n, ": ", 2) != 0) return msg;
+  return std::string("fastnn.ops.") + msg;
+}
+
+// fastnn::Error -> TypeError / ValueError / RuntimeError / IndexError by its kind, its message qualified.
 inline void register_error_translator() {
   py::register_exception_translator([](std::exception_ptr p) {
     try {
       if (p) std::rethrow_exception(p);
     } catch (const Error& e) {
+      const std::string msg = qualified_message(e.what());
       switch (e.kind()) {
-        case ErrorKind::Type: PyErr_SetString(PyExc_TypeError, e.what()); break;
-        case ErrorKind::Value: PyErr_SetString(PyExc_ValueError, e.what()); break;
-        case ErrorKind::Runtime: PyErr_SetString(PyExc_RuntimeError, e.what()); break;
-        case ErrorKind::Index: PyErr_SetString(PyExc_IndexError, e.what()); break;
+        case ErrorKind::Type: PyErr_SetString(PyExc_TypeError, msg.c_str()); break;
+        case ErrorKind::Value: PyErr_SetString(PyExc_ValueError, msg.c_str()); break;
+        case ErrorKind::Runtime: PyErr_SetString(PyExc_RuntimeError, msg.c_str()); break;
+        case ErrorKind::Index: PyErr_SetString(PyExc_IndexError, msg.c_str()); break;
       }
     }
   });

@@ -64,11 +64,11 @@ inline void capsule_destructor(PyObject* cap) {
 inline pybind11::capsule cached_empty_capsule(const std::vector<int64_t>& shape, DType dtype) {
   int64_t n = 1;
   for (int64_t d : shape) {
-    if (d < 0) fail(ErrorKind::Value, "cached_empty: negative dimension ", d);
+    if (d < 0) fail(ErrorKind::Value, "fastnn._C.cached_empty: negative dimension ", d);
     n *= d;
   }
   void* data = cached_alloc(n * dtype_size(dtype));
-  if (!data) fail(ErrorKind::Runtime, "cached_empty: out of memory for ", n * dtype_size(dtype), " bytes");
+  if (!data) fail(ErrorKind::Runtime, "fastnn._C.cached_empty: out of memory for ", n * dtype_size(dtype), " bytes");
   auto* o = new dl::Owner{shape, {}};
   o->managed.dl_tensor = dl::Tensor{data, {1, 0}, int32_t(shape.size()),
                                     {2, uint8_t(dtype_size(dtype) * 8), 1}, o->shape.data(), nullptr, 0};

@@ -77,7 +77,7 @@ PYBIND11_MODULE(_C, m) {
 
   // params: (stride_h, stride_w, pad_top, pad_bottom, pad_left, pad_right, dilation_h, dilation_w, groups)
   auto conv_params = [](const std::vector<int64_t>& v) {
-    if (v.size() != 9) fastnn::fail(fastnn::ErrorKind::Value, "conv2d: 9 parameters expected, got ", v.size());
+    if (v.size() != 9) fastnn::fail(fastnn::ErrorKind::Value, "conv2d parameters: 9 expected, got ", v.size());
     return fastnn::Conv2dParams{v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8]};
   };
   m.def("conv2d", [conv_params](py::handle x, py::handle w, py::handle bias, py::handle out,
@@ -236,7 +236,7 @@ PYBIND11_MODULE(_C, m) {
      py::arg("db_hh"), py::arg("dh0"), py::arg("reverse"), py::arg("kernel") = "");
   m.def("pointwise_loss", [](py::handle x, py::handle y, py::handle w, py::handle pw, py::handle out,
                              const std::string& name, double a, int reduction, const std::string& kernel) {
-    if (reduction < 0 || reduction > 2) fastnn::fail(fastnn::ErrorKind::Value, "loss: reduction code ", reduction);
+    if (reduction < 0 || reduction > 2) fastnn::fail(fastnn::ErrorKind::Value, "loss reduction code ", reduction, " (0, 1 or 2)");
     const BoundArray xa(x), ya(y), oa(out);
     const auto wa = optional_array(w), pwa = optional_array(pw);
     const fastnn::Loss kind = fastnn::loss_from_name(name);
@@ -249,7 +249,7 @@ PYBIND11_MODULE(_C, m) {
   m.def("pointwise_loss_backward", [](py::handle x, py::handle y, py::handle w, py::handle pw, py::handle go,
                                       py::handle grad, const std::string& name, double a, int reduction,
                                       const std::string& kernel) {
-    if (reduction < 0 || reduction > 2) fastnn::fail(fastnn::ErrorKind::Value, "loss: reduction code ", reduction);
+    if (reduction < 0 || reduction > 2) fastnn::fail(fastnn::ErrorKind::Value, "loss reduction code ", reduction, " (0, 1 or 2)");
     const BoundArray xa(x), ya(y), goa(go), ga(grad);
     const auto wa = optional_array(w), pwa = optional_array(pw);
     const fastnn::Loss kind = fastnn::loss_from_name(name);
@@ -261,12 +261,13 @@ PYBIND11_MODULE(_C, m) {
      py::arg("grad"), py::arg("loss"), py::arg("a"), py::arg("reduction"), py::arg("kernel") = "");
   // mask: the address of ceil(n / 8) bytes Python allocated (0 when n = 0)
   m.def("dropout", [](py::handle x, py::handle out, uintptr_t mask, double p, uint64_t seed, const std::string& kernel) {
-    if (!kernel.empty()) fastnn::fail(fastnn::ErrorKind::Value, "dropout has no kernel variants to force");
+    if (!kernel.empty()) fastnn::fail(fastnn::ErrorKind::Value, "dropout: no kernel variants to force (kernel='", kernel, "')");
     const BoundArray xa(x), oa(out);
     without_gil([&] { fastnn::dropout(xa.view(), oa.view(), reinterpret_cast<uint8_t*>(mask), p, seed); });
   }, py::arg("input"), py::arg("out"), py::arg("mask"), py::arg("p"), py::arg("seed"), py::arg("kernel") = "");
   m.def("dropout_backward", [](py::handle gy, py::handle gx, uintptr_t mask, double p, const std::string& kernel) {
-    if (!kernel.empty()) fastnn::fail(fastnn::ErrorKind::Value, "dropout_backward has no kernel variants to force");
+    if (!kernel.empty())
+      fastnn::fail(fastnn::ErrorKind::Value, "dropout_backward: no kernel variants to force (kernel='", kernel, "')");
     const BoundArray gya(gy), gxa(gx);
     without_gil([&] { fastnn::dropout_backward(gya.view(), reinterpret_cast<const uint8_t*>(mask), gxa.view(), p); });
   }, py::arg("grad_output"), py::arg("grad_input"), py::arg("mask"), py::arg("p"), py::arg("kernel") = "");
@@ -283,11 +284,12 @@ PYBIND11_MODULE(_C, m) {
   m.def("exp_f32", [](py::handle x, py::handle out, const std::string& kernel) {
     const BoundArray xa(x), oa(out);
     const fastnn::ArrayView xv = xa.view(), ov = oa.view();
-    fastnn::check_cpu_contiguous(xv, "exp_f32", "x");
-    fastnn::check_cpu_contiguous(ov, "exp_f32", "out");
-    fastnn::check_same_shape_dtype(xv, "x", ov, "out", "exp_f32");
-    if (xv.dtype != fastnn::DType::Float32) fastnn::fail(fastnn::ErrorKind::Type, "exp_f32: float32 arrays only");
-    const auto& k = fastnn::pick_kernel(fastnn::softmax_f32_kernels(), "softmax_f32", kernel).fn;
+    const char* op = "fastnn._C.exp_f32";  // a test helper, not an op of fastnn.ops
+    fastnn::check_cpu_contiguous(xv, op, "x");
+    fastnn::check_cpu_contiguous(ov, op, "out");
+    fastnn::check_same_shape_dtype(xv, "x", ov, "out", op);
+    if (xv.dtype != fastnn::DType::Float32) fastnn::fail(fastnn::ErrorKind::Type, op, ": float32 arrays only");
+    const auto& k = fastnn::pick_kernel(fastnn::softmax_f32_kernels(), "softmax_f32", kernel, op).fn;
     without_gil([&] { k.exp_sum(xv.as<const float>(), 0.f, ov.as<float>(), xv.numel()); });
   }, py::arg("x"), py::arg("out"), py::arg("kernel") = "");
   // The arguments: bind/cross_entropy_args.h (target: class indices Python checked).
@@ -327,13 +329,14 @@ PYBIND11_MODULE(_C, m) {
   // params: (kernel_h, kernel_w, stride_h, stride_w, pad_h, pad_w, dilation_h, dilation_w, ceil_mode,
   //          count_include_pad, divisor_override)
   auto pool_params = [](const std::vector<int64_t>& v) {
-    if (v.size() != 11) fastnn::fail(fastnn::ErrorKind::Value, "pool2d: 11 parameters expected, got ", v.size());
+    if (v.size() != 11) fastnn::fail(fastnn::ErrorKind::Value, "pool2d parameters: 11 expected, got ", v.size());
     return fastnn::Pool2dParams{v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8] != 0, v[9] != 0, v[10]};
   };
   // indices: the address of an int64 array of out's shape that Python allocated (0: none)
   m.def("max_pool2d", [pool_params](py::handle x, py::handle out, uintptr_t indices, const std::vector<int64_t>& params,
                                     const std::string& kernel) {
-    if (!kernel.empty()) fastnn::fail(fastnn::ErrorKind::Value, "max_pool2d has no kernel variants to force");
+    if (!kernel.empty())
+      fastnn::fail(fastnn::ErrorKind::Value, "max_pool2d: no kernel variants to force (kernel='", kernel, "')");
     const BoundArray xa(x), oa(out);
     const auto p = pool_params(params);
     without_gil([&] { fastnn::max_pool2d(xa.view(), oa.view(), reinterpret_cast<int64_t*>(indices), p); });
@@ -346,25 +349,30 @@ PYBIND11_MODULE(_C, m) {
   }, py::arg("grad_output"), py::arg("input"), py::arg("grad_input"), py::arg("params"), py::arg("kernel") = "");
   m.def("avg_pool2d", [pool_params](py::handle x, py::handle out, const std::vector<int64_t>& params,
                                     const std::string& kernel) {
-    if (!kernel.empty()) fastnn::fail(fastnn::ErrorKind::Value, "avg_pool2d has no kernel variants to force");
+    if (!kernel.empty())
+      fastnn::fail(fastnn::ErrorKind::Value, "avg_pool2d: no kernel variants to force (kernel='", kernel, "')");
     const BoundArray xa(x), oa(out);
     const auto p = pool_params(params);
     without_gil([&] { fastnn::avg_pool2d(xa.view(), oa.view(), p); });
   }, py::arg("input"), py::arg("out"), py::arg("params"), py::arg("kernel") = "");
   m.def("avg_pool2d_backward", [pool_params](py::handle gy, py::handle gx, const std::vector<int64_t>& params,
                                              const std::string& kernel) {
-    if (!kernel.empty()) fastnn::fail(fastnn::ErrorKind::Value, "avg_pool2d has no kernel variants to force");
+    if (!kernel.empty())
+      fastnn::fail(fastnn::ErrorKind::Value, "avg_pool2d_backward: no kernel variants to force (kernel='", kernel, "')");
     const BoundArray gya(gy), gxa(gx);
     const auto p = pool_params(params);
     without_gil([&] { fastnn::avg_pool2d_backward(gya.view(), gxa.view(), p); });
   }, py::arg("grad_output"), py::arg("grad_input"), py::arg("params"), py::arg("kernel") = "");
+  // op: the op whose output is sized (its errors name it)
   m.def("pool_output_size", [](int64_t in, int64_t kernel, int64_t stride, int64_t pad, int64_t dilation,
-                               bool ceil_mode) {
-    return fastnn::pool_output_size(in, kernel, stride, pad, dilation, ceil_mode, "pool2d");
-  });
+                               bool ceil_mode, const std::string& op) {
+    return fastnn::pool_output_size(in, kernel, stride, pad, dilation, ceil_mode, op.c_str());
+  }, py::arg("in"), py::arg("kernel"), py::arg("stride"), py::arg("pad"), py::arg("dilation"), py::arg("ceil_mode"),
+     py::arg("op"));
 
   m.def("sum_rows", [](py::handle x, py::handle out, bool accumulate, const std::string& kernel) {
-    if (!kernel.empty()) fastnn::fail(fastnn::ErrorKind::Value, "sum_rows has no kernel variants to force");
+    if (!kernel.empty())
+      fastnn::fail(fastnn::ErrorKind::Value, "fastnn._C.sum_rows: no kernel variants to force (kernel='", kernel, "')");
     const BoundArray xa(x), oa(out);
     without_gil([&] { fastnn::sum_rows(xa.view(), oa.view(), accumulate); });
   }, py::arg("x"), py::arg("out"), py::arg("accumulate"), py::arg("kernel") = "");
@@ -431,11 +439,11 @@ PYBIND11_MODULE(_C, m) {
     without_gil([&] { c = fastnn::measure_fma_gflops(seconds, kernel); });
     return ceiling_dict(c, "GFLOP/s");
   }, py::arg("seconds"), py::arg("kernel") = "");
-  m.def("measure_copy_gbps", [ceiling_dict](int64_t nbytes, int reps) {
+  m.def("measure_bandwidth_gbps", [ceiling_dict](int64_t nbytes, int reps, const std::string& pattern) {
     fastnn::Ceiling c;
-    without_gil([&] { c = fastnn::measure_copy_gbps(nbytes, reps); });
+    without_gil([&] { c = fastnn::measure_bandwidth_gbps(nbytes, reps, pattern); });
     return ceiling_dict(c, "GB/s");
-  }, py::arg("nbytes"), py::arg("reps"));
+  }, py::arg("nbytes"), py::arg("reps"), py::arg("pattern") = "copy");
   m.def("run_fma_peak_kernel", [](const std::string& kernel, int64_t iters) {
     double flops = 0;
     const float checksum = fastnn::run_fma_peak_kernel(kernel, iters, &flops);

@@ -107,7 +107,7 @@ PYBIND11_MODULE(FASTNN_CUDA_MODULE, m) {
   // name: a loss (ops/loss.h); a: beta / delta; reduction 0/1/2 = none/mean/sum
   m.def("pointwise_loss", [](py::handle x, py::handle y, py::handle w, py::handle pw, py::handle out,
                              const std::string& name, double a, int reduction, uintptr_t stream) {
-    if (reduction < 0 || reduction > 2) fastnn::fail(fastnn::ErrorKind::Value, "loss: reduction code ", reduction);
+    if (reduction < 0 || reduction > 2) fastnn::fail(fastnn::ErrorKind::Value, "loss reduction code ", reduction, " (0, 1 or 2)");
     const BoundArray xa(x), ya(y), oa(out);
     const auto wa = optional_array(w), pwa = optional_array(pw);
     const fastnn::Loss kind = fastnn::loss_from_name(name);
@@ -120,7 +120,7 @@ PYBIND11_MODULE(FASTNN_CUDA_MODULE, m) {
   m.def("pointwise_loss_backward", [](py::handle x, py::handle y, py::handle w, py::handle pw, py::handle go,
                                       py::handle grad, const std::string& name, double a, int reduction,
                                       uintptr_t stream) {
-    if (reduction < 0 || reduction > 2) fastnn::fail(fastnn::ErrorKind::Value, "loss: reduction code ", reduction);
+    if (reduction < 0 || reduction > 2) fastnn::fail(fastnn::ErrorKind::Value, "loss reduction code ", reduction, " (0, 1 or 2)");
     const BoundArray xa(x), ya(y), goa(go), ga(grad);
     const auto wa = optional_array(w), pwa = optional_array(pw);
     const fastnn::Loss kind = fastnn::loss_from_name(name);
@@ -165,24 +165,20 @@ PYBIND11_MODULE(FASTNN_CUDA_MODULE, m) {
   }, py::arg("a"), py::arg("b"), py::arg("out"), py::arg("bias_m"), py::arg("bias_n"), py::arg("trans_a"),
      py::arg("trans_b"), py::arg("alpha"), py::arg("beta"), py::arg("relu"), py::arg("stream") = 0);
 
-  // Linear's backward: gx = gy·w, gw = gyᵀ·x, gb = column sums of gy (each output optional), as
-  // fastnn::linear_backward on the CPU.
+  // Linear's backward: gx = gy·w, gw = gyᵀ·x, gb = column sums of gy (each output optional).
   m.def("linear_backward", [](py::handle gy, py::handle x, py::handle w, py::handle gx, py::handle gw,
                               py::handle gb, uintptr_t stream) {
     const BoundArray gya(gy), xa(x), wa(w);
     const auto gxa = optional_array(gx), gwa = optional_array(gw), gba = optional_array(gb);
     without_gil([&] {
-      fastnn::MatmulOptions opt;
-      if (gxa) fastnn::cuda::matmul(gya.view(), wa.view(), gxa->view(), nullptr, nullptr, opt, as_stream(stream));
-      opt.trans_a = true;
-      if (gwa) fastnn::cuda::matmul(gya.view(), xa.view(), gwa->view(), nullptr, nullptr, opt, as_stream(stream));
-      if (gba) fastnn::cuda::sum_rows(gya.view(), gba->view(), false, as_stream(stream));
+      fastnn::cuda::linear_backward(gya.view(), xa.view(), wa.view(), view_or_null(gxa), view_or_null(gwa),
+                                    view_or_null(gba), as_stream(stream));
     });
   }, py::arg("grad_output"), py::arg("input"), py::arg("weight"), py::arg("grad_input"), py::arg("grad_weight"),
      py::arg("grad_bias"), py::arg("stream") = 0);
 
   auto pool_params = [](const std::vector<int64_t>& v) {
-    if (v.size() != 11) fastnn::fail(fastnn::ErrorKind::Value, "pool2d: 11 parameters expected, got ", v.size());
+    if (v.size() != 11) fastnn::fail(fastnn::ErrorKind::Value, "pool2d parameters: 11 expected, got ", v.size());
     return fastnn::Pool2dParams{v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8] != 0, v[9] != 0, v[10]};
   };
   m.def("max_pool2d", [pool_params](py::handle x, py::handle out, uintptr_t indices, const std::vector<int64_t>& params,
@@ -212,7 +208,7 @@ PYBIND11_MODULE(FASTNN_CUDA_MODULE, m) {
   }, py::arg("grad_output"), py::arg("grad_input"), py::arg("params"), py::arg("stream") = 0);
 
   auto conv_params = [](const std::vector<int64_t>& v) {
-    if (v.size() != 9) fastnn::fail(fastnn::ErrorKind::Value, "conv2d: 9 parameters expected, got ", v.size());
+    if (v.size() != 9) fastnn::fail(fastnn::ErrorKind::Value, "conv2d parameters: 9 expected, got ", v.size());
     return fastnn::Conv2dParams{v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8]};
   };
   m.def("conv2d", [conv_params](py::handle x, py::handle w, py::handle bias, py::handle out,

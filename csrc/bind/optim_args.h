@@ -38,11 +38,11 @@ inline OptimHyper optim_hyper(const std::string& kind, const py::dict& hp) {
 // per list, the addresses and element counts (the C++ checks then see 1-d arrays of those sizes).
 inline std::vector<ArrayView> flat_views(const std::vector<uintptr_t>& ptrs, const std::vector<int64_t>& sizes,
                                          DType dtype, DeviceType device, int device_index) {
-  if (ptrs.size() != sizes.size()) fail(ErrorKind::Value, "optimizer_step: ", ptrs.size(), " addresses but ", sizes.size(), " sizes");
+  if (ptrs.size() != sizes.size()) fail(ErrorKind::Value, "optimizer_step arguments: ", ptrs.size(), " addresses but ", sizes.size(), " sizes");
   std::vector<ArrayView> out(ptrs.size());
   for (size_t i = 0; i < ptrs.size(); ++i) {
-    if (ptrs[i] % uintptr_t(dtype_size(dtype)) != 0) fail(ErrorKind::Value, "optimizer_step: a misaligned array");
-    if (sizes[i] < 0) fail(ErrorKind::Value, "optimizer_step: a negative size");
+    if (ptrs[i] % uintptr_t(dtype_size(dtype)) != 0) fail(ErrorKind::Value, "optimizer_step arguments: a misaligned array");
+    if (sizes[i] < 0) fail(ErrorKind::Value, "optimizer_step arguments: a negative size");
     ArrayView& v = out[i];
     v.data = reinterpret_cast<void*>(ptrs[i]), v.dtype = dtype, v.device = device, v.device_index = device_index;
     v.shape = {sizes[i]}, v.strides = {1};
@@ -57,7 +57,7 @@ struct FlatOptimArgs {
                 const std::vector<std::vector<uintptr_t>>& ptrs, const std::vector<std::vector<int64_t>>& sizes,
                 const std::vector<double>& steps, const std::vector<bool>& first, const py::dict& hp,
                 const std::vector<uintptr_t>& step_counters = {}) {
-    if (ptrs.size() != 5 || sizes.size() != 5) fail(ErrorKind::Value, "optimizer_step: 5 lists (p, g, s0, s1, s2) expected");
+    if (ptrs.size() != 5 || sizes.size() != 5) fail(ErrorKind::Value, "optimizer_step arguments: 5 lists (p, g, s0, s1, s2) expected");
     const DType dt = dtype_from_name(dtype);
     std::vector<ArrayView>* lists[5] = {&batch.p, &batch.g, &batch.s0, &batch.s1, &batch.s2};
     for (int k = 0; k < 5; ++k) *lists[k] = flat_views(ptrs[size_t(k)], sizes[size_t(k)], dt, device, device_index);
@@ -65,7 +65,7 @@ struct FlatOptimArgs {
     // step_counters: the addresses of float32 CPU scalars (torch's state["step"] tensors), which replace
     // `steps`: each tensor's count is its counter + 1, written back by commit_steps once the step has run.
     for (uintptr_t c : step_counters) {
-      if (!c || c % alignof(float) != 0) fail(ErrorKind::Value, "optimizer_step: a bad step-counter address");
+      if (!c || c % alignof(float) != 0) fail(ErrorKind::Value, "optimizer_step arguments: a bad step-counter address");
       counters.push_back(reinterpret_cast<float*>(c));
     }
     if (!counters.empty()) {

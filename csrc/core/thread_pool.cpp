@@ -266,7 +266,7 @@ int get_num_threads() {
 }
 
 void set_num_threads(int n) {
-  if (n < 1) fail(ErrorKind::Value, "set_num_threads: expected a number of threads >= 1, got ", n);
+  if (n < 1) fail(ErrorKind::Value, "fastnn.set_num_threads: expected a number of threads >= 1, got ", n);
   PoolState& s = state();
   std::shared_ptr<ThreadPool> old;
   {

@@ -26,21 +26,22 @@ using KernelList = std::vector<Kernel<Fn>>;
 #define FASTNN_STREAMING_KERNEL(fn, isa) {#fn, isa, fn, true}
 
 // The best kernel the active ISA allows (a streaming one only if `streaming` is asked for and the
-// ISA has one), or the one named by `forced` (tests, benchmarks).
+// ISA has one), or the one named by `forced` (tests, benchmarks: the kernel= argument of op `op`, which
+// names the errors).
 template <class Fn>
 const Kernel<Fn>& pick_kernel(const KernelList<Fn>& list, const char* family, const std::string& forced,
-                              bool streaming = false) {
+                              const char* op, bool streaming = false) {
   for (const auto& k : list) {
     if (forced.empty() ? may_use(k.isa) && (streaming || !k.streaming) : forced == k.name) {
       if (!may_use(k.isa))
-        fail(ErrorKind::Runtime, family, ": kernel ", k.name, " needs ", isa_name(k.isa),
+        fail(ErrorKind::Runtime, op, ": kernel ", k.name, " needs ", isa_name(k.isa),
              " but the active ISA level is ", isa_name(active_isa()));
       return k;
     }
   }
   std::string names;
   for (const auto& k : list) names += std::string(names.empty() ? "" : ", ") + k.name;
-  fail(ErrorKind::Value, family, ": no kernel named '", forced, "' (registered: ", names, ")");
+  fail(ErrorKind::Value, op, ": no kernel named '", forced, "' in family ", family, " (registered: ", names, ")");
 }
 
 struct KernelInfo {

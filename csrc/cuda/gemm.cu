@@ -14,6 +14,8 @@
 
 #include <cstdint>
 
+#include "core/error.h"
+
 namespace fastnn {
 namespace cuda {
 namespace {
@@ -156,7 +158,7 @@ void gemm_launch(const GemmProblem<T>& g, cudaStream_t stream) {
   if (g.M <= 0 || g.N <= 0) return;
   const int64_t grid_y = (g.M + BM - 1) / BM, grid_x = (g.N + BN - 1) / BN;
   if (grid_y > 65535 || grid_x > 2147483647)
-    throw CudaError("matmul: C has more rows or columns than one launch grid covers");
+    fail(ErrorKind::Runtime, "matmul: C has more rows or columns than one launch grid covers");
   const dim3 grid{unsigned(grid_x), unsigned(grid_y)};
   const bool a_k = g.a_cs == 1, b_k = g.b_rs == 1;  // contiguous along k
   // the stride between vectors: rows of a k-contiguous operand, k-rows otherwise

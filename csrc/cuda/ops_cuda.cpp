@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "core/error.h"
+#include "ops/activation.h"
 #include "ops/dropout.h"
 #include "cuda/activation.h"
 #include "cuda/conv.h"
@@ -37,7 +38,8 @@ void relu_backward(const ArrayView& dy, const ArrayView& y, const ArrayView& dx,
 }
 
 void activation(Act act, const ActParams& p, const ArrayView& x, const ArrayView& y, cudaStream_t stream) {
-  const char* op = "activation";
+  const std::string op_name = act_op_name(act, false);
+  const char* op = op_name.c_str();
   if (act == Act::EluResult) fail(ErrorKind::Value, op, ": elu_result is a backward form only");
   check_elementwise(x, "x", y, "out", op, kArrayDevice);
   if (x.dtype == DType::Float32) activation_f32(act, p, x.as<const float>(), y.as<float>(), x.numel(), stream);
@@ -46,7 +48,8 @@ void activation(Act act, const ActParams& p, const ArrayView& x, const ArrayView
 
 void activation_backward(Act act, const ActParams& p, const ArrayView& dy, const ArrayView& s, const ArrayView& dx,
                          cudaStream_t stream) {
-  const char* op = "activation_backward";
+  const std::string op_name = act_op_name(act, true);
+  const char* op = op_name.c_str();
   check_elementwise(dy, "grad_output", dx, "out", op, kArrayDevice);
   check_elementwise(s, "saved", dx, "out", op, kArrayDevice);
   const int64_t n = dy.numel();
@@ -136,7 +139,7 @@ LossOperands<T> loss_operands(double a, const ArrayView& x, const ArrayView& y, 
 
 void pointwise_loss(Loss kind, double a, const ArrayView& x, const ArrayView& y, const ArrayView* w,
                     const ArrayView* pw, const ArrayView& out, Reduction r, cudaStream_t stream) {
-  check_pointwise_loss(x, y, w, pw, out, r, kArrayDevice);
+  check_pointwise_loss(kind, x, y, w, pw, out, r, kArrayDevice);
   if (x.dtype == DType::Float32) cuda::pointwise_loss(kind, loss_operands<float>(a, x, y, w, pw), out.as<float>(), r, stream);
   else cuda::pointwise_loss(kind, loss_operands<double>(a, x, y, w, pw), out.as<double>(), r, stream);
 }
@@ -144,7 +147,7 @@ void pointwise_loss(Loss kind, double a, const ArrayView& x, const ArrayView& y,
 void pointwise_loss_backward(Loss kind, double a, const ArrayView& x, const ArrayView& y, const ArrayView* w,
                              const ArrayView* pw, const ArrayView& grad_output, const ArrayView& grad, Reduction r,
                              cudaStream_t stream) {
-  check_pointwise_loss_backward(x, y, w, pw, grad_output, grad, r, kArrayDevice);
+  check_pointwise_loss_backward(kind, x, y, w, pw, grad_output, grad, r, kArrayDevice);
   if (x.dtype == DType::Float32)
     cuda::pointwise_loss_backward(kind, loss_operands<float>(a, x, y, w, pw), grad_output.as<const float>(),
                                   grad.as<float>(), r, stream);
@@ -184,11 +187,12 @@ bool has_unit_stride(const ArrayView& v) {
 }  // namespace
 
 void matmul(const ArrayView& a, const ArrayView& b, const ArrayView& c, const ArrayView* bias_m,
-            const ArrayView* bias_n, const MatmulOptions& opt, cudaStream_t stream) {
-  const int64_t K = check_matmul(a, b, c, bias_m, bias_n, opt, kArrayDevice);
+            const ArrayView* bias_n, const MatmulOptions& opt, cudaStream_t stream, const MatmulNames& names) {
+  const int64_t K = check_matmul(a, b, c, bias_m, bias_n, opt, kArrayDevice, names);
   if (!has_unit_stride(a) || !has_unit_stride(b))
-    fail(ErrorKind::Value, "matmul: on CUDA, 'a' and 'b' need a unit stride in one dimension (got strides (",
-         a.strides[0], ", ", a.strides[1], ") and (", b.strides[0], ", ", b.strides[1], "))");
+    fail(ErrorKind::Value, names.op, ": on CUDA, '", names.a, "' and '", names.b,
+         "' need a unit stride in one dimension (got strides (", a.strides[0], ", ", a.strides[1], ") and (",
+         b.strides[0], ", ", b.strides[1], "))");
   if (c.dtype == DType::Float32) gemm_f32(gemm_args<float>(a, b, c, bias_m, bias_n, opt, K), stream);
   else gemm_f64(gemm_args<double>(a, b, c, bias_m, bias_n, opt, K), stream);
 }
@@ -200,6 +204,16 @@ void sum_rows(const ArrayView& x, const ArrayView& out, bool accumulate, cudaStr
     sum_rows_f32(x.as<const float>(), M, N, x.strides[0], x.strides[1], out.as<float>(), accumulate, stream);
   else
     sum_rows_f64(x.as<const double>(), M, N, x.strides[0], x.strides[1], out.as<double>(), accumulate, stream);
+}
+
+void linear_backward(const ArrayView& gy, const ArrayView& x, const ArrayView& w, const ArrayView* gx,
+                     const ArrayView* gw, const ArrayView* gb, cudaStream_t stream) {
+  check_linear_backward(gy, x, w, gx, gw, gb, kArrayDevice);
+  MatmulOptions opt;
+  if (gx) matmul(gy, w, *gx, nullptr, nullptr, opt, stream, kLinearGradInputNames);  // (B, O) · (O, I)
+  opt.trans_a = true;
+  if (gw) matmul(gy, x, *gw, nullptr, nullptr, opt, stream, kLinearGradWeightNames);  // (B, O)ᵀ · (B, I)
+  if (gb) sum_rows(gy, *gb, false, stream);
 }
 
 void max_pool2d(const ArrayView& x, const ArrayView& y, int64_t* indices, const Pool2dParams& p, cudaStream_t stream) {

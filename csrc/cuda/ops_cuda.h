@@ -24,10 +24,13 @@ constexpr DeviceType kArrayDevice = DeviceType::CUDA;
 #endif
 
 void relu(const ArrayView& x, const ArrayView& y, cudaStream_t stream);
-// As fastnn::matmul (ops/gemm.h), plus: a and b must each have a unit stride in one dimension.
+// As fastnn::matmul / sum_rows / linear_backward (ops/gemm.h), plus: the operands of a product must each
+// have a unit stride in one dimension.
 void matmul(const ArrayView& a, const ArrayView& b, const ArrayView& c, const ArrayView* bias_m,
-            const ArrayView* bias_n, const MatmulOptions& opt, cudaStream_t stream);
+            const ArrayView* bias_n, const MatmulOptions& opt, cudaStream_t stream, const MatmulNames& names = {});
 void sum_rows(const ArrayView& x, const ArrayView& out, bool accumulate, cudaStream_t stream);
+void linear_backward(const ArrayView& gy, const ArrayView& x, const ArrayView& w, const ArrayView* gx,
+                     const ArrayView* gw, const ArrayView* gb, cudaStream_t stream);
 // As the CPU's ops/pool.h entry points, on device arrays (indices: device int64 array of out's shape, or null).
 void max_pool2d(const ArrayView& x, const ArrayView& y, int64_t* indices, const Pool2dParams& p, cudaStream_t stream);
 void max_pool2d_backward(const ArrayView& gy, const ArrayView& x, const ArrayView& gx, const Pool2dParams& p,

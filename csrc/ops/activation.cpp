@@ -16,11 +16,27 @@ Act act_from_name(const std::string& name) {
       {"softplus", Act::Softplus}};
   for (const auto& [n, a] : names)
     if (name == n) return a;
-  fail(ErrorKind::Value, "activation: no activation named '", name, "'");
+  fail(ErrorKind::Value, "no activation named '", name, "'");  // fastnn's own names: not a user's error
+}
+
+std::string act_op_name(Act act, bool backward) {
+  const char* base = "";
+  switch (act) {
+    case Act::LeakyRelu: base = "leaky_relu"; break;
+    case Act::Elu: case Act::EluResult: base = "elu"; break;
+    case Act::Sigmoid: base = "sigmoid"; break;
+    case Act::Tanh: base = "tanh"; break;
+    case Act::Gelu: case Act::GeluTanh: base = "gelu"; break;
+    case Act::Silu: base = "silu"; break;
+    case Act::Hardtanh: base = "hardtanh"; break;
+    case Act::Softplus: base = "softplus"; break;
+  }
+  return backward ? str_cat(base, "_backward") : std::string(base);
 }
 
 void activation(Act act, const ActParams& p, const ArrayView& x, const ArrayView& y, const std::string& kernel) {
-  const char* op = "activation";
+  const std::string op_name = act_op_name(act, false);
+  const char* op = op_name.c_str();
   if (act == Act::EluResult) fail(ErrorKind::Value, op, ": elu_result is a backward form only");
   check_elementwise(x, "x", y, "out", op);
   const int64_t n = x.numel();
@@ -30,7 +46,7 @@ void activation(Act act, const ActParams& p, const ArrayView& x, const ArrayView
     double* yp = y.as<double>();
     return eltwise_parallel(n, [&](int64_t off, int64_t cnt) { activation_f64(act, p, xp + off, yp + off, cnt); });
   }
-  const auto fn = pick_kernel(activation_f32_kernels(), "activation_f32", kernel).fn.forward;
+  const auto fn = pick_kernel(activation_f32_kernels(), "activation_f32", kernel, op).fn.forward;
   const float* xp = x.as<const float>();
   float* yp = y.as<float>();
   const bool stream = use_streaming_stores(n * int64_t(sizeof(float)));
@@ -39,7 +55,8 @@ void activation(Act act, const ActParams& p, const ArrayView& x, const ArrayView
 
 void activation_backward(Act act, const ActParams& p, const ArrayView& dy, const ArrayView& s, const ArrayView& dx,
                          const std::string& kernel) {
-  const char* op = "activation_backward";
+  const std::string op_name = act_op_name(act, true);
+  const char* op = op_name.c_str();
   check_elementwise(dy, "grad_output", dx, "out", op);
   check_elementwise(s, "saved", dx, "out", op);
   const int64_t n = dy.numel();
@@ -49,7 +66,7 @@ void activation_backward(Act act, const ActParams& p, const ArrayView& dy, const
     double* d = dx.as<double>();
     return eltwise_parallel(n, [&](int64_t off, int64_t cnt) { activation_backward_f64(act, p, g + off, sp + off, d + off, cnt); });
   }
-  const auto fn = pick_kernel(activation_f32_kernels(), "activation_f32", kernel).fn.backward;
+  const auto fn = pick_kernel(activation_f32_kernels(), "activation_f32", kernel, op).fn.backward;
   const float *g = dy.as<const float>(), *sp = s.as<const float>();
   float* d = dx.as<float>();
   const bool stream = use_streaming_stores(n * int64_t(sizeof(float)));

@@ -11,6 +11,8 @@ namespace fastnn {
 // The activation named `name` ("leaky_relu", "elu", "elu_result" (backward only), "sigmoid", "tanh",
 // "gelu", "gelu_tanh", "silu", "hardtanh", "softplus"); Value error otherwise.
 Act act_from_name(const std::string& name);
+// The fastnn.ops op an activation's errors name ("leaky_relu", "gelu_backward", elu_result: "elu_backward").
+std::string act_op_name(Act act, bool backward);
 
 // y = act(x). x: any shape, contiguous; y: same shape and dtype, may be x itself (in place).
 void activation(Act act, const ActParams& p, const ArrayView& x, const ArrayView& y, const std::string& kernel = "");

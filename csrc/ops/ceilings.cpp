@@ -8,6 +8,7 @@
 #include <memory>
 
 #include "core/error.h"
+#include "core/memory.h"
 #include "core/thread_pool.h"
 #include "cpu/fma_peak.h"
 
@@ -21,17 +22,44 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
 struct FreeDeleter {
   void operator()(void* p) const { std::free(p); }
 };
+using Buffer = std::unique_ptr<char, FreeDeleter>;
+
+constexpr int64_t kGrain = int64_t(64) << 10;  // 64 KiB chunks per task
+
+// A page-aligned buffer of `bytes`, first touched in parallel so its pages are mapped before timing. On
+// transparent huge pages where it can be, as fastnn's large outputs and numpy's arrays are: whether the
+// kernel happened to give them otherwise varied the memory figure by a third within one run.
+Buffer touched_buffer(int64_t bytes, int fill, const char* op) {
+  Buffer b(static_cast<char*>(std::aligned_alloc(4096, size_t(bytes))));
+  if (!b) fail(ErrorKind::Runtime, op, ": cannot allocate ", bytes, " bytes");
+  advise_huge_pages(b.get(), bytes);
+  parallel_for(bytes, kGrain, [&](int64_t lo, int64_t hi) { std::memset(b.get() + lo, fill, size_t(hi - lo)); });
+  return b;
+}
+
+// Sum of 64-bit words with eight independent accumulators (the adds never wait on each other, so the
+// loop runs at the load ports' rate; the compiler vectorizes it).
+uint64_t sum_words(const uint64_t* p, int64_t n) {
+  uint64_t acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8)
+    for (int j = 0; j < 8; ++j) acc[j] += p[i + j];
+  for (; i < n; ++i) acc[0] += p[i];
+  uint64_t s = 0;
+  for (uint64_t a : acc) s += a;
+  return s;
+}
 
 }  // namespace
 
 float run_fma_peak_kernel(const std::string& kernel, int64_t iters, double* flops) {
-  if (iters < 0) fail(ErrorKind::Value, "fma_peak: iters must be >= 0, got ", iters);
-  return pick_kernel(fma_peak_f32_kernels(), "fma_peak_f32", kernel).fn(iters, flops);
+  if (iters < 0) fail(ErrorKind::Value, "fastnn._C.run_fma_peak_kernel: iters must be >= 0, got ", iters);
+  return pick_kernel(fma_peak_f32_kernels(), "fma_peak_f32", kernel, "fastnn._C.run_fma_peak_kernel").fn(iters, flops);
 }
 
 Ceiling measure_fma_gflops(double seconds, const std::string& kernel) {
-  if (!(seconds > 0)) fail(ErrorKind::Value, "measure_fma_gflops: seconds must be > 0");
-  const auto& k = pick_kernel(fma_peak_f32_kernels(), "fma_peak_f32", kernel);
+  if (!(seconds > 0)) fail(ErrorKind::Value, "fastnn._C.measure_fma_gflops: seconds must be > 0");
+  const auto& k = pick_kernel(fma_peak_f32_kernels(), "fma_peak_f32", kernel, "fastnn._C.measure_fma_gflops");
   // Calibrate one work unit to ~1 ms on one thread; each of 3 rounds then runs ~seconds/3 of wall time.
   double flops = 0;
   int64_t iters = 1 << 12;
@@ -61,24 +89,41 @@ Ceiling measure_fma_gflops(double seconds, const std::string& kernel) {
   return {best, k.name, threads};
 }
 
-Ceiling measure_copy_gbps(int64_t bytes, int reps) {
-  if (bytes < (64 << 10) || reps < 1) fail(ErrorKind::Value, "measure_copy_gbps: need bytes >= 64 KiB and reps >= 1");
-  std::unique_ptr<char, FreeDeleter> src(static_cast<char*>(std::aligned_alloc(4096, size_t(bytes))));
-  std::unique_ptr<char, FreeDeleter> dst(static_cast<char*>(std::aligned_alloc(4096, size_t(bytes))));
-  if (!src || !dst) fail(ErrorKind::Runtime, "measure_copy_gbps: cannot allocate 2 x ", bytes, " bytes");
-  constexpr int64_t kGrain = int64_t(64) << 10;  // 64 KiB chunks
-  // First touch in parallel, so the pages are mapped (and spread) before timing.
-  parallel_for(bytes, kGrain, [&](int64_t b, int64_t e) {
-    std::memset(src.get() + b, 1, size_t(e - b));
-    std::memset(dst.get() + b, 0, size_t(e - b));
-  });
+Ceiling measure_bandwidth_gbps(int64_t bytes, int reps, const std::string& pattern) {
+  const char* op = "fastnn._C.measure_bandwidth_gbps";  // a bench helper, not an op of fastnn.ops
+  if (bytes < (64 << 10) || reps < 1) fail(ErrorKind::Value, op, ": need bytes >= 64 KiB and reps >= 1");
+  if (pattern != "copy" && pattern != "read" && pattern != "update")
+    fail(ErrorKind::Value, op, ": pattern must be 'copy', 'read' or 'update', got '", pattern, "'");
+  bytes -= bytes % 8;
+  const Buffer src = touched_buffer(bytes, 1, op);
+  const Buffer dst = pattern == "copy" ? touched_buffer(bytes, 0, op) : nullptr;
+  auto* words = reinterpret_cast<uint64_t*>(src.get());
+  std::atomic<uint64_t> sink{0};
   double best = 0;
   for (int r = 0; r < reps; ++r) {
     const auto t0 = std::chrono::steady_clock::now();
-    parallel_for(bytes, kGrain, [&](int64_t b, int64_t e) { std::memcpy(dst.get() + b, src.get() + b, size_t(e - b)); });
-    best = std::max(best, 2.0 * double(bytes) / seconds_since(t0) / 1e9);
+    if (pattern == "copy") {
+      parallel_for(bytes, kGrain, [&](int64_t b, int64_t e) { std::memcpy(dst.get() + b, src.get() + b, size_t(e - b)); });
+    } else if (pattern == "read") {
+      parallel_for(bytes / 8, kGrain / 8, [&](int64_t b, int64_t e) {
+        sink.fetch_add(sum_words(words + b, e - b), std::memory_order_relaxed);  // keeps the sums alive
+      });
+    } else {
+      parallel_for(bytes / 8, kGrain / 8, [&](int64_t b, int64_t e) {
+        for (int64_t i = b; i < e; ++i) words[i] += 1;
+      });
+    }
+    const double moved = pattern == "read" ? double(bytes) : 2.0 * double(bytes);
+    best = std::max(best, moved / seconds_since(t0) / 1e9);
   }
-  return {best, "memcpy", get_num_threads()};
+  // Each word's value is known afterwards: a wrong one means the loop did not touch what it timed.
+  const uint64_t ones = 0x0101010101010101ull;
+  const bool ok = pattern == "copy"   ? std::memcmp(src.get(), dst.get(), size_t(bytes)) == 0
+                  : pattern == "read" ? sink.load() == uint64_t(bytes / 8) * ones * uint64_t(reps)
+                                      : words[0] == ones + uint64_t(reps) && words[bytes / 8 - 1] == ones + uint64_t(reps);
+  if (!ok) fail(ErrorKind::Runtime, op, ": wrong checksum for pattern '", pattern, "'");
+  const char* what = pattern == "copy" ? "memcpy" : pattern == "read" ? "sum of 64-bit words" : "in-place add";
+  return {best, what, get_num_threads()};
 }
 
 }  // namespace fastnn

@@ -162,8 +162,8 @@ void direct_run(ConvDirectFn fn, const DirectPlan& d, int64_t N, int64_t G, cons
   });
 }
 
-const ConvDirectKernels* direct_kernels(const std::string& kernel) {
-  return &pick_kernel(conv_direct_f32_kernels(), "conv_direct_f32", kernel).fn;
+const ConvDirectKernels* direct_kernels(const std::string& kernel, const char* op) {
+  return &pick_kernel(conv_direct_f32_kernels(), "conv_direct_f32", kernel, op).fn;
 }
 
 // The forward's taps: output (oh, ow) reads input (oh + kh * DH - PT, ow + kw * DW - PL).
@@ -380,7 +380,7 @@ const ConvDirectKernels* choose_route(const Conv2dShape& s, const Conv2dParams& 
   const bool applies = dtype == DType::Float32 && direct_applies(s, p);
   if (!kernel.empty() && !applies)
     fail(ErrorKind::Value, op, ": kernel '", kernel, "' needs float32, stride 1 and output rows as wide as the input's");
-  return applies ? direct_kernels(kernel) : nullptr;
+  return applies ? direct_kernels(kernel, op) : nullptr;
 }
 
 // Where the direct route applies, its forward and input-gradient tiles hold 8 output channels: with

@@ -214,7 +214,7 @@ PackedGemmB<T> pack_b_typed(const GemmConfig<T>& cfg, int64_t K, int64_t N, cons
   const int64_t total = (blocks_n - 1) * cfg.nc * K + ((N - (blocks_n - 1) * cfg.nc) + cfg.nr - 1) / cfg.nr * cfg.nr * K;
   const size_t bytes = (size_t(std::max<int64_t>(total, 1) + kGemmPackSlack) * sizeof(T) + 63) / 64 * 64;
   out.panels.reset(static_cast<T*>(std::aligned_alloc(64, bytes)));
-  if (!out.panels) fail(ErrorKind::Runtime, "gemm: out of memory for ", bytes, " bytes of packed weights");
+  if (!out.panels) fail(ErrorKind::Runtime, "matmul: out of memory for ", bytes, " bytes of packed weights");
   GemmProblem<T> g{};
   g.K = K;
   g.N = N;
@@ -258,7 +258,7 @@ void gemm_prepacked_block(const GemmConfig<T>& cfg, const GemmProblem<T>& g, con
 template <class T>
 void gemm_prepacked_run(const GemmProblem<T>& g, const PackedGemmB<T>& b) {
   if (g.K != b.K || g.N != b.N)
-    fail(ErrorKind::Runtime, "gemm: a (", g.M, " x ", g.K, ") product with packed weights of ", b.K, " x ", b.N);
+    fail(ErrorKind::Runtime, "matmul: a (", g.M, " x ", g.K, ") product with packed weights of ", b.K, " x ", b.N);
   if (g.M == 0 || g.N == 0) return;
   const auto& cfg = *static_cast<const GemmConfig<T>*>(b.config);
   const int threads = get_num_threads();
@@ -294,70 +294,70 @@ void check_vector(const ArrayView& v, int64_t n, DType dtype, DeviceType device,
 
 template <class T>
 void matmul_typed(const KernelList<GemmConfigPtr<T>>& list, const char* family, const GemmProblem<T>& g,
-                  const std::string& kernel) {
+                  const std::string& kernel, const char* op) {
   if (g.M == 0 || g.N == 0) return;
-  gemm_run(*pick_kernel(list, family, kernel).fn, g);
+  gemm_run(*pick_kernel(list, family, kernel, op).fn, g);
 }
 
 }  // namespace
 
 int64_t check_matmul(const ArrayView& a, const ArrayView& b, const ArrayView& c, const ArrayView* bias_m,
-                     const ArrayView* bias_n, const MatmulOptions& opt, DeviceType device) {
-  const char* op = "matmul";
-  check_matrix(a, device, op, "a");
-  check_matrix(b, device, op, "b");
-  check_matrix(c, device, op, "out");
+                     const ArrayView* bias_n, const MatmulOptions& opt, DeviceType device, const MatmulNames& names) {
+  const char* op = names.op;
+  check_matrix(a, device, op, names.a);
+  check_matrix(b, device, op, names.b);
+  check_matrix(c, device, op, names.out);
   if (a.device_index != c.device_index || b.device_index != c.device_index)
-    fail(ErrorKind::Runtime, op, ": arrays on different devices: a ", a.describe(), ", b ", b.describe(), ", out ",
-         c.describe());
+    fail(ErrorKind::Runtime, op, ": arrays on different devices: ", names.a, " ", a.describe(), ", ", names.b, " ",
+         b.describe(), ", ", names.out, " ", c.describe());
   if (a.dtype != b.dtype || a.dtype != c.dtype)
-    fail(ErrorKind::Type, op, ": dtypes differ: a is ", dtype_name(a.dtype), ", b is ", dtype_name(b.dtype),
-         ", out is ", dtype_name(c.dtype));
+    fail(ErrorKind::Type, op, ": dtypes differ: ", names.a, " is ", dtype_name(a.dtype), ", ", names.b, " is ",
+         dtype_name(b.dtype), ", ", names.out, " is ", dtype_name(c.dtype));
   const int64_t M = opt.trans_a ? a.shape[1] : a.shape[0], K = opt.trans_a ? a.shape[0] : a.shape[1];
   const int64_t Kb = opt.trans_b ? b.shape[1] : b.shape[0], N = opt.trans_b ? b.shape[0] : b.shape[1];
   if (K != Kb)
-    fail(ErrorKind::Runtime, op, ": shapes cannot be multiplied: op(a) is (", M, ", ", K, ") and op(b) is (", Kb,
-         ", ", N, ")");
+    fail(ErrorKind::Runtime, op, ": shapes cannot be multiplied: op(", names.a, ") is (", M, ", ", K, ") and op(",
+         names.b, ") is (", Kb, ", ", N, ")");
   if (c.shape[0] != M || c.shape[1] != N)
-    fail(ErrorKind::Runtime, op, ": 'out' must have shape (", M, ", ", N, "), got ", c.describe());
+    fail(ErrorKind::Runtime, op, ": '", names.out, "' must have shape (", M, ", ", N, "), got ", c.describe());
   if ((N > 1 && c.strides[1] != 1) || (M > 1 && c.strides[0] < N))
-    fail(ErrorKind::Value, op, ": 'out' must have contiguous rows that do not overlap, got strides (",
+    fail(ErrorKind::Value, op, ": '", names.out, "' must have contiguous rows that do not overlap, got strides (",
          c.strides[0], ", ", c.strides[1], ")");
-  check_writable(c, op, "out");
-  check_disjoint(c, "out", a, "a", op);
-  check_disjoint(c, "out", b, "b", op);
+  check_writable(c, op, names.out);
+  check_disjoint(c, names.out, a, names.a, op);
+  check_disjoint(c, names.out, b, names.b, op);
   if (bias_m) {
     check_vector(*bias_m, M, c.dtype, device, op, "bias_m");
-    check_disjoint(c, "out", *bias_m, "bias_m", op);
+    check_disjoint(c, names.out, *bias_m, "bias_m", op);
   }
   if (bias_n) {
     check_vector(*bias_n, N, c.dtype, device, op, "bias_n");
-    check_disjoint(c, "out", *bias_n, "bias_n", op);
+    check_disjoint(c, names.out, *bias_n, "bias_n", op);
   }
   return K;
 }
 
-void gemm(const GemmProblem<float>& g, const std::string& kernel) {
+void gemm(const GemmProblem<float>& g, const std::string& kernel, const char* op) {
   const bool dot_layout = g.a_cs == 1 && g.b_rs == 1;
   const bool forced_dot = kernel.rfind("gemm_dot_", 0) == 0;
   if (forced_dot && !dot_layout)
-    fail(ErrorKind::Value, "matmul: kernel ", kernel, " needs the rows of op(a) and of op(b)ᵀ contiguous along k");
+    fail(ErrorKind::Value, op, ": kernel ", kernel, " needs the rows of op(a) and of op(b)ᵀ contiguous along k");
   if (forced_dot || (kernel.empty() && dot_layout && g.M <= kGemmDotMaxM)) {
-    if (g.M > 0 && g.N > 0) gemm_dot_run(pick_kernel(gemm_dot_f32_kernels(), "gemm_dot_f32", kernel).fn, g);
+    if (g.M > 0 && g.N > 0) gemm_dot_run(pick_kernel(gemm_dot_f32_kernels(), "gemm_dot_f32", kernel, op).fn, g);
     return;
   }
-  matmul_typed(gemm_f32_kernels(), "gemm_f32", g, kernel);
+  matmul_typed(gemm_f32_kernels(), "gemm_f32", g, kernel, op);
 }
 
-void gemm(const GemmProblem<double>& g, const std::string& kernel) {
-  matmul_typed(gemm_f64_kernels(), "gemm_f64", g, kernel);
+void gemm(const GemmProblem<double>& g, const std::string& kernel, const char* op) {
+  matmul_typed(gemm_f64_kernels(), "gemm_f64", g, kernel, op);
 }
 
 void matmul(const ArrayView& a, const ArrayView& b, const ArrayView& c, const ArrayView* bias_m,
-            const ArrayView* bias_n, const MatmulOptions& opt, const std::string& kernel) {
-  const int64_t K = check_matmul(a, b, c, bias_m, bias_n, opt, DeviceType::CPU);
-  if (c.dtype == DType::Float32) gemm(make_gemm_problem<float>(a, b, c, bias_m, bias_n, opt, K), kernel);
-  else gemm(make_gemm_problem<double>(a, b, c, bias_m, bias_n, opt, K), kernel);
+            const ArrayView* bias_n, const MatmulOptions& opt, const std::string& kernel, const MatmulNames& names) {
+  const int64_t K = check_matmul(a, b, c, bias_m, bias_n, opt, DeviceType::CPU, names);
+  if (c.dtype == DType::Float32) gemm(make_gemm_problem<float>(a, b, c, bias_m, bias_n, opt, K), kernel, names.op);
+  else gemm(make_gemm_problem<double>(a, b, c, bias_m, bias_n, opt, K), kernel, names.op);
 }
 
 namespace {
@@ -382,12 +382,32 @@ void sum_rows_typed(const ArrayView& x, const ArrayView& out, bool accumulate) {
 
 }  // namespace
 
-void check_sum_rows(const ArrayView& x, const ArrayView& out, DeviceType device) {
-  const char* op = "sum_rows";
-  check_matrix(x, device, op, "x");
-  check_vector(out, x.shape[1], x.dtype, device, op, "out");
-  check_writable(out, op, "out");
-  check_disjoint(out, "out", x, "x", op);
+void check_sum_rows(const ArrayView& x, const ArrayView& out, DeviceType device, const char* op, const char* x_name,
+                    const char* out_name) {
+  check_matrix(x, device, op, x_name);
+  check_vector(out, x.shape[1], x.dtype, device, op, out_name);
+  check_writable(out, op, out_name);
+  check_disjoint(out, out_name, x, x_name, op);
+}
+
+// Everything before any output is written, in Linear's terms (gy: (B, O), x: (B, I), w: (O, I)).
+void check_linear_backward(const ArrayView& gy, const ArrayView& x, const ArrayView& w, const ArrayView* gx,
+                           const ArrayView* gw, const ArrayView* gb, DeviceType device) {
+  const char* op = "linear_backward";
+  check_matrix(gy, device, op, "grad_output");
+  check_matrix(x, device, op, "input");
+  check_matrix(w, device, op, "weight");
+  if (x.shape[1] != w.shape[1])
+    fail(ErrorKind::Runtime, op, ": input has ", x.shape[1], " features but weight has in_features=", w.shape[1],
+         " (input ", x.describe(), ", weight ", w.describe(), ")");
+  if (gy.shape[0] != x.shape[0] || gy.shape[1] != w.shape[0])
+    fail(ErrorKind::Runtime, op, ": 'grad_output' must have shape (", x.shape[0], ", ", w.shape[0], "), got ",
+         gy.describe());
+  MatmulOptions opt;
+  if (gx) check_matmul(gy, w, *gx, nullptr, nullptr, opt, device, kLinearGradInputNames);
+  opt.trans_a = true;
+  if (gw) check_matmul(gy, x, *gw, nullptr, nullptr, opt, device, kLinearGradWeightNames);
+  if (gb) check_sum_rows(gy, *gb, device, op, "grad_output", "grad_bias");
 }
 
 void sum_rows(const ArrayView& x, const ArrayView& out, bool accumulate) {
@@ -398,20 +418,21 @@ void sum_rows(const ArrayView& x, const ArrayView& out, bool accumulate) {
 
 void linear_backward(const ArrayView& gy, const ArrayView& x, const ArrayView& w, const ArrayView* gx,
                      const ArrayView* gw, const ArrayView* gb, const std::string& kernel) {
+  check_linear_backward(gy, x, w, gx, gw, gb, DeviceType::CPU);
   MatmulOptions opt;
-  if (gx) matmul(gy, w, *gx, nullptr, nullptr, opt, kernel);  // (B, O) · (O, I)
+  if (gx) matmul(gy, w, *gx, nullptr, nullptr, opt, kernel, kLinearGradInputNames);  // (B, O) · (O, I)
   opt.trans_a = true;
-  if (gw) matmul(gy, x, *gw, nullptr, nullptr, opt, kernel);  // (B, O)ᵀ · (B, I)
+  if (gw) matmul(gy, x, *gw, nullptr, nullptr, opt, kernel, kLinearGradWeightNames);  // (B, O)ᵀ · (B, I)
   if (gb) sum_rows(gy, *gb, false);
 }
 
 PackedGemmB<float> pack_gemm_b(int64_t K, int64_t N, const float* b, int64_t b_rs, int64_t b_cs,
                                const std::string& kernel) {
-  return pack_b_typed(*pick_kernel(gemm_f32_kernels(), "gemm_f32", kernel).fn, K, N, b, b_rs, b_cs);
+  return pack_b_typed(*pick_kernel(gemm_f32_kernels(), "gemm_f32", kernel, "matmul").fn, K, N, b, b_rs, b_cs);
 }
 PackedGemmB<double> pack_gemm_b(int64_t K, int64_t N, const double* b, int64_t b_rs, int64_t b_cs,
                                 const std::string& kernel) {
-  return pack_b_typed(*pick_kernel(gemm_f64_kernels(), "gemm_f64", kernel).fn, K, N, b, b_rs, b_cs);
+  return pack_b_typed(*pick_kernel(gemm_f64_kernels(), "gemm_f64", kernel, "matmul").fn, K, N, b, b_rs, b_cs);
 }
 void gemm_prepacked(const GemmProblem<float>& g, const PackedGemmB<float>& b) { gemm_prepacked_run(g, b); }
 void gemm_prepacked(const GemmProblem<double>& g, const PackedGemmB<double>& b) { gemm_prepacked_run(g, b); }

@@ -16,20 +16,33 @@ struct MatmulOptions {
   bool relu = false;
 };
 
+// What a product's errors call its op and operands: matmul's own, or those of an op built on it.
+struct MatmulNames {
+  const char* op = "matmul";
+  const char* a = "a";
+  const char* b = "b";
+  const char* out = "out";
+};
+// Linear's backward products: grad_input = grad_output·weight, grad_weight = grad_outputᵀ·input.
+constexpr MatmulNames kLinearGradInputNames{"linear_backward", "grad_output", "weight", "grad_input"};
+constexpr MatmulNames kLinearGradWeightNames{"linear_backward", "grad_output", "input", "grad_weight"};
+
 // c = act(alpha * op(a)·op(b) + beta * c + bias_m[:, None] + bias_n[None, :]), op(x) = xᵀ if trans_x.
 // a, b: 2-d, any strides (transposed, sliced, expanded views are read in place). c: 2-d, rows contiguous
 // (stride 1 along columns), disjoint from every input. bias_m: [M] or null, bias_n: [N] or null, stride 1.
 void matmul(const ArrayView& a, const ArrayView& b, const ArrayView& c, const ArrayView* bias_m,
-            const ArrayView* bias_n, const MatmulOptions& opt, const std::string& kernel = "");
+            const ArrayView* bias_n, const MatmulOptions& opt, const std::string& kernel = "",
+            const MatmulNames& names = {});
 
 // Products in Linear's layout (rows of op(a) and op(b)ᵀ contiguous along k) with at most this many rows
 // run the inner-product kernels (cpu/gemm.h, GemmDotKernel) unless a kernel is forced.
 constexpr int64_t kGemmDotMaxM = 128;
 
 // The product of an already-checked problem (other ops build their own: conv2d through im2col). Runs in
-// parallel unless called from inside a parallel region (then on the calling thread).
-void gemm(const GemmProblem<float>& g, const std::string& kernel = "");
-void gemm(const GemmProblem<double>& g, const std::string& kernel = "");
+// parallel unless called from inside a parallel region (then on the calling thread). `op` names the
+// errors of a forced `kernel`.
+void gemm(const GemmProblem<float>& g, const std::string& kernel = "", const char* op = "matmul");
+void gemm(const GemmProblem<double>& g, const std::string& kernel = "", const char* op = "matmul");
 
 // op(B) (K x N) packed once into the micro-kernel's panels, for many products that share it: an RNN's
 // recurrent weights at every time step. Products with it (gemm_prepacked) skip B's packing and split N
@@ -49,10 +62,15 @@ PackedGemmB<double> pack_gemm_b(int64_t K, int64_t N, const double* b, int64_t b
 void gemm_prepacked(const GemmProblem<float>& g, const PackedGemmB<float>& b);
 void gemm_prepacked(const GemmProblem<double>& g, const PackedGemmB<double>& b);
 
-// The checks of matmul / sum_rows, for arrays on `device` (the CUDA ops share them). Returns K.
+// The checks of matmul / sum_rows / linear_backward, for arrays on `device` (the CUDA ops share them).
+// check_matmul returns K.
 int64_t check_matmul(const ArrayView& a, const ArrayView& b, const ArrayView& c, const ArrayView* bias_m,
-                     const ArrayView* bias_n, const MatmulOptions& opt, DeviceType device);
-void check_sum_rows(const ArrayView& x, const ArrayView& out, DeviceType device);
+                     const ArrayView* bias_n, const MatmulOptions& opt, DeviceType device,
+                     const MatmulNames& names = {});
+void check_sum_rows(const ArrayView& x, const ArrayView& out, DeviceType device, const char* op = "sum_rows",
+                    const char* x_name = "x", const char* out_name = "out");
+void check_linear_backward(const ArrayView& gy, const ArrayView& x, const ArrayView& w, const ArrayView* gx,
+                           const ArrayView* gw, const ArrayView* gb, DeviceType device);
 
 // The views of a checked matmul (check_matmul returned K) as pointers and strides.
 template <class T>

@@ -39,9 +39,10 @@ void chunks(int64_t n, F&& fn) {
 
 }  // namespace
 
-void check_pointwise_loss(const ArrayView& x, const ArrayView& y, const ArrayView* w, const ArrayView* pw,
+void check_pointwise_loss(Loss kind, const ArrayView& x, const ArrayView& y, const ArrayView* w, const ArrayView* pw,
                           const ArrayView& out, Reduction r, DeviceType device) {
-  const char* op = "loss";
+  const std::string op_name = loss_op_name(kind, false);
+  const char* op = op_name.c_str();
   check_operands(op, x, y, w, pw, device);
   check_contiguous_on(out, device, op, "out");
   check_same_device(x, "input", out, "out", op);
@@ -52,9 +53,11 @@ void check_pointwise_loss(const ArrayView& x, const ArrayView& y, const ArrayVie
   check_disjoint(out, "out", y, "target", op);
 }
 
-void check_pointwise_loss_backward(const ArrayView& x, const ArrayView& y, const ArrayView* w, const ArrayView* pw,
-                                   const ArrayView& grad_output, const ArrayView& grad, Reduction r, DeviceType device) {
-  const char* op = "loss_backward";
+void check_pointwise_loss_backward(Loss kind, const ArrayView& x, const ArrayView& y, const ArrayView* w,
+                                   const ArrayView* pw, const ArrayView& grad_output, const ArrayView& grad, Reduction r,
+                                   DeviceType device) {
+  const std::string op_name = loss_op_name(kind, true);
+  const char* op = op_name.c_str();
   check_operands(op, x, y, w, pw, device);
   check_contiguous_on(grad_output, device, op, "grad_output");
   check_contiguous_on(grad, device, op, "grad");
@@ -76,13 +79,27 @@ Loss loss_from_name(const std::string& name) {
                                                        {"bce", Loss::Bce},           {"bce_with_logits", Loss::BceLogits}};
   for (const auto& [n, l] : names)
     if (name == n) return l;
-  fail(ErrorKind::Value, "loss: no loss named '", name, "'");
+  fail(ErrorKind::Value, "no loss named '", name, "'");  // fastnn's own names: not a user's error
+}
+
+std::string loss_op_name(Loss kind, bool backward) {
+  const char* base = "";
+  switch (kind) {
+    case Loss::Mse: base = "mse_loss"; break;
+    case Loss::L1: base = "l1_loss"; break;
+    case Loss::SmoothL1: base = "smooth_l1_loss"; break;
+    case Loss::Huber: base = "huber_loss"; break;
+    case Loss::Bce: base = "binary_cross_entropy"; break;
+    case Loss::BceLogits: base = "binary_cross_entropy_with_logits"; break;
+  }
+  return backward ? str_cat(base, "_backward") : std::string(base);
 }
 
 void pointwise_loss(Loss kind, double a, const ArrayView& x, const ArrayView& y, const ArrayView* w,
                     const ArrayView* pw, const ArrayView& out, Reduction r, const std::string& kernel) {
-  check_pointwise_loss(x, y, w, pw, out, r, DeviceType::CPU);
-  const char* op = "loss";
+  check_pointwise_loss(kind, x, y, w, pw, out, r, DeviceType::CPU);
+  const std::string op_name = loss_op_name(kind, false);
+  const char* op = op_name.c_str();
   const int64_t n = x.numel();
   const int64_t nchunks = (n + kEltwiseGrain - 1) / kEltwiseGrain;
   std::vector<double> part(size_t(nchunks), 0.0);
@@ -95,7 +112,7 @@ void pointwise_loss(Loss kind, double a, const ArrayView& x, const ArrayView& y,
       part[size_t(c)] = loss_f64(args, none ? out.as<double>() + off : nullptr);
     });
   } else {
-    const auto fn = pick_kernel(loss_f32_kernels(), "loss_f32", kernel).fn.forward;
+    const auto fn = pick_kernel(loss_f32_kernels(), "loss_f32", kernel, op).fn.forward;
     chunks(n, [&](int64_t off, int64_t cnt, int64_t c) {
       const LossArgs args{kind, a, x.as<const float>() + off, y.as<const float>() + off,
                           w ? ptr<float>(w) + off : nullptr, pw ? ptr<float>(pw) + off : nullptr, cnt};
@@ -113,8 +130,9 @@ void pointwise_loss(Loss kind, double a, const ArrayView& x, const ArrayView& y,
 void pointwise_loss_backward(Loss kind, double a, const ArrayView& x, const ArrayView& y, const ArrayView* w,
                              const ArrayView* pw, const ArrayView& grad_output, const ArrayView& grad, Reduction r,
                              const std::string& kernel) {
-  check_pointwise_loss_backward(x, y, w, pw, grad_output, grad, r, DeviceType::CPU);
-  const char* op = "loss_backward";
+  check_pointwise_loss_backward(kind, x, y, w, pw, grad_output, grad, r, DeviceType::CPU);
+  const std::string op_name = loss_op_name(kind, true);
+  const char* op = op_name.c_str();
   const int64_t n = x.numel();
   const bool none = r == Reduction::None;
   const double norm = r == Reduction::Mean && n ? 1.0 / double(n) : 1.0;
@@ -129,7 +147,7 @@ void pointwise_loss_backward(Loss kind, double a, const ArrayView& x, const Arra
     });
     return;
   }
-  const auto fn = pick_kernel(loss_f32_kernels(), "loss_f32", kernel).fn.backward;
+  const auto fn = pick_kernel(loss_f32_kernels(), "loss_f32", kernel, op).fn.backward;
   const float* g = grad_output.as<const float>();
   const float scale = none ? 1.f : float(double(g[0]) * norm);
   chunks(n, [&](int64_t off, int64_t cnt, int64_t) {

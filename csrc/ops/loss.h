@@ -11,6 +11,8 @@ namespace fastnn {
 
 // "mse", "l1", "smooth_l1", "huber", "bce", "bce_with_logits"; Value error otherwise.
 Loss loss_from_name(const std::string& name);
+// The fastnn.ops op a loss's errors name ("mse_loss", "binary_cross_entropy_backward", ...).
+std::string loss_op_name(Loss kind, bool backward);
 
 // The loss of x against y (same shape and dtype, contiguous), with optional w and pw (x's shape): out has
 // x's shape for Reduction::None, else 1 element (the sum, or the mean: sum / numel, NaN when empty).
@@ -22,9 +24,10 @@ void pointwise_loss_backward(Loss kind, double a, const ArrayView& x, const Arra
                              const std::string& kernel = "");
 
 // The checks of the two entry points above for arrays on `device` (shared with the CUDA entry points).
-void check_pointwise_loss(const ArrayView& x, const ArrayView& y, const ArrayView* w, const ArrayView* pw,
+void check_pointwise_loss(Loss kind, const ArrayView& x, const ArrayView& y, const ArrayView* w, const ArrayView* pw,
                           const ArrayView& out, Reduction r, DeviceType device);
-void check_pointwise_loss_backward(const ArrayView& x, const ArrayView& y, const ArrayView* w, const ArrayView* pw,
-                                   const ArrayView& grad_output, const ArrayView& grad, Reduction r, DeviceType device);
+void check_pointwise_loss_backward(Loss kind, const ArrayView& x, const ArrayView& y, const ArrayView* w,
+                                   const ArrayView* pw, const ArrayView& grad_output, const ArrayView& grad, Reduction r,
+                                   DeviceType device);
 
 }  // namespace fastnn

@@ -20,13 +20,13 @@ namespace fastnn {
 namespace {
 
 template <class E>
-const NormKernelsT<E>& kernels_for(const std::string& kernel);
+const NormKernelsT<E>& kernels_for(const std::string& kernel, const char* op);
 template <>
-const NormKernelsT<float>& kernels_for<float>(const std::string& kernel) {
-  return pick_kernel(norm_f32_kernels(), "norm_f32", kernel).fn;
+const NormKernelsT<float>& kernels_for<float>(const std::string& kernel, const char* op) {
+  return pick_kernel(norm_f32_kernels(), "norm_f32", kernel, op).fn;
 }
 template <>
-const NormKernelsT<double>& kernels_for<double>(const std::string&) {
+const NormKernelsT<double>& kernels_for<double>(const std::string&, const char*) {
   return norm_f64();
 }
 
@@ -72,7 +72,7 @@ template <class E>
 void bn_forward(const BnShape& s, const ArrayView& xv, const ArrayView* wv, const ArrayView* bv, const ArrayView* rmv,
                 const ArrayView* rvv, bool training, double factor, double eps, const ArrayView& yv,
                 const ArrayView& smv, const ArrayView& siv, const std::string& kernel) {
-  const NormKernelsT<E>& K = kernels_for<E>(kernel);
+  const NormKernelsT<E>& K = kernels_for<E>(kernel, "batch_norm");
   const E* x = xv.as<const E>();
   const int64_t M = s.N * s.L;
   std::vector<double> mean(size_t(s.C)), var(size_t(s.C));
@@ -129,7 +129,7 @@ template <class E>
 void bn_backward(const BnShape& s, const ArrayView& gyv, const ArrayView& xv, const ArrayView* wv, const ArrayView& smv,
                  const ArrayView& siv, bool training, const ArrayView* gxv, const ArrayView* gwv, const ArrayView* gbv,
                  const std::string& kernel) {
-  const NormKernelsT<E>& K = kernels_for<E>(kernel);
+  const NormKernelsT<E>& K = kernels_for<E>(kernel, "batch_norm_backward");
   const E *gy = gyv.as<const E>(), *x = xv.as<const E>(), *sm = smv.as<const E>(), *si = siv.as<const E>();
   const E* w = cptr<E>(wv);
   const int64_t M = s.N * s.L;
@@ -182,7 +182,7 @@ constexpr int64_t kLnBlock = 32;  // rows per partial sum of the weight / bias g
 template <class E>
 void ln_forward(int64_t M, int64_t d, const ArrayView& xv, const ArrayView* wv, const ArrayView* bv, double eps,
                 const ArrayView& yv, const ArrayView& mv, const ArrayView& rv, const std::string& kernel) {
-  const NormKernelsT<E>& K = kernels_for<E>(kernel);
+  const NormKernelsT<E>& K = kernels_for<E>(kernel, "layer_norm");
   const E *x = xv.as<const E>(), *w = cptr<E>(wv), *b = cptr<E>(bv);
   E *y = yv.as<E>(), *mean = mv.as<E>(), *rstd = rv.as<E>();
   parallel_for(M, std::max<int64_t>(1, 8192 / std::max<int64_t>(d, 1)), [&](int64_t r0, int64_t r1) {
@@ -205,7 +205,7 @@ template <class E>
 void ln_backward(int64_t M, int64_t d, const ArrayView& gyv, const ArrayView& xv, const ArrayView* wv,
                  const ArrayView& mv, const ArrayView& rv, const ArrayView* gxv, const ArrayView* gwv,
                  const ArrayView* gbv, const std::string& kernel) {
-  const NormKernelsT<E>& K = kernels_for<E>(kernel);
+  const NormKernelsT<E>& K = kernels_for<E>(kernel, "layer_norm_backward");
   const E *gy = gyv.as<const E>(), *x = xv.as<const E>(), *w = cptr<E>(wv), *mean = mv.as<const E>(),
           *rstd = rv.as<const E>();
   E* gx = gxv ? gxv->as<E>() : nullptr;

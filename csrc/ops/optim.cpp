@@ -18,14 +18,15 @@ namespace {
 // a few large tensors still spread over every thread.
 constexpr int64_t kChunk = 1 << 16;
 
-const char* optim_name(Optim k) {
-  switch (k) {
-    case Optim::Adam: return "adam";
-    case Optim::Sgd: return "sgd";
-    case Optim::RmsProp: return "rmsprop";
-    case Optim::Adagrad: return "adagrad";
+// The fastnn.ops op a step's errors name.
+const char* optim_op_name(const OptimStep& h) {
+  switch (h.kind) {
+    case Optim::Adam: return h.decoupled ? "adamw_step" : "adam_step";
+    case Optim::Sgd: return "sgd_step";
+    case Optim::RmsProp: return "rmsprop_step";
+    case Optim::Adagrad: return "adagrad_step";
   }
-  return "optimizer";
+  return "optimizer_step";
 }
 
 // Which state lists a step of this kind and these options reads and writes.
@@ -46,12 +47,12 @@ Optim optim_from_name(const std::string& name) {
       {"adam", Optim::Adam}, {"sgd", Optim::Sgd}, {"rmsprop", Optim::RmsProp}, {"adagrad", Optim::Adagrad}};
   for (const auto& [n, k] : names)
     if (name == n) return k;
-  fail(ErrorKind::Value, "optimizer_step: no optimizer named '", name, "'");
+  fail(ErrorKind::Value, "no optimizer named '", name, "'");  // fastnn's own names: not a user's error
 }
 
 std::vector<OptimStep> check_optimizer_step(const OptimBatch& b, const OptimHyper& hp, DeviceType device) {
   const OptimStep& base = hp.base;
-  const char* op = optim_name(base.kind);
+  const char* op = optim_op_name(base);
   const size_t n = b.p.size();
   if (b.g.size() != n) fail(ErrorKind::Value, op, ": ", n, " params but ", b.g.size(), " grads");
   bool need[3];
@@ -108,7 +109,7 @@ std::vector<OptimStep> check_optimizer_step(const OptimBatch& b, const OptimHype
 
 void optimizer_step(const OptimBatch& b, const OptimHyper& hp, const std::string& kernel) {
   const std::vector<OptimStep> steps = check_optimizer_step(b, hp, DeviceType::CPU);
-  const OptimKernel f32 = pick_kernel(optim_f32_kernels(), "optim_f32", kernel).fn;
+  const OptimKernel f32 = pick_kernel(optim_f32_kernels(), "optim_f32", kernel, optim_op_name(hp.base)).fn;
   // chunks: (tensor, first element); each covers up to kChunk elements of its tensor
   std::vector<std::pair<size_t, int64_t>> chunks;
   for (size_t i = 0; i < b.p.size(); ++i)

@@ -146,7 +146,8 @@ void max_backward(const Planes& s, const Pool2dParams& p, const T* gy, const T* 
   // the 2x2 row kernels are float32; float64 (gradcheck) takes the general loop
   const bool fast = std::is_same_v<T, float> && is_plain_2x2(s, p);
   MaxPool2x2BackwardFn row = nullptr;
-  if (fast) row = pick_kernel(max_pool2x2_backward_f32_kernels(), "max_pool2x2_backward_f32", kernel).fn;
+  if (fast)
+    row = pick_kernel(max_pool2x2_backward_f32_kernels(), "max_pool2x2_backward_f32", kernel, "max_pool2d_backward").fn;
   else if (!kernel.empty())
     fail(ErrorKind::Value, "max_pool2d_backward: kernel ", kernel, " runs only float32 2x2 stride-2 pooling");
   for_each_plane(s, [&](int64_t pl) {
@@ -249,7 +250,6 @@ void check_params(const Pool2dParams& p, const char* op) {
   if (p.pad_h * 2 > (p.kernel_h - 1) * p.dilation_h + 1 || p.pad_w * 2 > (p.kernel_w - 1) * p.dilation_w + 1)
     fail(ErrorKind::Runtime, op, ": pad should be at most half of effective kernel size, but got pad=(", p.pad_h, ", ",
          p.pad_w, ") and kernel_size=(", p.kernel_h, ", ", p.kernel_w, ")");
-  if (p.divisor_override < 0) fail(ErrorKind::Runtime, op, ": divisor must be not zero");
 }
 
 }  // namespace

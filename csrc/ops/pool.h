@@ -14,7 +14,7 @@ struct Pool2dParams {
   int64_t dilation_h = 1, dilation_w = 1;  // max pooling only
   bool ceil_mode = false;
   bool count_include_pad = true;  // average pooling only
-  int64_t divisor_override = 0;   // average pooling only; 0: none
+  int64_t divisor_override = 0;   // average pooling only; 0: none, any other value (negative too) divides
 };
 
 // Output size along one dimension, torch's formula (ceil_mode: a last window may start in the right

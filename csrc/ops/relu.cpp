@@ -10,7 +10,7 @@ template <class T>
 void relu_typed(const KernelList<ReluFn<T>>& list, const char* family, const ArrayView& x, const ArrayView& y,
                 const std::string& kernel) {
   const int64_t n = x.numel();
-  const ReluFn<T> fn = pick_kernel(list, family, kernel, use_streaming_stores(n * int64_t(sizeof(T)))).fn;
+  const ReluFn<T> fn = pick_kernel(list, family, kernel, "relu", use_streaming_stores(n * int64_t(sizeof(T)))).fn;
   const T* xp = x.as<const T>();
   T* yp = y.as<T>();
   eltwise_parallel(n, [&](int64_t off, int64_t cnt) { fn(xp + off, yp + off, cnt); });
@@ -20,7 +20,8 @@ template <class T>
 void relu_backward_typed(const KernelList<ReluBackwardFn<T>>& list, const char* family, const ArrayView& dy,
                          const ArrayView& y, const ArrayView& dx, const std::string& kernel) {
   const int64_t n = dy.numel();
-  const ReluBackwardFn<T> fn = pick_kernel(list, family, kernel, use_streaming_stores(n * int64_t(sizeof(T)))).fn;
+  const ReluBackwardFn<T> fn =
+      pick_kernel(list, family, kernel, "relu_backward", use_streaming_stores(n * int64_t(sizeof(T)))).fn;
   const T* dyp = dy.as<const T>();
   const T* yp = y.as<const T>();
   T* dxp = dx.as<T>();

@@ -19,13 +19,13 @@ namespace fastnn {
 namespace {
 
 template <class E>
-const RnnCellKernelsT<E>& cell_kernels(const std::string& kernel);
+const RnnCellKernelsT<E>& cell_kernels(const std::string& kernel, const char* op);
 template <>
-const RnnCellKernelsT<float>& cell_kernels<float>(const std::string& kernel) {
-  return pick_kernel(rnn_cell_f32_kernels(), "rnn_cell_f32", kernel).fn;
+const RnnCellKernelsT<float>& cell_kernels<float>(const std::string& kernel, const char* op) {
+  return pick_kernel(rnn_cell_f32_kernels(), "rnn_cell_f32", kernel, op).fn;
 }
 template <>
-const RnnCellKernelsT<double>& cell_kernels<double>(const std::string&) {
+const RnnCellKernelsT<double>& cell_kernels<double>(const std::string&, const char*) {
   return rnn_cell_f64();
 }
 
@@ -73,6 +73,9 @@ RnnShape rnn_shape(const ArrayView& x, const ArrayView& w_ih, const ArrayView& w
   if (w_hh.shape.size() != 2 || w_hh.shape[0] != gates * w_hh.shape[1])
     fail(ErrorKind::Runtime, op, ": weight_hh must be (", gates, "H, H), got ", w_hh.describe());
   const RnnShape s{x.shape[0], x.shape[1], x.shape[2], w_hh.shape[1]};
+  if (w_ih.shape.size() == 2 && w_ih.shape[1] != s.I)
+    fail(ErrorKind::Runtime, op, ": input has ", s.I, " features in its last dimension but weight_ih has input_size=",
+         w_ih.shape[1]);
   check_array(w_ih, x, {gates * s.H, s.I}, op, "weight_ih", false);
   check_array(w_hh, x, {gates * s.H, s.H}, op, "weight_hh", false);
   return s;
@@ -123,7 +126,7 @@ template <class E>
 void forward(const RnnShape& s, const ArrayView& xv, const ArrayView& wihv, const ArrayView& whhv, const ArrayView* bv,
              const ArrayView* h0v, const ArrayView* c0v, bool reverse, const ArrayView& hv, const ArrayView& cv,
              const ArrayView& av, const std::string& kernel) {
-  const RnnCellKernelsT<E>& K = cell_kernels<E>(kernel);
+  const RnnCellKernelsT<E>& K = cell_kernels<E>(kernel, "lstm_layer");
   const int64_t G = 4 * s.H, BH = s.B * s.H;
   const E *x = xv.as<const E>(), *w_ih = wihv.as<const E>(), *w_hh = whhv.as<const E>();
   E *h = hv.as<E>(), *c = cv.as<E>(), *act = av.as<E>();
@@ -150,7 +153,7 @@ void backward(const RnnShape& s, const ArrayView& xv, const ArrayView& wihv, con
               const ArrayView& av, const ArrayView* dhv, const ArrayView* dhnv, const ArrayView* dcnv,
               const ArrayView* dxv, const ArrayView* dwihv, const ArrayView* dwhhv, const ArrayView* dbv,
               const ArrayView* dh0v, const ArrayView* dc0v, const std::string& kernel) {
-  const RnnCellKernelsT<E>& K = cell_kernels<E>(kernel);
+  const RnnCellKernelsT<E>& K = cell_kernels<E>(kernel, "lstm_layer_backward");
   const int64_t G = 4 * s.H, BH = s.B * s.H;
   const E *x = xv.as<const E>(), *w_ih = wihv.as<const E>(), *w_hh = whhv.as<const E>(), *h = hv.as<const E>(),
           *c = cv.as<const E>(), *act = av.as<const E>(), *dh_all = cptr<E>(dhv);
@@ -193,7 +196,7 @@ template <class E>
 void gru_forward(const RnnShape& s, const ArrayView& xv, const ArrayView& wihv, const ArrayView& whhv,
                  const ArrayView* bihv, const ArrayView* bhhv, const ArrayView* h0v, bool reverse, const ArrayView& hv,
                  const ArrayView& av, const std::string& kernel) {
-  const RnnCellKernelsT<E>& K = cell_kernels<E>(kernel);
+  const RnnCellKernelsT<E>& K = cell_kernels<E>(kernel, "gru_layer");
   const int64_t G = 3 * s.H, A = 4 * s.H, BH = s.B * s.H;
   const E *x = xv.as<const E>(), *w_ih = wihv.as<const E>(), *w_hh = whhv.as<const E>(), *b_hh = cptr<E>(bhhv);
   E *h = hv.as<E>(), *act = av.as<E>();
@@ -224,7 +227,7 @@ void gru_backward(const RnnShape& s, const ArrayView& xv, const ArrayView& wihv,
                   const ArrayView* h0v, bool reverse, const ArrayView& hv, const ArrayView& av, const ArrayView* dhv,
                   const ArrayView* dhnv, const ArrayView* dxv, const ArrayView* dwihv, const ArrayView* dwhhv,
                   const ArrayView* dbihv, const ArrayView* dbhhv, const ArrayView* dh0v, const std::string& kernel) {
-  const RnnCellKernelsT<E>& K = cell_kernels<E>(kernel);
+  const RnnCellKernelsT<E>& K = cell_kernels<E>(kernel, "gru_layer_backward");
   const int64_t G = 3 * s.H, A = 4 * s.H, BH = s.B * s.H, TB = s.T * s.B;
   const E *x = xv.as<const E>(), *w_ih = wihv.as<const E>(), *w_hh = whhv.as<const E>(), *h = hv.as<const E>(),
           *act = av.as<const E>(), *dh_all = cptr<E>(dhv);

@@ -176,7 +176,7 @@ const SoftmaxKernels* pick_rows(const std::string& kernel, DType dtype, const ch
     if (!kernel.empty()) fail(ErrorKind::Value, op, ": kernel= selects a float32 variant, but the arrays are float64");
     return nullptr;
   }
-  return &pick_kernel(softmax_f32_kernels(), "softmax_f32", kernel).fn;
+  return &pick_kernel(softmax_f32_kernels(), "softmax_f32", kernel, op).fn;
 }
 
 template <class T>

@@ -2,6 +2,7 @@
 
 Needs only numpy. Inputs are used in place (zero-copy) when C-contiguous and aligned, copied otherwise;
 outputs are C-contiguous arrays of the input's kind. No autograd is recorded (see fastnn.functional).
+Every error raised here, by the Python checks or by the native kernels' own, reads "fastnn.ops.<op>: ...".
 """
 from .activation import (elu, elu_, elu_backward, gelu, gelu_backward, hardtanh, hardtanh_, hardtanh_backward, leaky_relu,
                          leaky_relu_, leaky_relu_backward, relu, relu_, relu_backward, sigmoid, sigmoid_,

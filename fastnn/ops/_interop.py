@@ -157,13 +157,18 @@ def check_compatible(op: str, name: str, x, like, like_name: str) -> None:
 
 
 def check_writable(op: str, name: str, x) -> None:
-    """x may be written by a kernel: writable, and not a tensor whose autograd history would be bypassed."""
+    """x may be written by a kernel: writable, not a tensor whose autograd history would be bypassed, and not
+    an expanded view (whose elements share memory: torch refuses to write those too)."""
     if isinstance(x, np.ndarray):
         if not x.flags.writeable:
             raise ValueError(f"{op}: argument '{name}' is a read-only numpy array")
-    elif x.requires_grad and sys.modules["torch"].is_grad_enabled():
+        return
+    if x.requires_grad and sys.modules["torch"].is_grad_enabled():
         raise RuntimeError(f"{op}: argument '{name}' requires grad; fastnn.ops writes without recording autograd "
                            "(use fastnn.functional, or torch.no_grad())")
+    if 0 in x.stride() and any(st == 0 and n > 1 for n, st in zip(x.shape, x.stride())):
+        raise RuntimeError(f"{op}: argument '{name}' is an expanded view whose elements share memory; it cannot be "
+                           "written in place (clone it first)")
 
 
 def as_output(op: str, name: str, out, like, like_name: str):

@@ -142,7 +142,8 @@ def _check_probabilities(op, x):
 
 def binary_cross_entropy(input, target, weight=None, reduction="mean", *, kernel=None):
     op = "fastnn.ops.binary_cross_entropy"
-    if getattr(input, "size", 1) if isinstance(input, np.ndarray) else input.numel():
+    input = io._validated(op, "input", input)  # before reading its values: a kind, dtype and device fastnn runs
+    if input.size if isinstance(input, np.ndarray) else input.numel():
         _check_probabilities(op, input)
     return _loss(op, "bce", 0.0, input, target, weight, None, reduction, kernel)
 

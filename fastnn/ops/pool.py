@@ -38,10 +38,10 @@ def _input(op, input):
     return x
 
 
-def _out_shape(x, params):
+def _out_shape(op, x, params):
     kh, kw, sh, sw, ph, pw, dh, dw, ceil = params[:9]
-    oh = _C.pool_output_size(x.shape[-2], kh, sh, ph, dh, bool(ceil))
-    ow = _C.pool_output_size(x.shape[-1], kw, sw, pw, dw, bool(ceil))
+    oh = _C.pool_output_size(x.shape[-2], kh, sh, ph, dh, bool(ceil), op)
+    ow = _C.pool_output_size(x.shape[-1], kw, sw, pw, dw, bool(ceil), op)
     return (*x.shape[:-2], oh, ow)
 
 
@@ -58,7 +58,7 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     op = "fastnn.ops.max_pool2d"
     x = _input(op, input)
     params = pool_params(op, kernel_size, stride, padding, dilation, ceil_mode)
-    shape = _out_shape(x, params)
+    shape = _out_shape(op, x, params)
     out = io.empty(x, shape)
     idx, ptr = _indices_like(x, shape) if return_indices else (None, 0)
     io.call(op, "max_pool2d", (x, out), None, (ptr, params))
@@ -85,7 +85,7 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
     op = "fastnn.ops.avg_pool2d"
     x = _input(op, input)
     params = pool_params(op, kernel_size, stride, padding, 1, ceil_mode, count_include_pad, divisor_override)
-    out = io.empty(x, _out_shape(x, params))
+    out = io.empty(x, _out_shape(op, x, params))
     io.call(op, "avg_pool2d", (x, out), None, (params,))
     return out
 
