@@ -274,7 +274,7 @@ def test_conv2d_through_fastnn_ops_on_a_float32_image():
 
 
 # ------------------------------------------------------------------ activations (cuda/activation.cu)
-# The CUDA kernels run cpu/activation_math.h over the reference traits, so through the emulator (host libm)
+# The CUDA kernels run math/activation_math.h over the reference traits, so through the emulator (host libm)
 # they must give the CPU reference kernel's results; on a GPU, CUDA's device libm differs by 1-2 ulp
 # (test_cuda_gpu.py). name: (a, b, backward operand: "x" or "y")
 EMU_ACTS = {"leaky_relu": (0.02, 0.0, "x"), "elu": (1.3, 0.0, "x"), "elu_result": (1.3, 0.0, "y"),

@@ -17,14 +17,12 @@
 #include "core/cpu_features.h"
 #include "core/error.h"
 #include "core/thread_pool.h"
-#include "cpu/gemm.h"
-#include "cpu/registry.h"
-#include "cpu/softmax.h"
 #include "ops/activation.h"
 #include "ops/ceilings.h"
 #include "ops/conv.h"
 #include "ops/dropout.h"
 #include "ops/gemm.h"
+#include "ops/kernels.h"
 #include "ops/loss.h"
 #include "ops/norm.h"
 #include "ops/pool.h"
@@ -283,14 +281,7 @@ PYBIND11_MODULE(_C, m) {
   // The vectorized exp of a softmax_f32 variant on a float32 buffer (tests measure its ulp error).
   m.def("exp_f32", [](py::handle x, py::handle out, const std::string& kernel) {
     const BoundArray xa(x), oa(out);
-    const fastnn::ArrayView xv = xa.view(), ov = oa.view();
-    const char* op = "fastnn._C.exp_f32";  // a test helper, not an op of fastnn.ops
-    fastnn::check_cpu_contiguous(xv, op, "x");
-    fastnn::check_cpu_contiguous(ov, op, "out");
-    fastnn::check_same_shape_dtype(xv, "x", ov, "out", op);
-    if (xv.dtype != fastnn::DType::Float32) fastnn::fail(fastnn::ErrorKind::Type, op, ": float32 arrays only");
-    const auto& k = fastnn::pick_kernel(fastnn::softmax_f32_kernels(), "softmax_f32", kernel, op).fn;
-    without_gil([&] { k.exp_sum(xv.as<const float>(), 0.f, ov.as<float>(), xv.numel()); });
+    without_gil([&] { fastnn::exp_f32(xa.view(), oa.view(), kernel); });
   }, py::arg("x"), py::arg("out"), py::arg("kernel") = "");
   // The arguments: bind/cross_entropy_args.h (target: class indices Python checked).
   m.def("cross_entropy", [](py::handle x, py::handle weight, py::handle loss, py::handle grad, py::handle grad_output,
@@ -393,7 +384,7 @@ PYBIND11_MODULE(_C, m) {
 
   m.def("list_kernels", [] {
     py::list out;
-    for (const auto& k : fastnn::kernel_catalog()) {
+    for (const auto& k : fastnn::list_kernels()) {
       py::dict d;
       d["family"] = k.family;
       d["name"] = k.name;
@@ -406,23 +397,14 @@ PYBIND11_MODULE(_C, m) {
   });
   m.attr("gemm_dot_max_m") = fastnn::kGemmDotMaxM;
   m.def("gemm_blocking", [](const std::string& name) {
-    auto describe = [](const auto& list) -> py::object {
-      py::dict d;
-      for (const auto& k : list) {
-        py::dict b;
-        b["mr"] = k.fn->mr;
-        b["nr"] = k.fn->nr;
-        b["kc"] = k.fn->kc;
-        b["mc"] = k.fn->mc;
-        b["nc"] = k.fn->nc;
-        d[py::str(k.name)] = b;
-      }
-      return std::move(d);
-    };
-    py::dict all = describe(fastnn::gemm_f32_kernels());
-    all.attr("update")(describe(fastnn::gemm_f64_kernels()));
-    if (!all.contains(name)) fastnn::fail(fastnn::ErrorKind::Value, "no GEMM kernel named '", name, "'");
-    return py::object(all[py::str(name)]);
+    const fastnn::GemmBlocking b = fastnn::gemm_blocking(name);
+    py::dict d;
+    d["mr"] = b.mr;
+    d["nr"] = b.nr;
+    d["kc"] = b.kc;
+    d["mc"] = b.mc;
+    d["nc"] = b.nc;
+    return d;
   }, py::arg("name"));
   m.def("selected_kernel", &fastnn::selected_kernel, py::arg("family"), py::arg("streaming") = false);
 

@@ -14,7 +14,7 @@
 #include "bind/common.h"
 #include "bind/cross_entropy_args.h"
 #include "bind/optim_args.h"
-#include "cuda/ops_cuda.h"
+#include "ops/cuda.h"
 #include "ops/activation.h"
 #include "ops/loss.h"
 

@@ -1,5 +1,5 @@
 // host_device.h — FASTNN_HD marks inline math that CUDA kernels share with the CPU reference
-// (cpu/activation_math.h, cpu/loss_math.h, cpu/ref/traits_ref.h): __host__ __device__ under nvcc,
+// (math/activation_math.h, math/loss_math.h, math/traits_ref.h): __host__ __device__ under nvcc,
 // nothing for the host compiler (the SIMT emulator build included).
 #pragma once
 

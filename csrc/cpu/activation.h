@@ -4,12 +4,12 @@
 //   Elu        x > 0 ? x : a*expm1(x)                    s = x  (a = alpha); EluResult: s = y (in place)
 //   Sigmoid    1 / (1 + exp(-x))                         s = y
 //   Tanh       tanh(x)                                   s = y
-//   Gelu       x/2 (1 + erf(x / sqrt(2)))                s = x  (erf: cpu/erf_table.h)
+//   Gelu       x/2 (1 + erf(x / sqrt(2)))                s = x  (erf: math/erf_table.h)
 //   GeluTanh   x/2 (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))   s = x
 //   Silu       x / (1 + exp(-x))                         s = x
 //   Hardtanh   min(max(x, a), b), NaN passes             s = x  (a = min_val, b = max_val; dx = 0 unless a < x < b)
 //   Softplus   b*x > c ? x : log1p(exp(b*x)) / b         s = x  (b = beta, c = threshold; params a = beta, b = threshold)
-// The math is written once (cpu/activation_math.h) over a "vector traits" type; each ISA supplies the
+// The math is written once (math/activation_math.h) over a "vector traits" type; each ISA supplies the
 // traits: the reference uses libm on scalars (float or double), AVX2 and AVX-512 their vectorized exp/log
 // (tanh, expm1, log1p built on them: a few ulp, measured in tests/test_activations.py).
 // Kernels see one thread's contiguous chunk; ops/activation.cpp splits the work.
@@ -17,15 +17,11 @@
 #pragma once
 #include <cstdint>
 
+#include "core/activation_params.h"
 #include "cpu/registry.h"
 
 namespace fastnn {
 
-enum class Act : int32_t { LeakyRelu, Elu, EluResult, Sigmoid, Tanh, Gelu, GeluTanh, Silu, Hardtanh, Softplus };
-
-struct ActParams {
-  double a = 0.0, b = 0.0;  // rounded to the element type where used
-};
 
 // stream: write the output with non-temporal stores (for outputs larger than the last-level cache)
 struct ActivationKernels {

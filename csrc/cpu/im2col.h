@@ -9,18 +9,10 @@
 #pragma once
 #include <cstdint>
 
+#include "core/conv_params.h"
+
 namespace fastnn {
 
-struct ConvGeometry {
-  int64_t C, H, W;          // input channels (of one group), height, width
-  int64_t KH, KW;           // kernel
-  int64_t SH, SW;           // stride
-  int64_t PT, PL;           // padding before (top, left); padding after is implied by OH, OW
-  int64_t DH, DW;           // dilation
-  int64_t OH, OW;           // output
-  int64_t rows() const { return C * KH * KW; }
-  int64_t cols() const { return OH * OW; }
-};
 
 template <class T>
 void im2col(const ConvGeometry& g, const T* x, int64_t x_cs, T* col, int64_t ld);

@@ -8,26 +8,16 @@
 //   Bce        -(y max(log x, -100) + (1 - y) max(log1p(-x), -100))   grad (x - y) / max(x (1 - x), 1e-12)
 //   BceLogits  (1 - y) x - lw log_sigmoid(x), lw = (pw - 1) y + 1      grad sigmoid(x) (pw y + 1 - y) - pw y
 // each loss and gradient times w where given; gradients times the upstream scale (g[i], or `scale` where g
-// is null). Written once over the vector traits of cpu/activation_math.h (cpu/loss_math.h).
+// is null). Written once over the vector traits of math/activation_math.h (math/loss_math.h).
 // bench: fastnn-bench --filter loss
 #pragma once
 #include <cstdint>
 
+#include "core/loss_params.h"
 #include "cpu/registry.h"
 
 namespace fastnn {
 
-enum class Loss : int32_t { Mse, L1, SmoothL1, Huber, Bce, BceLogits };
-
-struct LossArgs {
-  Loss kind;
-  double a;          // beta (SmoothL1) / delta (Huber)
-  const float* x;
-  const float* y;
-  const float* w;    // null: 1
-  const float* pw;   // BceLogits only; null: 1
-  int64_t n;
-};
 
 struct LossKernels {
   // Sum of the losses of [0, n); writes each to out[i] too unless out is null.
@@ -45,13 +35,6 @@ double loss_f32__avx512(const LossArgs& a, float* out);
 void loss_backward_f32__avx512(const LossArgs& a, const float* g, float scale, float* dx);
 #endif
 
-// float64 (gradcheck): the reference math in double
-struct LossArgs64 {
-  Loss kind;
-  double a;
-  const double *x, *y, *w, *pw;
-  int64_t n;
-};
 double loss_f64(const LossArgs64& a, double* out);
 void loss_backward_f64(const LossArgs64& a, const double* g, double scale, double* dx);
 

@@ -10,43 +10,18 @@
 //            else sqrt(sq);  avg += eps;  momentum > 0: buf = momentum buf + g / avg, p -= lr buf
 //            else p -= lr g / avg                                                  state: sq, (buf), (ga)
 //   Adagrad  sum += g g;  p -= clr g / (sqrt(sum) + eps), clr = lr / (1 + (t - 1) lr_decay)   state: sum
-// The math is written once (cpu/optim_math.h) over the vector traits of cpu/activation_math.h; the CUDA
+// The math is written once (math/optim_math.h) over the vector traits of math/activation_math.h; the CUDA
 // kernels (cuda/optim.cu) run the same math per element. Kernels see one contiguous chunk of one tensor;
 // ops/optim.cpp splits many tensors into chunks across threads.
 // bench: fastnn-bench --filter optim
 #pragma once
 #include <cstdint>
 
+#include "core/optim_params.h"
 #include "cpu/registry.h"
 
 namespace fastnn {
 
-enum class Optim : int32_t { Adam, Sgd, RmsProp, Adagrad };
-
-// One tensor's step: the hyper-parameters and the scalars the host derives from them and the step count.
-struct OptimStep {
-  Optim kind = Optim::Adam;
-  double lr = 0, weight_decay = 0, eps = 0;
-  bool maximize = false;
-  double beta1 = 0, beta2 = 0, step_size = 0, bc2_sqrt = 1;  // Adam
-  bool decoupled = false, amsgrad = false;                    // Adam: AdamW's decay; the max of v
-  double momentum = 0, dampening = 0;                         // Sgd, RmsProp (momentum)
-  bool nesterov = false, first = false;                       // Sgd; first: the momentum buffer starts as g
-  double alpha = 0;                                           // RmsProp
-  bool centered = false;                                      // RmsProp
-  double clr = 0;                                             // Adagrad
-};
-
-// A chunk of one tensor: p and g, up to three state arrays (null where the step keeps none), n elements.
-template <class E>
-struct OptimTensor {
-  E* p;
-  const E* g;
-  E* s0;
-  E* s1;
-  E* s2;
-  int64_t n;
-};
 
 using OptimKernel = void (*)(const OptimStep& h, const OptimTensor<float>& t);
 

@@ -13,8 +13,8 @@
 //             r = s(gi_r + gh_r), z = s(gi_z + gh_z), n = tanh(gi_n + r gh_n).
 //   backward: dh (total) gives dgi, dgh (rows 3H: the pre-activation gradients of gi and gh; their r and z
 //             parts are equal) and dh_prev = dh z (the caller adds dgh · W_hh).
-// c_prev / h_prev may be null (zeros). Written once over the vector traits (cpu/rnn_math.h, the activation
-// math of cpu/activation_math.h; CUDA runs the same point math, cuda/rnn.cu); float64 runs the scalar traits.
+// c_prev / h_prev may be null (zeros). Written once over the vector traits (math/rnn_math.h, the activation
+// math of math/activation_math.h; CUDA runs the same point math, cuda/rnn.cu); float64 runs the scalar traits.
 // bench: fastnn-bench --filter LSTM, --filter GRU
 #pragma once
 #include <cstdint>

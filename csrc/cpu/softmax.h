@@ -3,7 +3,7 @@
 //   row_max(x, n)            the largest of x[0..n) (-inf for n = 0; a NaN in x may or may not be returned:
 //                            the callers' next step turns any NaN of the row into NaN results either way)
 //   exp_sum(x, shift, y, n)  e[i] = exp(x[i] - shift), stored to y[i] unless y is null; returns the sum of e
-// exp is the vectorized one of the ISA's traits (cpu/exp_series.h) in the SIMD variants; tests/test_softmax.py
+// exp is the vectorized one of the ISA's traits (math/exp_series.h) in the SIMD variants; tests/test_softmax.py
 // measures its error against float64 (under 1 ulp).
 // variants: __ref (std::exp), __avx2 (8 lanes), __avx512 (16 lanes, scalef for the 2^k).
 // bench: fastnn-bench --filter softmax

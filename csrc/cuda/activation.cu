@@ -1,6 +1,6 @@
 // activation.cu — the elementwise activations of cpu/activation.h on CUDA (the same source runs on the CPU
-// through the SIMT emulator). The math is the CPU reference's, written once in cpu/activation_math.h over
-// the scalar traits of cpu/ref/traits_ref.h: in device code their std:: functions are CUDA's device libm
+// through the SIMT emulator). The math is the CPU reference's, written once in math/activation_math.h over
+// the scalar traits of math/traits_ref.h: in device code their std:: functions are CUDA's device libm
 // (expf, tanhf, erff, expm1f, log1pf: 1-2 ulp), so results match the CPU within a few ulp.
 // shapes: x, y, dy, s, dx contiguous [n], 64-bit indices.
 // variants: float: one float4 (16-byte load/store per operand and thread) where every pointer is 16-byte
@@ -11,8 +11,8 @@
 
 #include <cstdint>
 
-#include "cpu/activation_math.h"
-#include "cpu/ref/traits_ref.h"
+#include "math/activation_math.h"
+#include "math/traits_ref.h"
 
 namespace fastnn {
 namespace cuda {

@@ -4,7 +4,7 @@
 #pragma once
 #include <cstdint>
 
-#include "cpu/activation.h"
+#include "core/activation_params.h"
 #include "cuda/launch.h"
 
 namespace fastnn {

@@ -4,7 +4,7 @@
 #include <cstdint>
 
 #include "cuda/launch.h"
-#include "ops/conv.h"
+#include "core/conv_params.h"
 
 namespace fastnn {
 namespace cuda {

@@ -8,7 +8,7 @@
 
 #include <cstdint>
 
-#include "ops/dropout.h"
+#include "math/rng.h"
 
 namespace fastnn {
 namespace cuda {

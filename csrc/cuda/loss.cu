@@ -1,5 +1,5 @@
 // loss.cu — the pointwise losses of cpu/loss.h on CUDA (the same source runs on the CPU through the SIMT
-// emulator); the math is the CPU reference's (cpu/loss_math.h over cpu/ref/traits_ref.h).
+// emulator); the math is the CPU reference's (math/loss_math.h over math/traits_ref.h).
 //   forward: a fixed grid of 256-thread blocks walks the elements grid-stride, each thread summing its
 //     losses in double, each block writing its sum; one block then adds the block sums in order (mean:
 //     divided by n). Deterministic. reduction 'none' writes every element's loss instead.
@@ -11,8 +11,8 @@
 
 #include <cstdint>
 
-#include "cpu/loss_math.h"
-#include "cpu/ref/traits_ref.h"
+#include "math/loss_math.h"
+#include "math/traits_ref.h"
 #include "cuda/reduce.h"
 
 namespace fastnn {

@@ -3,9 +3,9 @@
 #pragma once
 #include <cstdint>
 
-#include "cpu/loss.h"
+#include "core/loss_params.h"
 #include "cuda/launch.h"
-#include "ops/softmax.h"  // Reduction
+#include "core/softmax_params.h"
 
 namespace fastnn {
 namespace cuda {

@@ -4,7 +4,7 @@
 #include <cstdint>
 
 #include "cuda/launch.h"
-#include "ops/norm.h"
+#include "core/norm_params.h"
 
 namespace fastnn {
 namespace cuda {

@@ -1,5 +1,5 @@
 // optim.cu — optimizer steps on CUDA for many tensors per launch (the same source runs on the CPU through
-// the SIMT emulator). The update is cpu/optim_math.h's, per element over the scalar traits (FASTNN_HD), so
+// the SIMT emulator). The update is math/optim_math.h's, per element over the scalar traits (FASTNN_HD), so
 // device and host follow the same order of operations.
 //   A launch carries up to kTensorsPerLaunch tensors in its parameters (pointers, sizes, per-tensor scalars):
 //   grid.y picks the tensor, grid.x blocks walk its elements grid-stride. A param group of k tensors takes
@@ -10,8 +10,8 @@
 #include <algorithm>
 #include <cstdint>
 
-#include "cpu/optim_math.h"
-#include "cpu/ref/traits_ref.h"
+#include "math/optim_math.h"
+#include "math/traits_ref.h"
 
 namespace fastnn {
 namespace cuda {

@@ -3,7 +3,7 @@
 #pragma once
 #include <cstdint>
 
-#include "cpu/optim.h"
+#include "core/optim_params.h"
 #include "cuda/launch.h"
 
 namespace fastnn {

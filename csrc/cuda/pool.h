@@ -5,7 +5,7 @@
 #include <cstdint>
 
 #include "cuda/launch.h"
-#include "ops/pool.h"
+#include "core/pool_params.h"
 
 namespace fastnn {
 namespace cuda {

@@ -1,6 +1,6 @@
 // rnn.cu — LSTM and GRU layers on CUDA (the same source runs on the CPU through the SIMT emulator): the
 // CPU path's structure (ops/rnn.cpp) with cuda/gemm.h's GEMMs and fused cell kernels whose math is the CPU
-// kernels' per-point code (cpu/rnn_math.h, Point<T> on the scalar traits).
+// kernels' per-point code (math/rnn_math.h, Point<T> on the scalar traits).
 //   forward:  one GEMM for every step's input projection (+ bias), then per step a GEMM with w_hh and one
 //             cell kernel launch (one thread per (row, hidden unit), grid-stride).
 //   backward: per step in reverse one cell kernel (which also adds the output sequence's gradient) and one
@@ -13,8 +13,8 @@
 
 #include <cstdint>
 
-#include "cpu/ref/traits_ref.h"
-#include "cpu/rnn_math.h"
+#include "math/traits_ref.h"
+#include "math/rnn_math.h"
 #include "cuda/gemm.h"
 
 namespace fastnn {

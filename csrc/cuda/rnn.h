@@ -4,7 +4,7 @@
 #include <cstdint>
 
 #include "cuda/launch.h"
-#include "ops/rnn.h"
+#include "core/rnn_params.h"
 
 namespace fastnn {
 namespace cuda {

@@ -17,7 +17,7 @@
 #include <cstdint>
 
 #include "core/error.h"
-#include "cpu/ref/traits_ref.h"
+#include "math/traits_ref.h"
 #include "cuda/reduce.h"
 
 namespace fastnn {

@@ -4,7 +4,7 @@
 #include <cstdint>
 
 #include "cuda/launch.h"
-#include "ops/softmax.h"
+#include "core/softmax_params.h"
 
 namespace fastnn {
 namespace cuda {

@@ -4,16 +4,10 @@
 #include <string>
 
 #include "core/array_view.h"
-#include "cpu/im2col.h"
+#include "core/conv_params.h"
 
 namespace fastnn {
 
-struct Conv2dParams {
-  int64_t stride_h = 1, stride_w = 1;
-  int64_t pad_top = 0, pad_bottom = 0, pad_left = 0, pad_right = 0;
-  int64_t dilation_h = 1, dilation_w = 1;
-  int64_t groups = 1;
-};
 
 // Output height and width of a convolution of an (H, W) input with a (KH, KW) kernel; throws
 // Error(Runtime) for non-positive strides or dilations, negative padding, or a kernel larger than the
@@ -21,12 +15,6 @@ struct Conv2dParams {
 void conv2d_output_size(int64_t H, int64_t W, int64_t KH, int64_t KW, const Conv2dParams& p, int64_t& OH,
                         int64_t& OW, const char* op);
 
-// A checked convolution's sizes (Og = Cout / groups, K = Cg * KH * KW, P = OH * OW).
-struct Conv2dShape {
-  int64_t N, Cin, H, W, Cout, Cg, Og, KH, KW, OH, OW, K, P;
-  ConvGeometry geo;  // one image's channels of one group
-  bool direct;       // 1x1, stride 1, no padding: the image is its own col
-};
 // The checks of conv2d / conv2d_backward for arrays on `device` (the CUDA ops share them).
 Conv2dShape check_conv2d_forward(const ArrayView& x, const ArrayView& w, const ArrayView* bias, const ArrayView& y,
                                  const Conv2dParams& p, DeviceType device);

@@ -16,12 +16,10 @@
 #include <string>
 
 #include "core/array_view.h"
+#include "core/norm_params.h"
 
 namespace fastnn {
 
-struct BnShape {
-  int64_t N, C, L;  // x is (N, C, L...): L the product of the trailing dims (1 for (N, C))
-};
 
 void batch_norm(const ArrayView& x, const ArrayView* weight, const ArrayView* bias, const ArrayView* running_mean,
                 const ArrayView* running_var, bool training, double factor, double eps, const ArrayView& y,

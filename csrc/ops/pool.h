@@ -4,28 +4,16 @@
 #include <string>
 
 #include "core/array_view.h"
+#include "core/pool_params.h"
 
 namespace fastnn {
 
-struct Pool2dParams {
-  int64_t kernel_h = 1, kernel_w = 1;
-  int64_t stride_h = 1, stride_w = 1;
-  int64_t pad_h = 0, pad_w = 0;
-  int64_t dilation_h = 1, dilation_w = 1;  // max pooling only
-  bool ceil_mode = false;
-  bool count_include_pad = true;  // average pooling only
-  int64_t divisor_override = 0;   // average pooling only; 0: none, any other value (negative too) divides
-};
 
 // Output size along one dimension, torch's formula (ceil_mode: a last window may start in the right
 // padding but not past it). Throws Error(Runtime) for the configurations torch rejects.
 int64_t pool_output_size(int64_t in, int64_t kernel, int64_t stride, int64_t pad, int64_t dilation, bool ceil_mode,
                          const char* op);
 
-// Shape of a pooling call, checked for arrays on `device` (the CUDA ops share the checks).
-struct Pool2dShape {
-  int64_t planes, H, W, OH, OW;
-};
 // max/avg forward: x and y (and the parameters); backward: x (or the input gradient) and gy.
 Pool2dShape check_pool2d_forward(const ArrayView& x, const ArrayView& y, const Pool2dParams& p, DeviceType device,
                                  const char* op);

@@ -20,12 +20,10 @@
 #include <string>
 
 #include "core/array_view.h"
+#include "core/rnn_params.h"
 
 namespace fastnn {
 
-struct RnnShape {
-  int64_t T, B, I, H;  // steps, batch, input size, hidden size
-};
 
 void lstm_layer(const ArrayView& x, const ArrayView& w_ih, const ArrayView& w_hh, const ArrayView* bias,
                 const ArrayView* h0, const ArrayView* c0, bool reverse, const ArrayView& h_all, const ArrayView& c_all,

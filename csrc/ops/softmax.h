@@ -5,6 +5,7 @@
 #include <string>
 
 #include "core/array_view.h"
+#include "core/softmax_params.h"
 
 namespace fastnn {
 
@@ -18,28 +19,11 @@ void softmax_backward(const ArrayView& gy, const ArrayView& y, const ArrayView& 
                       const std::string& kernel = "");
 
 // The checks of softmax / softmax_backward for arrays on `device` (shared with the CUDA entry points), and
-// x's shape seen as (outer, D, inner) around dim.
-struct SoftmaxLayout {
-  int64_t outer, D, inner;
-};
+// x's layout around dim.
 SoftmaxLayout check_softmax(const ArrayView& x, const ArrayView& y, int64_t dim, bool log, DeviceType device);
 SoftmaxLayout check_softmax_backward(const ArrayView& gy, const ArrayView& y, const ArrayView& gx, int64_t dim,
                                      bool log, DeviceType device);
 
-enum class Reduction : int { None = 0, Mean = 1, Sum = 2 };
-
-// What cross_entropy's input and target are:
-//   Indices  logits x against class indices            torch.nn.functional.cross_entropy
-//   Nll      log-probabilities x against class indices  torch.nn.functional.nll_loss (no label smoothing)
-//   Probs    logits x against class probabilities (x's shape; label smoothing mixes in eps / C)
-enum class CeForm : int { Indices = 0, Nll = 1, Probs = 2 };
-
-struct CrossEntropyParams {
-  int64_t ignore_index = -100;
-  double label_smoothing = 0.0;
-  Reduction reduction = Reduction::Mean;
-  CeForm form = CeForm::Indices;
-};
 
 // Cross-entropy of x (N, C) as torch.nn.functional.cross_entropy / nll_loss, per p.form, with optional class
 // weights (C). Indices / Nll: target[0..N) int64 class indices (ignore_index rows count nothing; probs null).
@@ -52,21 +36,6 @@ struct CrossEntropyParams {
 void cross_entropy(const ArrayView& x, const int64_t* target, const ArrayView* probs, const ArrayView* weight,
                    const ArrayView& loss, const ArrayView* grad, const ArrayView* grad_output,
                    const CrossEntropyParams& p, const std::string& kernel = "");
-// One call's rows as raw pointers of element type T, what the CPU and CUDA kernels read: the class
-// indices (Indices, Nll) or probabilities (Probs), optional weights and upstream gradient; loss_rows: the
-// per-row losses (Reduction::None) or null; grad: null for the loss only.
-template <class T>
-struct CrossEntropyRows {
-  const T* x;
-  const int64_t* target;
-  const T* probs;
-  const T* weight;
-  T* loss_rows;
-  T* grad;
-  const T* grad_output;
-  int64_t N, C;
-  CrossEntropyParams p;
-};
 
 // The rows of a call that passed check_cross_entropy.
 template <class T>

@@ -12,7 +12,7 @@
 
 #include "core/array_view.h"
 #include "core/error.h"
-#include "cuda/ops_cuda.h"
+#include "ops/cuda.h"
 #include "ops/activation.h"
 #include "ops/conv.h"
 #include "ops/dropout.h"

@@ -1,4 +1,4 @@
-// activation_avx2.cpp — the activations (cpu/activation_math.h) on 8-lane vectors: exp from
+// activation_avx2.cpp — the activations (math/activation_math.h) on 8-lane vectors: exp from
 // vmath_avx2.h, log from the exponent and mantissa bits; the tail is one masked vector.
 #include <immintrin.h>
 
@@ -6,7 +6,7 @@
 
 #include <limits>
 
-#include "cpu/activation_math.h"
+#include "math/activation_math.h"
 #include "cpu/avx2/traits_avx2.h"
 
 namespace fastnn {

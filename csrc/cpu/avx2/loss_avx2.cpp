@@ -1,7 +1,7 @@
-// loss_avx2.cpp — the pointwise losses (cpu/loss_math.h) on the AVX2 vector traits; the tail is one
+// loss_avx2.cpp — the pointwise losses (math/loss_math.h) on the AVX2 vector traits; the tail is one
 // masked vector.
 #include "cpu/avx2/traits_avx2.h"
-#include "cpu/loss_math.h"
+#include "math/loss_math.h"
 
 namespace fastnn {
 

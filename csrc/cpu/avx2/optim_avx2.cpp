@@ -1,6 +1,6 @@
-// optim_avx2.cpp — the optimizer steps (cpu/optim_math.h) on 8-lane vectors; the tail is one masked vector.
+// optim_avx2.cpp — the optimizer steps (math/optim_math.h) on 8-lane vectors; the tail is one masked vector.
 #include "cpu/avx2/traits_avx2.h"
-#include "cpu/optim_math.h"
+#include "math/optim_math.h"
 
 namespace fastnn {
 

@@ -1,6 +1,6 @@
-// rnn_avx2.cpp — the LSTM and GRU cells (cpu/rnn_math.h) on the AVX2 vector traits.
+// rnn_avx2.cpp — the LSTM and GRU cells (math/rnn_math.h) on the AVX2 vector traits.
 #include "cpu/avx2/traits_avx2.h"
-#include "cpu/rnn_math.h"
+#include "cpu/rnn_cells.h"
 
 namespace fastnn {
 

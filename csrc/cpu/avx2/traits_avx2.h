@@ -1,4 +1,4 @@
-// traits_avx2.h — the AVX2 "vector traits" of cpu/activation_math.h (and the losses built on it), for
+// traits_avx2.h — the AVX2 "vector traits" of math/activation_math.h (and the losses built on it), for
 // the AVX2 kernel files only (they are the ones compiled for AVX2).
 #pragma once
 #include <immintrin.h>
@@ -7,9 +7,9 @@
 #include <limits>
 
 #include "cpu/avx2/vmath_avx2.h"
-#include "cpu/erf_table.h"
-#include "cpu/exp_series.h"
-#include "cpu/log_series.h"
+#include "math/erf_table.h"
+#include "math/exp_series.h"
+#include "math/log_series.h"
 
 namespace fastnn::avx2 {
 
@@ -46,7 +46,7 @@ struct Avx2 {
   }
   static void fence() { _mm_sfence(); }
   static V round(V a) { return _mm256_round_ps(a, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC); }
-  // exp: cpu/exp_series.h, then 2^k = 2^k1 * 2^k2 (k1 = floor(k / 2)) built from exponent bits: both factors
+  // exp: math/exp_series.h, then 2^k = 2^k1 * 2^k2 (k1 = floor(k / 2)) built from exponent bits: both factors
   // normal for k in [-150, 129], so results below FLT_MIN round to denormals in the last multiply
   static V exp(V a) {
     V k;
@@ -58,7 +58,7 @@ struct Avx2 {
     return mul(mul(p, s1), s2);
   }
   // log(x), x >= 0: the exponent and mantissa from the bits (denormals scaled by 2^23 first), the rest in
-  // cpu/log_series.h; 0 -> -inf, inf and NaN pass through.
+  // math/log_series.h; 0 -> -inf, inf and NaN pass through.
   static V log(V x) {
     const M tiny = lt(x, set1(std::numeric_limits<float>::min()));
     const V xs = select(tiny, mul(x, set1(8388608.f)), x);

@@ -1,10 +1,10 @@
-// activation_avx512.cpp — the activations (cpu/activation_math.h) on 16-lane vectors: exp from
+// activation_avx512.cpp — the activations (math/activation_math.h) on 16-lane vectors: exp from
 // vmath_avx512.h, log from getexp/getmant; the tail is one masked vector.
 #include <immintrin.h>
 
 #include <cstdint>
 
-#include "cpu/activation_math.h"
+#include "math/activation_math.h"
 #include "cpu/avx512/traits_avx512.h"
 
 namespace fastnn {

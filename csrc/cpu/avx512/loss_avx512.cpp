@@ -1,7 +1,7 @@
-// loss_avx512.cpp — the pointwise losses (cpu/loss_math.h) on the AVX512 vector traits; the tail is one
+// loss_avx512.cpp — the pointwise losses (math/loss_math.h) on the AVX512 vector traits; the tail is one
 // masked vector.
 #include "cpu/avx512/traits_avx512.h"
-#include "cpu/loss_math.h"
+#include "math/loss_math.h"
 
 namespace fastnn {
 

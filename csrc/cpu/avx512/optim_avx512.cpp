@@ -1,6 +1,6 @@
-// optim_avx512.cpp — the optimizer steps (cpu/optim_math.h) on 16-lane vectors; the tail is one masked vector.
+// optim_avx512.cpp — the optimizer steps (math/optim_math.h) on 16-lane vectors; the tail is one masked vector.
 #include "cpu/avx512/traits_avx512.h"
-#include "cpu/optim_math.h"
+#include "math/optim_math.h"
 
 namespace fastnn {
 

@@ -1,6 +1,6 @@
-// rnn_avx512.cpp — the LSTM and GRU cells (cpu/rnn_math.h) on the AVX512 vector traits.
+// rnn_avx512.cpp — the LSTM and GRU cells (math/rnn_math.h) on the AVX512 vector traits.
 #include "cpu/avx512/traits_avx512.h"
-#include "cpu/rnn_math.h"
+#include "cpu/rnn_cells.h"
 
 namespace fastnn {
 

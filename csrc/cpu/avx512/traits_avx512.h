@@ -1,4 +1,4 @@
-// traits_avx512.h — the AVX512 "vector traits" of cpu/activation_math.h (and the losses built on it), for
+// traits_avx512.h — the AVX512 "vector traits" of math/activation_math.h (and the losses built on it), for
 // the AVX512 kernel files only (they are the ones compiled for AVX512).
 #pragma once
 #include <immintrin.h>
@@ -7,9 +7,9 @@
 #include <limits>
 
 #include "cpu/avx512/vmath_avx512.h"
-#include "cpu/erf_table.h"
-#include "cpu/exp_series.h"
-#include "cpu/log_series.h"
+#include "math/erf_table.h"
+#include "math/exp_series.h"
+#include "math/log_series.h"
 
 namespace fastnn::avx512 {
 
@@ -46,13 +46,13 @@ struct Avx512 {
   }
   static void fence() { _mm_sfence(); }
   static V round(V a) { return _mm512_roundscale_ps(a, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC); }
-  // exp: cpu/exp_series.h, then scalef for 2^k (overflow to inf, gradual underflow)
+  // exp: math/exp_series.h, then scalef for 2^k (overflow to inf, gradual underflow)
   static V exp(V a) {
     V k;
     const V p = exp_reduced<Avx512>(a, k);
     return _mm512_scalef_ps(p, k);
   }
-  // log(x), x >= 0 (denormals included): e and m from getexp/getmant, the rest in cpu/log_series.h.
+  // log(x), x >= 0 (denormals included): e and m from getexp/getmant, the rest in math/log_series.h.
   static V log(V x) {
     const V r = log_from_parts<Avx512>(_mm512_getexp_ps(x), _mm512_getmant_ps(x, _MM_MANT_NORM_1_2, _MM_MANT_SIGN_zero));
     // getexp(inf) = inf gives inf and NaN propagates through getexp/getmant; 0 (e = -inf meets ln2's two

@@ -1,7 +1,7 @@
 // activation_ref.cpp — the activations on scalars with libm's exp, expm1, log1p and tanh
-// (cpu/activation_math.h): the oracle of the SIMD variants, and the float64 path.
-#include "cpu/activation_math.h"
-#include "cpu/ref/traits_ref.h"
+// (math/activation_math.h): the oracle of the SIMD variants, and the float64 path.
+#include "math/activation_math.h"
+#include "math/traits_ref.h"
 
 namespace fastnn {
 

@@ -1,7 +1,7 @@
-// loss_ref.cpp — the pointwise losses on scalars with libm (cpu/loss_math.h): the oracle of the SIMD
+// loss_ref.cpp — the pointwise losses on scalars with libm (math/loss_math.h): the oracle of the SIMD
 // variants, and the float64 path.
-#include "cpu/loss_math.h"
-#include "cpu/ref/traits_ref.h"
+#include "math/loss_math.h"
+#include "math/traits_ref.h"
 
 namespace fastnn {
 

@@ -1,7 +1,7 @@
 // norm_ref.cpp — the normalization loops (cpu/norm_math.h) on scalars: the oracle of the SIMD variants,
 // and the float64 path.
 #include "cpu/norm_math.h"
-#include "cpu/ref/traits_ref.h"
+#include "math/traits_ref.h"
 
 namespace fastnn {
 

@@ -1,7 +1,7 @@
-// optim_ref.cpp — the optimizer steps on scalars (cpu/optim_math.h): the oracle of the SIMD variants,
+// optim_ref.cpp — the optimizer steps on scalars (math/optim_math.h): the oracle of the SIMD variants,
 // and the float64 path.
-#include "cpu/optim_math.h"
-#include "cpu/ref/traits_ref.h"
+#include "math/optim_math.h"
+#include "math/traits_ref.h"
 
 namespace fastnn {
 

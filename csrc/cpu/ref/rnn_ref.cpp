@@ -1,7 +1,7 @@
-// rnn_ref.cpp — the LSTM and GRU cells (cpu/rnn_math.h) on scalars with libm: the oracle of the SIMD variants, and
+// rnn_ref.cpp — the LSTM and GRU cells (math/rnn_math.h) on scalars with libm: the oracle of the SIMD variants, and
 // the float64 path.
-#include "cpu/ref/traits_ref.h"
-#include "cpu/rnn_math.h"
+#include "math/traits_ref.h"
+#include "cpu/rnn_cells.h"
 
 namespace fastnn {
 

@@ -9,9 +9,10 @@
 #pragma once
 #include <cmath>
 #include <cstdint>
+#include <initializer_list>
 
+#include "core/activation_params.h"
 #include "core/host_device.h"
-#include "cpu/activation.h"
 
 namespace fastnn::act {
 

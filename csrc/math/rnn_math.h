@@ -5,8 +5,7 @@
 #include <cstdint>
 
 #include "core/host_device.h"
-#include "cpu/activation_math.h"
-#include "cpu/rnn.h"
+#include "math/activation_math.h"
 
 namespace fastnn::rnn {
 
@@ -157,11 +156,6 @@ void gru_backward(const typename T::E* act, const typename T::E* h_prev, const t
       st(dh_prev + r * H + j, dhp);
     });
   }
-}
-
-template <class T>
-RnnCellKernelsT<typename T::E> rnn_kernels() {
-  return {lstm_forward<T>, lstm_backward<T>, gru_forward<T>, gru_backward<T>};
 }
 
 }  // namespace fastnn::rnn

@@ -1,9 +1,10 @@
-// ops_cuda.h — the CUDA ops' entry points: validate the views, then call the launchers.
-// Built twice: into fastnn._C_cuda (arrays in GPU memory) and, with FASTNN_SIMT, into the test module
-// fastnn._C_cuda_emu (the same kernels on arrays in host memory, through the SIMT emulator).
+// cuda.h — the CUDA ops' entry points, one ops/<family>_cuda.cpp per family: validate the views with the
+// CPU op's checks, then call the launchers of cuda/<family>.h. Compiled into fastnn._C_cuda (arrays in GPU
+// memory) and, with FASTNN_SIMT, into the test module fastnn._C_cuda_emu (the same kernels on arrays in
+// host memory, through the SIMT emulator); never into the CPU module.
 #pragma once
+#include "core/activation_params.h"
 #include "core/array_view.h"
-#include "cpu/activation.h"
 #include "cuda/launch.h"
 #include "ops/conv.h"
 #include "ops/gemm.h"
@@ -22,6 +23,16 @@ constexpr DeviceType kArrayDevice = DeviceType::CPU;
 #else
 constexpr DeviceType kArrayDevice = DeviceType::CUDA;
 #endif
+
+// The data of an optional array (null where there is none).
+template <class T>
+const T* data_or_null(const ArrayView* a) {
+  return a ? a->as<const T>() : nullptr;
+}
+template <class T>
+T* mut_or_null(const ArrayView* a) {
+  return a ? a->as<T>() : nullptr;
+}
 
 void relu(const ArrayView& x, const ArrayView& y, cudaStream_t stream);
 // As fastnn::matmul / sum_rows / linear_backward (ops/gemm.h), plus: the operands of a product must each

@@ -1,4 +1,4 @@
-// traits_ref.h — the scalar "vector traits" of cpu/activation_math.h: one element per "vector", libm's
+// traits_ref.h — the scalar "vector traits" of math/activation_math.h: one element per "vector", libm's
 // functions (the reference variants' math, in float and in double). The CUDA kernels use them too
 // (FASTNN_HD): std:: math in device code is CUDA's device libm.
 #pragma once

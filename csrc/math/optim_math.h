@@ -1,12 +1,12 @@
-// optim_math.h — the optimizer updates of cpu/optim.h over the vector traits of cpu/activation_math.h,
+// optim_math.h — the optimizer updates of cpu/optim.h over the vector traits of math/activation_math.h,
 // written once: the CPU kernel files (cpu/ref, cpu/avx2, cpu/avx512) loop over vectors, the CUDA kernels
 // (cuda/optim.cu) call `update` per element with the scalar traits (FASTNN_HD).
 #pragma once
 #include <cstdint>
 
 #include "core/host_device.h"
-#include "cpu/activation_math.h"
-#include "cpu/optim.h"
+#include "core/optim_params.h"
+#include "math/activation_math.h"
 
 namespace fastnn::optim {
 

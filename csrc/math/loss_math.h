@@ -1,10 +1,10 @@
-// loss_math.h — the losses of cpu/loss.h over the vector traits of cpu/activation_math.h; included only by
+// loss_math.h — the losses of cpu/loss.h over the vector traits of math/activation_math.h; included only by
 // the kernel files. A = the args type (float or double pointers, same fields).
 #pragma once
 #include <cstdint>
 
-#include "cpu/activation_math.h"
-#include "cpu/loss.h"
+#include "core/loss_params.h"
+#include "math/activation_math.h"
 
 namespace fastnn::loss {
 

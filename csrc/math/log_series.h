@@ -3,6 +3,7 @@
 // log(m) = 2 atanh(s), s = (m - 1) / (m + 1), |s| <= 0.1716, is summed through s^11 (truncation < 1e-10
 // relative); log(x) = e ln2 + log(m), ln2 in two parts.
 #pragma once
+#include <initializer_list>
 
 namespace fastnn {
 

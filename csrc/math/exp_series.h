@@ -4,6 +4,7 @@
 // < 1e-8 relative). The ISA then multiplies by 2^k with gradual underflow. Measured: <= 0.92 ulp vs float64
 // (tests/test_softmax.py).
 #pragma once
+#include <initializer_list>
 
 namespace fastnn {
 
