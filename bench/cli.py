@@ -2,16 +2,18 @@
 
 Every case runs fastnn and its reference alternating (warm-up, then --repeats timed samples each; the
 median is reported). The machine's ceilings are measured at the start and again at the end: FP32 FMA
-throughput, and copy/read bandwidth in the cache (whose size is found by probing) and from memory.
+throughput, and bandwidth (the best of copy, read and in-place update) in the cache, whose size is found
+by probing, and from memory.
 Each result is rated as a fraction of its ceiling; a run whose start and end ceilings differ by more than
-10%, or with a result above its ceiling, is flagged NOISY (in the output, results.md and results.json).
+10% (FMA) or 15% (bandwidth), or with a result above its ceiling, is flagged NOISY (in the output,
+results.md and results.json).
 
 Output: a summary per op family (geomean speedup, wins and losses against torch) and a table of every
 case (compact; --wide for every column). With --out DIR: results.json, results.md (the wide table),
 summary.png (speedup per case grouped by family), speedup_<family>.png (one per family, when the run has
 20 cases or more) and roofline.png (rates against the ceilings, every point numbered).
 
-Cost, measured on a 2-vCPU AMD EPYC (AVX-512): --quick (50 cases) about 25 s and 0.9 GB of memory at its
+Cost, measured on a 2-vCPU AMD EPYC (AVX-512): --quick (50 cases) about 25-30 s and 0.9 GB of memory at its
 peak; the full run (171 cases) about 4.5 minutes and 4 GB.
 A GPU is used when torch sees one and fastnn's CUDA module can run on it (--device).
 """
