@@ -92,4 +92,10 @@ const KernelList<GemmConfigPtr<float>>& gemm_f32_kernels();
 const KernelList<GemmDotKernel<float>>& gemm_dot_f32_kernels();
 const KernelList<GemmConfigPtr<double>>& gemm_f64_kernels();
 
+// Column sums of x (M rows, row stride rs, column stride cs) for columns [j0, j1): out[j] = (accumulate ?
+// out[j] : 0) + sum_i x[i, j] (a Linear layer's bias gradient). Portable (cpu/ref/gemm_ref.cpp): the rows
+// stream past partial sums kept in L1.
+template <class T>
+void sum_rows_columns(const T* x, int64_t M, int64_t rs, int64_t cs, int64_t j0, int64_t j1, T* out, bool accumulate);
+
 }  // namespace fastnn

@@ -364,19 +364,9 @@ namespace {
 
 template <class T>
 void sum_rows_typed(const ArrayView& x, const ArrayView& out, bool accumulate) {
-  const int64_t M = x.shape[0], N = x.shape[1], rs = x.strides[0], cs = x.strides[1];
-  const T* xp = x.as<const T>();
-  T* op = out.as<T>();
   // Columns in chunks of 256: each chunk's partial sums stay in L1 while the rows stream by.
-  parallel_for(N, 256, [&](int64_t j0, int64_t j1) {
-    for (int64_t j = j0; j < j1; ++j) op[j] = accumulate ? op[j] : T(0);
-    for (int64_t i = 0; i < M; ++i) {
-      const T* row = xp + i * rs;
-      if (cs == 1)
-        for (int64_t j = j0; j < j1; ++j) op[j] += row[j];
-      else
-        for (int64_t j = j0; j < j1; ++j) op[j] += row[j * cs];
-    }
+  parallel_for(x.shape[1], 256, [&](int64_t j0, int64_t j1) {
+    sum_rows_columns(x.as<const T>(), x.shape[0], x.strides[0], x.strides[1], j0, j1, out.as<T>(), accumulate);
   });
 }
 

@@ -1,14 +1,10 @@
-// pool.cpp — max and average pooling over planes (one (n, c) image channel at a time), threads over planes.
-// Portable loops: per output element, the window's rows and columns clipped to the image once, no
-// per-element bounds checks. Memory-bound at the seed sizes (a 2x2 window reads 16 B per 4 B written).
+// pool.cpp — max and average pooling: the checks (shared with the CUDA side, ops/pool_cuda.cpp), then the
+// plane kernels of cpu/pool.h on every (n, c) plane, planes shared out among the threads. Memory-bound at
+// the seed sizes (a 2x2 window reads 16 B per 4 B written).
 // bench: fastnn-bench --filter pool
 #include "ops/pool.h"
 
-#include <algorithm>
-#include <cmath>
-#include <limits>
 #include <string>
-#include <type_traits>
 #include <vector>
 
 #include "core/error.h"
@@ -18,14 +14,10 @@
 namespace fastnn {
 namespace {
 
-struct Planes {
-  int64_t planes, H, W, OH, OW;
-};
-
-Planes planes_of(const ArrayView& x, const Pool2dParams& p, const char* op) {
+Pool2dShape planes_of(const ArrayView& x, const Pool2dParams& p, const char* op) {
   const size_t nd = x.shape.size();
   if (nd != 3 && nd != 4) fail(ErrorKind::Runtime, op, ": expected a 3-d or 4-d input, got ", x.describe());
-  Planes s;
+  Pool2dShape s;
   s.H = x.shape[nd - 2];
   s.W = x.shape[nd - 1];
   s.planes = x.shape[0] * (nd == 4 ? x.shape[1] : 1);
@@ -34,7 +26,7 @@ Planes planes_of(const ArrayView& x, const Pool2dParams& p, const char* op) {
   return s;
 }
 
-std::vector<int64_t> out_shape(const ArrayView& x, const Planes& s) {
+std::vector<int64_t> out_shape(const ArrayView& x, const Pool2dShape& s) {
   std::vector<int64_t> shape(x.shape.begin(), x.shape.end() - 2);
   shape.push_back(s.OH);
   shape.push_back(s.OW);
@@ -48,197 +40,11 @@ void check_like(const ArrayView& v, const ArrayView& x, const std::vector<int64_
   if (v.shape != shape) fail(ErrorKind::Runtime, op, ": '", arg, "' has the wrong shape: ", v.describe());
 }
 
-// First in-image tap of a dilated window starting at `start` (may be negative), and the end (exclusive).
-inline void taps(int64_t start, int64_t k, int64_t d, int64_t n, int64_t& first, int64_t& last) {
-  first = start < 0 ? (-start + d - 1) / d : 0;                 // taps before the image
-  last = std::min<int64_t>(k, start >= n ? 0 : (n - start + d - 1) / d);  // taps inside
-  last = std::max(first, last);
-}
-
-// The window's argmax as a flat index h * W + w, torch's order and NaN rule.
-template <class T>
-inline int64_t window_argmax(const T* plane, const Planes& s, const Pool2dParams& p, int64_t oh, int64_t ow, T& best) {
-  const int64_t h0 = oh * p.stride_h - p.pad_h, w0 = ow * p.stride_w - p.pad_w;
-  int64_t kh0, kh1, kw0, kw1;
-  taps(h0, p.kernel_h, p.dilation_h, s.H, kh0, kh1);
-  taps(w0, p.kernel_w, p.dilation_w, s.W, kw0, kw1);
-  int64_t arg = (h0 + kh0 * p.dilation_h) * s.W + (w0 + kw0 * p.dilation_w);
-  best = -std::numeric_limits<T>::infinity();
-  for (int64_t kh = kh0; kh < kh1; ++kh) {
-    const int64_t row = (h0 + kh * p.dilation_h) * s.W;
-    for (int64_t kw = kw0; kw < kw1; ++kw) {
-      const int64_t idx = row + w0 + kw * p.dilation_w;
-      const T v = plane[idx];
-      if (v > best || std::isnan(v)) {
-        best = v;
-        arg = idx;
-      }
-    }
-  }
-  return arg;
-}
-
-// The common 2x2, stride 2 window (no padding, no dilation, no ceil-mode overhang): branch-free, the
-// compiler vectorizes it. torch's rule, in window order: a value replaces the best if greater or NaN.
-bool is_plain_2x2(const Planes& s, const Pool2dParams& p) {
-  return p.kernel_h == 2 && p.kernel_w == 2 && p.stride_h == 2 && p.stride_w == 2 && p.pad_h == 0 && p.pad_w == 0 &&
-         p.dilation_h == 1 && p.dilation_w == 1 && 2 * s.OH <= s.H && 2 * s.OW <= s.W;
-}
-
-template <class T>
-inline T pick(T best, T v) { return (v > best || v != v) ? v : best; }
-
-template <class T>
-void max_forward_2x2(const Planes& s, const T* plane, T* out) {
-  for (int64_t oh = 0; oh < s.OH; ++oh) {
-    const T* r0 = plane + 2 * oh * s.W;
-    const T* r1 = r0 + s.W;
-    T* o = out + oh * s.OW;
-    for (int64_t ow = 0; ow < s.OW; ++ow)
-      o[ow] = pick(pick(pick(r0[2 * ow], r0[2 * ow + 1]), r1[2 * ow]), r1[2 * ow + 1]);
-  }
-}
-
-// Each input of a 2x2 window gets the window's gradient if it is the argmax, else 0 (cpu/pool.h): every
-// input element is written once, so no zero-fill pass (except rows/columns no window covers).
-template <class T>
-void max_backward_2x2(const Planes& s, const T* plane, const T* g, T* d, MaxPool2x2BackwardFn row) {
-  if (2 * s.OH != s.H || 2 * s.OW != s.W) std::fill(d, d + s.H * s.W, T(0));
-  for (int64_t oh = 0; oh < s.OH; ++oh) {
-    const T* r0 = plane + 2 * oh * s.W;
-    T* d0 = d + 2 * oh * s.W;
-    row(r0, r0 + s.W, g + oh * s.OW, d0, d0 + s.W, s.OW);
-  }
-}
-
 // fn(plane) for every (n, c) plane, planes shared out among the threads.
 template <class F>
-void for_each_plane(const Planes& s, F&& fn) {
+void for_each_plane(const Pool2dShape& s, F&& fn) {
   parallel_for(s.planes, 1, [&](int64_t b, int64_t e) {
     for (int64_t pl = b; pl < e; ++pl) fn(pl);
-  });
-}
-
-// fn(oh, ow, o) for every output position of a plane, o = oh * OW + ow.
-template <class F>
-void for_each_output(const Planes& s, F&& fn) {
-  for (int64_t oh = 0; oh < s.OH; ++oh)
-    for (int64_t ow = 0; ow < s.OW; ++ow) fn(oh, ow, oh * s.OW + ow);
-}
-
-template <class T>
-void max_forward(const Planes& s, const Pool2dParams& p, const T* x, T* y, int64_t* indices) {
-  const bool fast = !indices && is_plain_2x2(s, p);
-  for_each_plane(s, [&](int64_t pl) {
-    const T* plane = x + pl * s.H * s.W;
-    T* out = y + pl * s.OH * s.OW;
-    if (fast) return max_forward_2x2(s, plane, out);
-    int64_t* ind = indices ? indices + pl * s.OH * s.OW : nullptr;
-    for_each_output(s, [&](int64_t oh, int64_t ow, int64_t o) {
-      const int64_t arg = window_argmax(plane, s, p, oh, ow, out[o]);
-      if (ind) ind[o] = arg;
-    });
-  });
-}
-
-template <class T>
-void max_backward(const Planes& s, const Pool2dParams& p, const T* gy, const T* x, T* gx, const std::string& kernel) {
-  // the 2x2 row kernels are float32; float64 (gradcheck) takes the general loop
-  const bool fast = std::is_same_v<T, float> && is_plain_2x2(s, p);
-  MaxPool2x2BackwardFn row = nullptr;
-  if (fast)
-    row = pick_kernel(max_pool2x2_backward_f32_kernels(), "max_pool2x2_backward_f32", kernel, "max_pool2d_backward").fn;
-  else if (!kernel.empty())
-    fail(ErrorKind::Value, "max_pool2d_backward: kernel ", kernel, " runs only float32 2x2 stride-2 pooling");
-  for_each_plane(s, [&](int64_t pl) {
-    const T* plane = x + pl * s.H * s.W;
-    const T* g = gy + pl * s.OH * s.OW;
-    T* d = gx + pl * s.H * s.W;
-    if constexpr (std::is_same_v<T, float>) {
-      if (fast) return max_backward_2x2(s, plane, g, d, row);
-    }
-    std::fill(d, d + s.H * s.W, T(0));
-    for_each_output(s, [&](int64_t oh, int64_t ow, int64_t o) {
-      T best;
-      d[window_argmax(plane, s, p, oh, ow, best)] += g[o];
-    });
-  });
-}
-
-// Average pooling window: rows [h0, h1) x columns [w0, w1) inside the image, and torch's divisor.
-inline void avg_window(const Planes& s, const Pool2dParams& p, int64_t oh, int64_t ow, int64_t& h0, int64_t& h1,
-                       int64_t& w0, int64_t& w1, int64_t& divisor) {
-  h0 = oh * p.stride_h - p.pad_h;
-  w0 = ow * p.stride_w - p.pad_w;
-  h1 = std::min(h0 + p.kernel_h, s.H + p.pad_h);
-  w1 = std::min(w0 + p.kernel_w, s.W + p.pad_w);
-  const int64_t with_pad = (h1 - h0) * (w1 - w0);
-  h0 = std::max<int64_t>(h0, 0);
-  w0 = std::max<int64_t>(w0, 0);
-  h1 = std::min(h1, s.H);
-  w1 = std::min(w1, s.W);
-  divisor = p.divisor_override ? p.divisor_override : p.count_include_pad ? with_pad : (h1 - h0) * (w1 - w0);
-}
-
-// 2x2, stride 2, no padding: four adds in torch's order and a divide per output; no compares, so the
-// compiler vectorizes it as it is.
-template <class T>
-void avg_forward_2x2(const Planes& s, const T* plane, T* out, T div) {
-  for (int64_t oh = 0; oh < s.OH; ++oh) {
-    const T* r0 = plane + 2 * oh * s.W;
-    const T* r1 = r0 + s.W;
-    T* o = out + oh * s.OW;
-    for (int64_t ow = 0; ow < s.OW; ++ow) o[ow] = (((r0[2 * ow] + r0[2 * ow + 1]) + r1[2 * ow]) + r1[2 * ow + 1]) / div;
-  }
-}
-
-template <class T>
-void avg_backward_2x2(const Planes& s, const T* g, T* d, T div) {
-  if (2 * s.OH != s.H || 2 * s.OW != s.W) std::fill(d, d + s.H * s.W, T(0));
-  for (int64_t oh = 0; oh < s.OH; ++oh) {
-    T* d0 = d + 2 * oh * s.W;
-    T* d1 = d0 + s.W;
-    const T* go = g + oh * s.OW;
-    for (int64_t ow = 0; ow < s.OW; ++ow) {
-      const T share = go[ow] / div;
-      d0[2 * ow] = d0[2 * ow + 1] = d1[2 * ow] = d1[2 * ow + 1] = share;
-    }
-  }
-}
-
-template <class T>
-void avg_forward(const Planes& s, const Pool2dParams& p, const T* x, T* y) {
-  const bool fast = is_plain_2x2(s, p);  // then every window is whole: the divisor is 4 or the override
-  for_each_plane(s, [&](int64_t pl) {
-    const T* plane = x + pl * s.H * s.W;
-    T* out = y + pl * s.OH * s.OW;
-    if (fast) return avg_forward_2x2(s, plane, out, T(p.divisor_override ? p.divisor_override : 4));
-    for_each_output(s, [&](int64_t oh, int64_t ow, int64_t o) {
-      int64_t h0, h1, w0, w1, div;
-      avg_window(s, p, oh, ow, h0, h1, w0, w1, div);
-      T sum = 0;
-      for (int64_t h = h0; h < h1; ++h)
-        for (int64_t w = w0; w < w1; ++w) sum += plane[h * s.W + w];
-      out[o] = sum / T(div);
-    });
-  });
-}
-
-template <class T>
-void avg_backward(const Planes& s, const Pool2dParams& p, const T* gy, T* gx) {
-  const bool fast = is_plain_2x2(s, p);
-  for_each_plane(s, [&](int64_t pl) {
-    const T* g = gy + pl * s.OH * s.OW;
-    T* d = gx + pl * s.H * s.W;
-    if (fast) return avg_backward_2x2(s, g, d, T(p.divisor_override ? p.divisor_override : 4));
-    std::fill(d, d + s.H * s.W, T(0));
-    for_each_output(s, [&](int64_t oh, int64_t ow, int64_t o) {
-      int64_t h0, h1, w0, w1, div;
-      avg_window(s, p, oh, ow, h0, h1, w0, w1, div);
-      const T share = g[o] / T(div);
-      for (int64_t h = h0; h < h1; ++h)
-        for (int64_t w = w0; w < w1; ++w) d[h * s.W + w] += share;
-    });
   });
 }
 
@@ -275,19 +81,19 @@ Pool2dShape check_pool2d_forward(const ArrayView& x, const ArrayView& y, const P
                                  const char* op) {
   check_params(p, op);
   check_contiguous_on(x, device, op, "input");
-  const Planes s = planes_of(x, p, op);
+  const Pool2dShape s = planes_of(x, p, op);
   check_like(y, x, out_shape(x, s), op, "out", device);
   check_same_device(x, "input", y, "out", op);
   check_writable(y, op, "out");
   check_disjoint(y, "out", x, "input", op);
-  return {s.planes, s.H, s.W, s.OH, s.OW};
+  return s;
 }
 
 Pool2dShape check_pool2d_backward(const ArrayView& gy, const ArrayView& x, const ArrayView& gx, const Pool2dParams& p,
                                   DeviceType device, const char* op) {
   check_params(p, op);
   check_contiguous_on(x, device, op, "input");
-  const Planes s = planes_of(x, p, op);
+  const Pool2dShape s = planes_of(x, p, op);
   check_like(gy, x, out_shape(x, s), op, "grad_output", device);
   check_like(gx, x, x.shape, op, "grad_input", device);
   check_same_device(x, "input", gy, "grad_output", op);
@@ -295,38 +101,62 @@ Pool2dShape check_pool2d_backward(const ArrayView& gy, const ArrayView& x, const
   check_writable(gx, op, "grad_input");
   check_disjoint(gx, "grad_input", gy, "grad_output", op);
   if (gx.data != x.data) check_disjoint(gx, "grad_input", x, "input", op);
-  return {s.planes, s.H, s.W, s.OH, s.OW};
+  return s;
 }
 
-namespace {
-Planes planes(const Pool2dShape& sh) { return Planes{sh.planes, sh.H, sh.W, sh.OH, sh.OW}; }
-}  // namespace
-
 void max_pool2d(const ArrayView& x, const ArrayView& y, int64_t* indices, const Pool2dParams& p) {
-  const Planes s = planes(check_pool2d_forward(x, y, p, DeviceType::CPU, "max_pool2d"));
-  if (x.dtype == DType::Float32) max_forward(s, p, x.as<const float>(), y.as<float>(), indices);
-  else max_forward(s, p, x.as<const double>(), y.as<double>(), indices);
+  const Pool2dShape s = check_pool2d_forward(x, y, p, DeviceType::CPU, "max_pool2d");
+  const int64_t in = s.H * s.W, out = s.OH * s.OW;
+  for_each_plane(s, [&](int64_t pl) {
+    int64_t* ind = indices ? indices + pl * out : nullptr;
+    if (x.dtype == DType::Float32) max_pool2d_plane(s, p, x.as<const float>() + pl * in, y.as<float>() + pl * out, ind);
+    else max_pool2d_plane(s, p, x.as<const double>() + pl * in, y.as<double>() + pl * out, ind);
+  });
 }
 
 void max_pool2d_backward(const ArrayView& gy, const ArrayView& x, const ArrayView& gx, const Pool2dParams& p,
                          const std::string& kernel) {
-  const Planes s = planes(check_pool2d_backward(gy, x, gx, p, DeviceType::CPU, "max_pool2d_backward"));
-  if (gx.data == x.data) fail(ErrorKind::Value, "max_pool2d_backward: 'grad_input' overlaps 'input' in memory");
-  if (x.dtype == DType::Float32) max_backward(s, p, gy.as<const float>(), x.as<const float>(), gx.as<float>(), kernel);
-  else max_backward(s, p, gy.as<const double>(), x.as<const double>(), gx.as<double>(), kernel);
+  const char* op = "max_pool2d_backward";
+  const Pool2dShape s = check_pool2d_backward(gy, x, gx, p, DeviceType::CPU, op);
+  if (gx.data == x.data) fail(ErrorKind::Value, op, ": 'grad_input' overlaps 'input' in memory");
+  // the 2x2 row kernels are float32; float64 (gradcheck) takes the general loop
+  const bool rows = x.dtype == DType::Float32 && pool2d_is_plain_2x2(s, p);
+  MaxPool2x2BackwardFn row = nullptr;
+  if (rows) row = pick_kernel(max_pool2x2_backward_f32_kernels(), "max_pool2x2_backward_f32", kernel, op).fn;
+  else if (!kernel.empty()) fail(ErrorKind::Value, op, ": kernel ", kernel, " runs only float32 2x2 stride-2 pooling");
+  const int64_t in = s.H * s.W, out = s.OH * s.OW;
+  for_each_plane(s, [&](int64_t pl) {
+    if (rows)
+      max_pool2d_backward_plane_2x2(s, x.as<const float>() + pl * in, gy.as<const float>() + pl * out,
+                                    gx.as<float>() + pl * in, row);
+    else if (x.dtype == DType::Float32)
+      max_pool2d_backward_plane(s, p, x.as<const float>() + pl * in, gy.as<const float>() + pl * out,
+                                gx.as<float>() + pl * in);
+    else
+      max_pool2d_backward_plane(s, p, x.as<const double>() + pl * in, gy.as<const double>() + pl * out,
+                                gx.as<double>() + pl * in);
+  });
 }
 
 void avg_pool2d(const ArrayView& x, const ArrayView& y, const Pool2dParams& p) {
-  const Planes s = planes(check_pool2d_forward(x, y, p, DeviceType::CPU, "avg_pool2d"));
-  if (x.dtype == DType::Float32) avg_forward(s, p, x.as<const float>(), y.as<float>());
-  else avg_forward(s, p, x.as<const double>(), y.as<double>());
+  const Pool2dShape s = check_pool2d_forward(x, y, p, DeviceType::CPU, "avg_pool2d");
+  const int64_t in = s.H * s.W, out = s.OH * s.OW;
+  for_each_plane(s, [&](int64_t pl) {
+    if (x.dtype == DType::Float32) avg_pool2d_plane(s, p, x.as<const float>() + pl * in, y.as<float>() + pl * out);
+    else avg_pool2d_plane(s, p, x.as<const double>() + pl * in, y.as<double>() + pl * out);
+  });
 }
 
 // The input gradient gx stands for the input (its shape): avg pooling's backward does not read x.
 void avg_pool2d_backward(const ArrayView& gy, const ArrayView& gx, const Pool2dParams& p) {
-  const Planes s = planes(check_pool2d_backward(gy, gx, gx, p, DeviceType::CPU, "avg_pool2d_backward"));
-  if (gx.dtype == DType::Float32) avg_backward(s, p, gy.as<const float>(), gx.as<float>());
-  else avg_backward(s, p, gy.as<const double>(), gx.as<double>());
+  const Pool2dShape s = check_pool2d_backward(gy, gx, gx, p, DeviceType::CPU, "avg_pool2d_backward");
+  const int64_t in = s.H * s.W, out = s.OH * s.OW;
+  for_each_plane(s, [&](int64_t pl) {
+    if (gx.dtype == DType::Float32)
+      avg_pool2d_backward_plane(s, p, gy.as<const float>() + pl * out, gx.as<float>() + pl * in);
+    else
+      avg_pool2d_backward_plane(s, p, gy.as<const double>() + pl * out, gx.as<double>() + pl * in);
+  });
 }
 
 }  // namespace fastnn

@@ -87,4 +87,18 @@ const GemmConfig<float> gemm_f32_ukernel_4x8__ref = {4, 8, 256, 128, 2048, ukern
 const GemmConfig<double> gemm_f64_ukernel_4x8__ref = {4, 8, 256, 64, 2048, ukernel_ref<double, 4, 8>,
                                                       gemm_pack_f64__ref};
 
+template <class T>
+void sum_rows_columns(const T* x, int64_t M, int64_t rs, int64_t cs, int64_t j0, int64_t j1, T* out, bool accumulate) {
+  for (int64_t j = j0; j < j1; ++j) out[j] = accumulate ? out[j] : T(0);
+  for (int64_t i = 0; i < M; ++i) {
+    const T* row = x + i * rs;
+    if (cs == 1)
+      for (int64_t j = j0; j < j1; ++j) out[j] += row[j];
+    else
+      for (int64_t j = j0; j < j1; ++j) out[j] += row[j * cs];
+  }
+}
+template void sum_rows_columns<float>(const float*, int64_t, int64_t, int64_t, int64_t, int64_t, float*, bool);
+template void sum_rows_columns<double>(const double*, int64_t, int64_t, int64_t, int64_t, int64_t, double*, bool);
+
 }  // namespace fastnn
