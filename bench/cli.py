@@ -185,5 +185,5 @@ def main(argv=None) -> int:
     if old is not None:
         flagged = {r.key for r in report.above_ceiling(results, ceilings)}
         cmp = confirm_changes(report.compare(old, results), old, results, cases, repeats, flagged)
-        print(report.format_compare(cmp, old_report.get("trust")))
+        print(report.format_compare(cmp, old_report.get("trust"), quality))
     return 0

@@ -430,10 +430,15 @@ def confirm(entry: dict, old: Result, reruns: list[Result]) -> dict:
             "verdict": direction if ok else f"unconfirmed ({direction.lower()} not repeated)"}
 
 
-def format_compare(cmp: list[dict], old_trust: dict | None = None) -> str:
+def format_compare(cmp: list[dict], old_trust: dict | None = None, new_trust: dict | None = None) -> str:
     lines = []
     if old_trust and old_trust.get("noisy"):
         lines.append("the earlier run was flagged noisy: " + "; ".join(old_trust["reasons"]))
+    if new_trust and new_trust.get("noisy"):
+        # reruns inside one noisy stretch can repeat the noise: a slowdown that hits fastnn's two threads
+        # harder than torch's op passes both checks (measured: unchanged pool kernels "regressed" 44-72%)
+        lines.append("this run is flagged noisy: its verdicts, confirmed ones included, may be the machine's; "
+                     "compare again on a quiet machine, or A/B in alternating processes")
     lines.append(f"{'case | shape | device':<62} {'old ms':>9} {'new ms':>9} {'change':>8} {'noise':>7}  verdict")
     for c in cmp:
         if "change" in c:

@@ -93,7 +93,10 @@ def test_compare_flags_only_changes_beyond_the_noise():
     assert verdicts == {"a": "REGRESSION", "b": "within noise", "c": "improved", "d": "within noise",
                         "new": "new", "gone": "gone"}
     text = report.format_compare(report.compare(old, new))
-    assert "1 regression(s) beyond the measured noise" in text
+    assert "1 regression(s) beyond the measured noise" in text and "flagged noisy" not in text
+    text = report.format_compare(report.compare(old, new), {"noisy": True, "reasons": ["fma differs"]},
+                                 {"noisy": True, "reasons": ["cache differs"]})
+    assert "the earlier run was flagged noisy: fma differs" in text and "this run is flagged noisy" in text
 
 
 def test_gpu_status_says_why(monkeypatch):
