@@ -10,6 +10,7 @@
 #include "core/error.h"
 #include "core/memory.h"
 #include "core/thread_pool.h"
+#include "cpu/bandwidth.h"
 #include "cpu/fma_peak.h"
 
 namespace fastnn {
@@ -35,19 +36,6 @@ Buffer touched_buffer(int64_t bytes, int fill, const char* op) {
   advise_huge_pages(b.get(), bytes);
   parallel_for(bytes, kGrain, [&](int64_t lo, int64_t hi) { std::memset(b.get() + lo, fill, size_t(hi - lo)); });
   return b;
-}
-
-// Sum of 64-bit words with eight independent accumulators (the adds never wait on each other, so the
-// loop runs at the load ports' rate; the compiler vectorizes it).
-uint64_t sum_words(const uint64_t* p, int64_t n) {
-  uint64_t acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-  int64_t i = 0;
-  for (; i + 8 <= n; i += 8)
-    for (int j = 0; j < 8; ++j) acc[j] += p[i + j];
-  for (; i < n; ++i) acc[0] += p[i];
-  uint64_t s = 0;
-  for (uint64_t a : acc) s += a;
-  return s;
 }
 
 }  // namespace
@@ -103,15 +91,13 @@ Ceiling measure_bandwidth_gbps(int64_t bytes, int reps, const std::string& patte
   for (int r = 0; r < reps; ++r) {
     const auto t0 = std::chrono::steady_clock::now();
     if (pattern == "copy") {
-      parallel_for(bytes, kGrain, [&](int64_t b, int64_t e) { std::memcpy(dst.get() + b, src.get() + b, size_t(e - b)); });
+      parallel_for(bytes, kGrain, [&](int64_t b, int64_t e) { copy_bytes(src.get() + b, dst.get() + b, e - b); });
     } else if (pattern == "read") {
       parallel_for(bytes / 8, kGrain / 8, [&](int64_t b, int64_t e) {
         sink.fetch_add(sum_words(words + b, e - b), std::memory_order_relaxed);  // keeps the sums alive
       });
     } else {
-      parallel_for(bytes / 8, kGrain / 8, [&](int64_t b, int64_t e) {
-        for (int64_t i = b; i < e; ++i) words[i] += 1;
-      });
+      parallel_for(bytes / 8, kGrain / 8, [&](int64_t b, int64_t e) { add_one_words(words + b, e - b); });
     }
     const double moved = pattern == "read" ? double(bytes) : 2.0 * double(bytes);
     best = std::max(best, moved / seconds_since(t0) / 1e9);
