@@ -19,6 +19,7 @@
 
 #include "core/error.h"
 #include "core/thread_pool.h"
+#include "core/workspace.h"
 #include "cpu/conv_direct.h"
 #include "cpu/im2col.h"
 #include "ops/gemm.h"
@@ -26,12 +27,11 @@
 namespace fastnn {
 namespace {
 
-// A thread's scratch buffers (backward needs col, dcol and the gathered dY at once), kept between calls.
+// A thread's scratch buffers (backward needs col, dcol and the gathered dY at once; core/workspace.h).
 template <class T>
 T* col_buffer(int slot, int64_t n) {
-  thread_local std::vector<T> buf[3];
-  if (int64_t(buf[slot].size()) < n) buf[slot].resize(size_t(n));
-  return buf[slot].data();
+  constexpr Scratch kSlots[3] = {Scratch::ConvCol, Scratch::ConvDcol, Scratch::ConvDy};
+  return thread_scratch<T>(kSlots[slot], n);
 }
 
 // 32 independent partial sums: one running sum would be a chain of dependent adds (4 cycles each),

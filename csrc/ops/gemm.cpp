@@ -16,34 +16,16 @@
 
 #include "core/memory.h"
 #include "core/thread_pool.h"
+#include "core/workspace.h"
 #include "cpu/gemm.h"
 
 namespace fastnn {
 namespace {
 
-// A thread's packing buffer, kept between calls (the threads are long-lived) and 64-byte aligned.
+// A thread's packing buffer (core/workspace.h), with the slack the packing routines may write past n.
 template <class T>
 T* scratch(int slot, int64_t n) {
-  struct Buffer {
-    std::unique_ptr<T[], decltype(&std::free)> p{nullptr, &std::free};
-    int64_t size = 0;
-  };
-  thread_local Buffer buf[2];
-  Buffer& b = buf[slot];
-  if (b.size < n) {
-    // 2 MiB-aligned and backed by huge pages when large: the micro-kernels stream through packed panels
-    // of up to 12 MiB, which would otherwise cost a TLB miss every 4 KiB.
-    constexpr size_t kHuge = size_t(2) << 20;
-    const size_t raw = size_t(n + kGemmPackSlack) * sizeof(T);
-    const size_t align = raw >= kHuge ? kHuge : 64;
-    const size_t bytes = (raw + align - 1) / align * align;
-    T* fresh = static_cast<T*>(std::aligned_alloc(align, bytes));
-    if (!fresh) fail(ErrorKind::Runtime, "matmul: out of memory for a ", bytes, "-byte packing buffer");
-    if (align == kHuge) advise_huge_pages(fresh, int64_t(bytes));
-    b.p.reset(fresh);
-    b.size = n;
-  }
-  return b.p.get();
+  return thread_scratch<T>(slot == 0 ? Scratch::GemmPackA : Scratch::GemmPackB, n + kGemmPackSlack);
 }
 
 // One packed A block (rows ic.. ic+mb) against one packed B panel (columns jc.. jc+nb), K block pc.. pc+kb.

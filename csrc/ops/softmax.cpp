@@ -13,6 +13,7 @@
 
 #include "core/error.h"
 #include "core/thread_pool.h"
+#include "core/workspace.h"
 #include "cpu/softmax.h"
 
 namespace fastnn {
@@ -60,9 +61,7 @@ T dot8(const T* a, const T* b, int64_t n) {
 
 template <class T>
 T* row_buffer(int64_t n) {
-  thread_local std::vector<T> buf;
-  if (int64_t(buf.size()) < n) buf.resize(size_t(n));
-  return buf.data();
+  return thread_scratch<T>(Scratch::SoftmaxRow, n);
 }
 
 using Layout = SoftmaxLayout;
