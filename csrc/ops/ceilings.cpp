@@ -103,10 +103,10 @@ Ceiling measure_bandwidth_gbps(int64_t bytes, int reps, const std::string& patte
     best = std::max(best, moved / seconds_since(t0) / 1e9);
   }
   // Each word's value is known afterwards: a wrong one means the loop did not touch what it timed.
-  const uint64_t ones = 0x0101010101010101ull;
+  const uint64_t ones = 0x0101010101010101ull, updated = ones + uint64_t(reps);
   const bool ok = pattern == "copy"   ? std::memcmp(src.get(), dst.get(), size_t(bytes)) == 0
                   : pattern == "read" ? sink.load() == uint64_t(bytes / 8) * ones * uint64_t(reps)
-                                      : words[0] == ones + uint64_t(reps) && words[bytes / 8 - 1] == ones + uint64_t(reps);
+                                      : words[0] == updated && words[bytes / 8 - 1] == updated;
   if (!ok) fail(ErrorKind::Runtime, op, ": wrong checksum for pattern '", pattern, "'");
   const char* what = pattern == "copy" ? "memcpy" : pattern == "read" ? "sum of 64-bit words" : "in-place add";
   return {best, what, get_num_threads()};
